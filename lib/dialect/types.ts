@@ -1,0 +1,68 @@
+import type { Downlink, Uplink } from "../session/types";
+
+/** One MQTT publish that the outbox hands to the session. */
+export interface Publish {
+  topic: string;
+  payload: Buffer;
+  /**
+   * Indices (into the batch given to `encode`) of the uplinks this publish carries, and whether
+   * it completes each of them. An uplink split over several publishes is done when all are acked.
+   */
+  carries: number[];
+}
+
+/** An uplink the dialect refuses, with a reason a user can act on. */
+export interface Refusal {
+  index: number;
+  reason: string;
+}
+
+export interface Encoded {
+  publishes: Publish[];
+  refused: Refusal[];
+}
+
+export interface Credentials {
+  /** ThingsBoard access token, sent as the MQTT username with an empty password. */
+  accessToken?: string;
+  clientId?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface ConnectOptions {
+  clientId?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface DecodeFailure {
+  error: string;
+}
+
+export type Decoded = Downlink | DecodeFailure | null;
+
+/**
+ * A platform's gateway protocol, pure: no I/O, no timers. The session owns the connection and
+ * calls these to turn typed records into publishes and publishes back into typed records.
+ */
+export interface Dialect {
+  readonly platform: string;
+  /** Exact topic filters to subscribe after every (re)connect, one per SUBSCRIBE. */
+  readonly subscriptions: readonly string[];
+  /** The server's maximum payload in bytes unless it tells otherwise. */
+  readonly defaultMaxPayload: number;
+  /** Whether the platform has the gateway's own RPC channel (getSessionLimits, notices). */
+  readonly hasGatewayRpc: boolean;
+  /** Maps the user's credentials to MQTT CONNECT fields. */
+  connectOptions(credentials: Credentials): ConnectOptions;
+  /** Checks one uplink before it is queued; a string explains what is wrong. */
+  validate(uplink: Uplink): string | null;
+  /**
+   * Encodes a batch (in queue order) into as few publishes as the protocol allows, none larger
+   * than `maxPayload` bytes. Order per device is preserved.
+   */
+  encode(batch: readonly Uplink[], maxPayload: number): Encoded;
+  /** Decodes one received message; null for topics that are not this dialect's. */
+  decode(topic: string, payload: Buffer): Decoded;
+}

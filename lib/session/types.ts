@@ -1,0 +1,51 @@
+// The typed records that cross the engine's boundaries. A platform's JSON shapes exist only
+// inside its dialect; everything above the dialect speaks in these.
+
+/** A telemetry or attribute value as the platforms store it. */
+export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
+export type Values = Record<string, Value>;
+
+/** One time-series point; `ts` absent means "stamp it with the server's time". */
+export interface TelemetryPoint {
+  ts?: number;
+  values: Values;
+}
+
+export type AttributeScope = "client" | "shared";
+
+/** What the gateway sends up, on behalf of a device (or of itself). */
+export type Uplink =
+  | { kind: "connect"; device: string; profile?: string }
+  | { kind: "disconnect"; device: string }
+  | { kind: "telemetry"; device: string; points: TelemetryPoint[] }
+  | { kind: "attributes"; device: string; values: Values }
+  | { kind: "attributeRequest"; device: string; id: number; scope: AttributeScope; keys: string[] }
+  | { kind: "rpcResponse"; device: string; id: number; data: unknown }
+  | { kind: "claim"; device: string; secretKey?: string; durationMs?: number }
+  /** An RPC from the gateway device itself to the server (v1/devices/me/rpc/request/{id}). */
+  | { kind: "gatewayRpcRequest"; id: number; method: string; params?: unknown }
+  /** The gateway device's own answer to a server-side RPC addressed to it. */
+  | { kind: "gatewayRpcResponse"; id: number; data: unknown };
+
+export type UplinkKind = Uplink["kind"];
+
+/** What the platform sends down. */
+export type Downlink =
+  | { kind: "attributeUpdate"; device: string; values: Values; deleted: string[] }
+  | { kind: "attributeResponse"; id: number; device: string; values: Values }
+  | { kind: "rpcRequest"; device: string; id: number; method: string; params: unknown }
+  /** A server RPC addressed to the gateway device itself that is not one of the named notices. */
+  | { kind: "gatewayRpcRequest"; id: number; method: string; params: unknown }
+  | { kind: "gatewayRpcResponse"; id: number; data: unknown }
+  | { kind: "deviceRenamed"; id: number; from: string; to: string }
+  | { kind: "deviceDeleted"; id: number; device: string }
+  /** MQTT 5 only: the server dropped a device from this gateway session. */
+  | { kind: "deviceDisconnected"; device: string; reason: number };
+
+export type DownlinkKind = Downlink["kind"];
+
+/** Connection state, as every user node shows it. */
+export type SessionState =
+  | { state: "connecting"; reason?: string }
+  | { state: "connected" }
+  | { state: "disconnected"; reason: string };
