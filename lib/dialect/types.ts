@@ -5,8 +5,8 @@ export interface Publish {
   topic: string;
   payload: Buffer;
   /**
-   * Indices (into the batch given to `encode`) of the uplinks this publish carries, and whether
-   * it completes each of them. An uplink split over several publishes is done when all are acked.
+   * Indices (into the batch given to `encode`) of the uplinks this publish carries. An uplink
+   * split over several publishes is delivered when every one of them is acknowledged.
    */
   carries: number[];
 }

@@ -32,7 +32,11 @@ export type UplinkKind = Uplink["kind"];
 /** What the platform sends down. */
 export type Downlink =
   | { kind: "attributeUpdate"; device: string; values: Values; deleted: string[] }
-  | { kind: "attributeResponse"; id: number; device: string; values: Values }
+  /**
+   * The answer to an attribute request. The server names the key only when several were asked
+   * (`values`); for exactly one key it sends a bare `value`; when nothing was found, neither.
+   */
+  | { kind: "attributeResponse"; id: number; device: string; values?: Values; value?: Value }
   | { kind: "rpcRequest"; device: string; id: number; method: string; params: unknown }
   /** A server RPC addressed to the gateway device itself that is not one of the named notices. */
   | { kind: "gatewayRpcRequest"; id: number; method: string; params: unknown }

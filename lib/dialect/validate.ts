@@ -1,0 +1,111 @@
+// Checks shared by every dialect: what a platform would store, and what would make it drop the
+// message (or, on ThingsBoard over MQTT 3.1.1, the whole gateway connection).
+import type { TelemetryPoint, Uplink, Values } from "../session/types";
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+  return typeof v;
+}
+
+/** A value the platform can store: finite numbers, strings, booleans, null, nested JSON. */
+function valueProblem(key: string, v: unknown, depth: number): string | null {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return null;
+    case "number":
+      return Number.isFinite(v) ? null : `value of "${key}" must be a finite number, got ${describe(v)}`;
+    case "object":
+      if (v === null) return null;
+      if (depth > 16) return `value of "${key}" is nested too deeply`;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          const p = valueProblem(`${key}[${i}]`, v[i], depth + 1);
+          if (p) return p;
+        }
+        return null;
+      }
+      for (const k of Object.keys(v as object)) {
+        const p = valueProblem(`${key}.${k}`, (v as Record<string, unknown>)[k], depth + 1);
+        if (p) return p;
+      }
+      return null;
+    default:
+      return `value of "${key}" must be a number, string, boolean or JSON object, got ${describe(v)}`;
+  }
+}
+
+export function valuesProblem(values: unknown, what: string): string | null {
+  if (typeof values !== "object" || values === null || Array.isArray(values)) {
+    return `${what} must be an object of {key: value}, got ${describe(values)}`;
+  }
+  const keys = Object.keys(values);
+  if (keys.length === 0) return `${what} has no values`;
+  for (const k of keys) {
+    if (k.length === 0) return `${what} has an empty key`;
+    const p = valueProblem(k, (values as Values)[k], 0);
+    if (p) return p;
+  }
+  return null;
+}
+
+export function pointProblem(point: TelemetryPoint, index: number): string | null {
+  const where = `point ${index}`;
+  if (typeof point !== "object" || point === null) return `${where} must be an object, got ${describe(point)}`;
+  if (point.ts !== undefined) {
+    if (typeof point.ts !== "number" || !Number.isFinite(point.ts) || point.ts < 0) {
+      return `${where}: ts must be a number of milliseconds since 1970, got ${describe(point.ts)}`;
+    }
+  }
+  return valuesProblem(point.values, `${where}: values`);
+}
+
+export function deviceProblem(device: unknown): string | null {
+  if (typeof device !== "string" || device.trim().length === 0) {
+    return `device name must be a non-empty string, got ${device === "" ? "an empty string" : describe(device)}`;
+  }
+  if (device.length > 255) return `device name is longer than 255 characters`;
+  return null;
+}
+
+/** Platform-neutral checks of an uplink's shape. */
+export function uplinkProblem(u: Uplink): string | null {
+  if ("device" in u) {
+    const p = deviceProblem(u.device);
+    if (p) return p;
+  }
+  switch (u.kind) {
+    case "connect":
+      if (u.profile !== undefined && (typeof u.profile !== "string" || u.profile.length === 0)) {
+        return `device profile must be a non-empty string, got ${describe(u.profile)}`;
+      }
+      return null;
+    case "telemetry": {
+      if (!Array.isArray(u.points) || u.points.length === 0) return "telemetry has no points";
+      for (let i = 0; i < u.points.length; i++) {
+        const p = pointProblem(u.points[i], i);
+        if (p) return p;
+      }
+      return null;
+    }
+    case "attributes":
+      return valuesProblem(u.values, "attributes");
+    case "attributeRequest":
+      if (!Array.isArray(u.keys) || u.keys.some((k) => typeof k !== "string" || k.length === 0)) {
+        return "attribute keys must be non-empty strings";
+      }
+      return null;
+    case "claim":
+      if (u.secretKey !== undefined && typeof u.secretKey !== "string") return "claim secret key must be a string";
+      if (u.durationMs !== undefined && (!Number.isInteger(u.durationMs) || u.durationMs <= 0)) {
+        return `claim duration must be a positive whole number of ms, got ${describe(u.durationMs)}`;
+      }
+      return null;
+    case "gatewayRpcRequest":
+      return typeof u.method === "string" && u.method.length > 0 ? null : "RPC method must be a non-empty string";
+    default:
+      return null;
+  }
+}

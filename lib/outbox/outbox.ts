@@ -1,0 +1,200 @@
+// The uplink path: accepted uplinks wait here (in order) until the server acknowledged them.
+// While connected they leave in batches: the dialect merges them into as few publishes as the
+// protocol allows, under the max payload, with a bounded number awaiting their PUBACK. When
+// the connection drops, whatever was not acknowledged goes back to the head of the queue, in
+// its order, and leaves again after the next connect. Delivery is at least once.
+import { EventEmitter } from "events";
+import type { Dialect } from "../dialect/types";
+import type { Uplink } from "../session/types";
+import { MemoryStore } from "./store/memory";
+import type { Entry, OutboxOptions, UplinkStore } from "./types";
+
+export type OutboxErrorCode = "invalid" | "full" | "refused" | "closed";
+
+export class OutboxError extends Error {
+  constructor(message: string, readonly code: OutboxErrorCode) {
+    super(message);
+    this.name = "OutboxError";
+  }
+}
+
+/** A publish the server answered with a failure reason (MQTT 5 PUBACK ≥ 0x80). */
+export class PublishRefused extends Error {
+  constructor(message: string, readonly reasonCode: number) {
+    super(message);
+    this.name = "PublishRefused";
+  }
+}
+
+/** What the outbox needs of a connection: a QoS 1 publish that settles on the PUBACK. */
+export interface Transport {
+  publish(topic: string, payload: Buffer): Promise<void>;
+}
+
+interface Batch {
+  entries: Entry[];
+  /** Per entry: publishes still unacknowledged; 0 = delivered, -1 = refused. */
+  pending: number[];
+  open: number;
+}
+
+export const DEFAULT_OUTBOX: OutboxOptions = {
+  maxQueued: 100000,
+  overflow: "reject",
+  batchWindowMs: 20,
+  maxBatch: 5000,
+  maxInflight: 16,
+};
+
+export class Outbox extends EventEmitter {
+  maxPayload: number;
+  private readonly opts: OutboxOptions;
+  private transport: Transport | undefined;
+  private readonly inflight: Batch[] = [];
+  private publishing = 0;
+  private generation = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly dialect: Dialect, opts: Partial<OutboxOptions> = {}, private readonly store: UplinkStore = new MemoryStore()) {
+    super();
+    this.opts = { ...DEFAULT_OUTBOX, ...opts };
+    this.maxPayload = dialect.defaultMaxPayload;
+  }
+
+  /** Uplinks accepted and not yet acknowledged. */
+  get size(): number {
+    return this.store.size + this.inflight.reduce((n, b) => n + b.pending.filter((p) => p > 0).length, 0);
+  }
+
+  get queued(): number {
+    return this.store.size;
+  }
+
+  get options(): Readonly<OutboxOptions> {
+    return this.opts;
+  }
+
+  /**
+   * Accepts an uplink; the promise settles when the server acknowledged it, or with an
+   * OutboxError when it is invalid, refused, does not fit, or the session closes.
+   */
+  send(uplink: Uplink): Promise<void> {
+    const problem = this.dialect.validate(uplink);
+    if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
+    if (this.closed) return Promise.reject(new OutboxError("the gateway session is closed", "closed"));
+    if (this.store.size >= this.opts.maxQueued) {
+      const waiting = this.store.size;
+      if (this.opts.overflow === "reject") {
+        this.emit("full", waiting);
+        return Promise.reject(new OutboxError(`outbox full: ${waiting} messages are waiting for the connection, this one was not accepted`, "full"));
+      }
+      this.store.dropOldest()?.reject(new OutboxError(`outbox full: ${waiting} messages were waiting, the oldest was dropped for a newer one`, "full"));
+      this.emit("full", waiting);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.store.push({ uplink, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Starts delivering over `transport`; `first` uplinks go before everything queued. */
+  attach(transport: Transport, first: Uplink[] = []): void {
+    this.store.unshift(first.map((uplink) => ({ uplink, resolve: noop, reject: noop })));
+    this.transport = transport;
+    this.flush();
+  }
+
+  /** The connection is gone: unacknowledged uplinks go back to the head of the queue. */
+  detach(): void {
+    this.transport = undefined;
+    this.clearTimer();
+    this.requeueInflight();
+  }
+
+  /** Rejects everything still waiting. */
+  close(reason = "the gateway session is closed"): void {
+    this.detach();
+    this.closed = true;
+    for (const e of this.store.clear()) e.reject(new OutboxError(reason, "closed"));
+  }
+
+  private schedule(): void {
+    if (!this.transport || this.timer || this.publishing >= this.opts.maxInflight) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.opts.batchWindowMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private flush(): void {
+    this.clearTimer();
+    while (this.transport && this.publishing < this.opts.maxInflight && this.store.size > 0) {
+      this.publishBatch(this.transport, this.store.take(this.opts.maxBatch));
+    }
+  }
+
+  private publishBatch(transport: Transport, entries: Entry[]): void {
+    const { publishes, refused } = this.dialect.encode(
+      entries.map((e) => e.uplink),
+      this.maxPayload,
+    );
+    const batch: Batch = { entries, pending: new Array<number>(entries.length).fill(0), open: publishes.length };
+    for (const r of refused) {
+      batch.pending[r.index] = -1;
+      entries[r.index].reject(new OutboxError(r.reason, "invalid"));
+    }
+    for (const p of publishes) for (const i of p.carries) batch.pending[i]++;
+    if (publishes.length === 0) return;
+    this.inflight.push(batch);
+    const generation = this.generation;
+    for (const p of publishes) {
+      this.publishing++;
+      transport.publish(p.topic, p.payload).then(
+        () => this.settle(generation, batch, p.carries),
+        (err: Error) => this.settle(generation, batch, p.carries, err),
+      );
+    }
+  }
+
+  private settle(generation: number, batch: Batch, carries: number[], err?: Error): void {
+    if (generation !== this.generation) return; // already put back in the queue
+    this.publishing--;
+    batch.open--;
+    if (err && !(err instanceof PublishRefused)) {
+      // Not an answer from the server: the connection failed under this publish.
+      this.requeueInflight();
+      this.schedule();
+      return;
+    }
+    for (const i of carries) {
+      if (batch.pending[i] <= 0) continue;
+      if (err) {
+        batch.pending[i] = -1;
+        batch.entries[i].reject(new OutboxError(`the server refused it: ${err.message}`, "refused"));
+      } else if (--batch.pending[i] === 0) {
+        batch.entries[i].resolve();
+      }
+    }
+    if (batch.open === 0) this.inflight.splice(this.inflight.indexOf(batch), 1);
+    if (this.store.size > 0) this.flush();
+  }
+
+  private requeueInflight(): void {
+    this.generation++;
+    this.publishing = 0;
+    const back: Entry[] = [];
+    for (const b of this.inflight) b.entries.forEach((e, i) => b.pending[i] > 0 && back.push(e));
+    this.inflight.length = 0;
+    this.store.unshift(back);
+  }
+}
+
+function noop(): void {
+  /* internal uplinks (re-announcements) have no sender waiting */
+}

@@ -1,0 +1,287 @@
+// GatewaySession: the one MQTT connection a gateway keeps on behalf of all its devices.
+// connect → subscribe → announce every registered device → deliver the outbox; on loss, back
+// off with jitter and do it all again on a fresh client, so nothing of the old one lingers.
+import { EventEmitter } from "events";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { Credentials, Dialect } from "../dialect/types";
+import { Outbox, OutboxError, PublishRefused, type Transport } from "../outbox/outbox";
+import type { OutboxOptions, UplinkStore } from "../outbox/types";
+import { Backoff, type BackoffOptions } from "./backoff";
+import { describeConnectError } from "./connect-errors";
+import { DeviceRegistry } from "./registry";
+import { PendingRequests } from "./requests";
+import { parseSessionLimits, type SessionLimits } from "./session-limits";
+import type { AttributeScope, Downlink, SessionState, TelemetryPoint, Uplink, Value, Values } from "./types";
+
+/** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
+export type TlsOptions = Record<string, unknown>;
+
+export interface SessionOptions {
+  url: string;
+  dialect: Dialect;
+  credentials: Credentials;
+  tls?: TlsOptions;
+  protocolVersion?: 4 | 5;
+  keepaliveS?: number;
+  qos?: 0 | 1;
+  connectTimeoutMs?: number;
+  reconnect?: BackoffOptions;
+  outbox?: Partial<OutboxOptions>;
+  store?: UplinkStore;
+  /** Ask the server for its limits after each connect (ThingsBoard getSessionLimits). */
+  askLimits?: boolean;
+}
+
+export interface SendOptions {
+  /** Announce the device (with this profile) before its first uplink. Default true. */
+  autoConnect?: boolean;
+  profile?: string;
+}
+
+export interface SessionEvents {
+  state: [SessionState];
+  downlink: [Downlink];
+  warning: [string];
+  limits: [SessionLimits];
+}
+
+const DEFAULT_RECONNECT: BackoffOptions = { minMs: 1000, maxMs: 60000 };
+
+export class GatewaySession extends EventEmitter<SessionEvents> {
+  readonly registry = new DeviceRegistry();
+  readonly outbox: Outbox;
+  limits: SessionLimits | undefined;
+  private current: SessionState = { state: "disconnected", reason: "not started" };
+  private client: MqttClient | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private stopping = false;
+  private started = false;
+  private lastError: string | undefined;
+  private readonly attributeRequests = new PendingRequests<Downlink & { kind: "attributeResponse" }>();
+  private readonly attributeKeys = new Map<number, string[]>();
+  private readonly gatewayRequests = new PendingRequests<unknown>();
+  private readonly warned = new Set<string>();
+  private configuredPayload: number;
+
+  constructor(readonly opts: SessionOptions) {
+    super();
+    this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
+    this.backoff = new Backoff(opts.reconnect ?? DEFAULT_RECONNECT);
+    this.configuredPayload = opts.dialect.defaultMaxPayload;
+  }
+
+  get state(): SessionState {
+    return this.current;
+  }
+
+  get connected(): boolean {
+    return this.current.state === "connected";
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.open();
+  }
+
+  /** Closes the connection; uplinks still waiting are rejected, pending requests fail. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const closed = new Error("the gateway session is closed");
+    this.outbox.close(closed.message);
+    this.attributeRequests.failAll(closed);
+    this.gatewayRequests.failAll(closed);
+    const client = this.client;
+    this.client = undefined;
+    if (client) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    this.setState({ state: "disconnected", reason: "closed" });
+  }
+
+  /** What is wrong with an uplink, in words a user can act on; null when it can be sent. */
+  validate(uplink: Uplink): string | null {
+    return this.opts.dialect.validate(uplink);
+  }
+
+  /**
+   * Queues an uplink; the promise settles when the server acknowledged it. Unknown devices are
+   * announced first (unless `autoConnect` is false).
+   */
+  send(uplink: Uplink, options: SendOptions = {}): Promise<void> {
+    const problem = this.opts.dialect.validate(uplink);
+    if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
+    if ("device" in uplink && uplink.kind !== "connect" && uplink.kind !== "disconnect" && options.autoConnect !== false) {
+      this.announce(uplink.device, options.profile);
+    }
+    return this.outbox.send(uplink);
+  }
+
+  sendTelemetry(device: string, points: TelemetryPoint[], options?: SendOptions): Promise<void> {
+    return this.send({ kind: "telemetry", device, points }, options);
+  }
+
+  /** Announces a device (again, if its profile changed) and resolves on the server's PUBACK. */
+  connectDevice(device: string, profile?: string): Promise<void> {
+    const u: Uplink = { kind: "connect", device, profile };
+    const problem = this.opts.dialect.validate(u);
+    if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
+    this.registry.add(device, profile);
+    return this.outbox.send(u);
+  }
+
+  disconnectDevice(device: string): Promise<void> {
+    const u: Uplink = { kind: "disconnect", device };
+    const problem = this.opts.dialect.validate(u);
+    if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
+    this.registry.remove(device);
+    return this.outbox.send(u);
+  }
+
+  /** Asks the platform for attribute values; resolves to {key: value} (empty keys = all). */
+  async requestAttributes(device: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
+    const { id, answer } = this.attributeRequests.open(timeoutMs, () => `attribute request for "${device}"`);
+    this.attributeKeys.set(id, keys);
+    const settled = answer.finally(() => this.attributeKeys.delete(id));
+    this.send({ kind: "attributeRequest", device, id, scope, keys }).catch((err: Error) => this.attributeRequests.fail(id, err));
+    const r = await settled;
+    if (r.values) return r.values;
+    if ("value" in r && keys.length === 1) return { [keys[0]]: r.value as Value };
+    return {};
+  }
+
+  /** An RPC from the gateway device itself to the server. */
+  gatewayRpc(method: string, params: unknown, timeoutMs = 10000): Promise<unknown> {
+    const { id, answer } = this.gatewayRequests.open(timeoutMs, () => `gateway RPC "${method}"`);
+    this.outbox.send({ kind: "gatewayRpcRequest", id, method, params }).catch((err: Error) => this.gatewayRequests.fail(id, err));
+    return answer;
+  }
+
+  private announce(device: string, profile?: string): void {
+    if (!this.registry.add(device, profile)) return;
+    const profileName = this.registry.get(device)?.profile;
+    this.outbox.send({ kind: "connect", device, profile: profileName }).catch((err: Error) => this.warn(`announcing "${device}" failed: ${err.message}`));
+  }
+
+  private open(): void {
+    const o = this.opts;
+    this.setState({ state: "connecting", reason: this.lastError });
+    const options: IClientOptions = {
+      ...o.tls,
+      ...o.dialect.connectOptions(o.credentials),
+      protocolVersion: o.protocolVersion ?? 4,
+      keepalive: o.keepaliveS ?? 60,
+      connectTimeout: o.connectTimeoutMs ?? 30000,
+      reconnectPeriod: 0, // the session reconnects itself, with backoff and a fresh client
+      clean: true,
+      resubscribe: false,
+    };
+    const client = mqtt.connect(o.url, options);
+    this.client = client;
+    client.on("connect", () => void this.onConnect(client));
+    client.on("message", (topic, payload) => this.onMessage(topic, payload));
+    client.on("error", (err) => (this.lastError = describeConnectError(err)));
+    client.on("close", () => this.onClose(client));
+  }
+
+  private async onConnect(client: MqttClient): Promise<void> {
+    // One filter per SUBSCRIBE: some brokers read only the first topic of a packet.
+    for (const filter of this.opts.dialect.subscriptions) {
+      try {
+        const granted = await client.subscribeAsync(filter, { qos: 1 });
+        if (granted.some((g) => g.qos >= 0x80)) throw new Error("refused");
+      } catch (err) {
+        if (client !== this.client || !client.connected) return; // the close handler takes over
+        this.warn(`the server refused the subscription to ${filter}: is the device flagged "Is gateway"?`);
+      }
+    }
+    if (client !== this.client || this.stopping) return;
+    this.backoff.reset();
+    this.lastError = undefined;
+    const qos = this.opts.qos ?? 1;
+    const transport: Transport = {
+      publish: (topic, payload) =>
+        new Promise<void>((resolve, reject) =>
+          client.publish(topic, payload, { qos }, (err) => {
+            if (!err) resolve();
+            else reject(typeof (err as { code?: unknown }).code === "number" && ((err as { code: number }).code >= 0x80) ? new PublishRefused(err.message, (err as { code: number }).code) : err);
+          }),
+        ),
+    };
+    const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
+    this.outbox.attach(transport, announcements);
+    this.setState({ state: "connected" });
+    if (this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc) void this.fetchLimits();
+  }
+
+  private async fetchLimits(): Promise<void> {
+    try {
+      const limits = parseSessionLimits(await this.gatewayRpc("getSessionLimits", undefined, 10000));
+      this.limits = limits;
+      if (limits.maxPayloadSize) this.outbox.maxPayload = Math.min(limits.maxPayloadSize, this.configuredPayload);
+      this.emit("limits", limits);
+    } catch (err) {
+      if (!this.stopping) this.warn(`session limits unknown, keeping a max payload of ${this.outbox.maxPayload} bytes: ${(err as Error).message}`);
+    }
+  }
+
+  /** The user's max payload; the server's (when smaller) wins once it is known. */
+  setMaxPayload(bytes: number): void {
+    this.configuredPayload = bytes;
+    this.outbox.maxPayload = Math.min(bytes, this.limits?.maxPayloadSize ?? Infinity);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const d = this.opts.dialect.decode(topic, payload);
+    if (d === null) return;
+    if ("error" in d) return this.warn(`ignored a message from the server: ${d.error}`);
+    switch (d.kind) {
+      case "attributeResponse":
+        if (!this.attributeRequests.settle(d.id, d)) this.warn(`ignored an attribute response for unknown request ${d.id}`);
+        return;
+      case "gatewayRpcResponse":
+        this.gatewayRequests.settle(d.id, d.data);
+        return;
+      case "deviceRenamed":
+        this.registry.rename(d.from, d.to);
+        break;
+      case "deviceDeleted":
+        this.registry.remove(d.device);
+        break;
+      case "deviceDisconnected":
+        this.registry.remove(d.device);
+        this.warn(`the server disconnected "${d.device}" (reason ${d.reason}); it is announced again with its next data`);
+        break;
+    }
+    this.emit("downlink", d);
+  }
+
+  private onClose(client: MqttClient): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    client.end(true);
+    this.outbox.detach();
+    if (this.stopping) return;
+    const delay = this.backoff.next();
+    this.setState({ state: "disconnected", reason: this.lastError ?? "connection lost" });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.open();
+    }, delay);
+  }
+
+  private setState(s: SessionState): void {
+    const same = s.state === this.current.state && (s as { reason?: string }).reason === (this.current as { reason?: string }).reason;
+    this.current = s;
+    if (!same) this.emit("state", s);
+  }
+
+  /** Each distinct warning once: a misbehaving server must not flood the log. */
+  private warn(message: string): void {
+    if (this.warned.has(message)) return;
+    if (this.warned.size > 200) this.warned.clear();
+    this.warned.add(message);
+    this.emit("warning", message);
+  }
+}

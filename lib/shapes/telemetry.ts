@@ -1,0 +1,59 @@
+// The payload forms telemetry-out accepts, turned into telemetry uplinks. Pure and
+// platform-neutral: what reaches the wire is always the dialect's array form.
+import type { TelemetryPoint, Uplink, Values } from "../session/types";
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (Buffer.isBuffer(v)) return "buffer";
+  return typeof v;
+}
+
+/** `{ts, values}` exactly: anything else is a flat `{key: value}` point. */
+function isTimed(v: Record<string, unknown>): boolean {
+  const keys = Object.keys(v);
+  return keys.length === 2 && "ts" in v && "values" in v;
+}
+
+function point(v: unknown, defaultTs: number | undefined, index: number): TelemetryPoint | string {
+  if (!isPlainObject(v)) return `element ${index} must be {key: value} or {ts, values}, got ${kindOf(v)}`;
+  if (isTimed(v)) return { ts: v.ts as number, values: v.values as Values };
+  return defaultTs === undefined ? { values: v as Values } : { ts: defaultTs, values: v as Values };
+}
+
+function points(payload: unknown, defaultTs: number | undefined): TelemetryPoint[] | string {
+  const list = Array.isArray(payload) ? payload : [payload];
+  if (list.length === 0) return "msg.payload is an empty array";
+  const out: TelemetryPoint[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const p = point(list[i], defaultTs, i);
+    if (typeof p === "string") return Array.isArray(payload) ? `msg.payload ${p}` : "msg.payload must be an object of values or an array of {ts, values}, got " + kindOf(payload);
+    out.push(p);
+  }
+  return out;
+}
+
+/**
+ * `{key: value}` → one point at `defaultTs`; `{ts, values}`; an array of those; or, with no
+ * device given, `{"Device A": [...], "Device B": [...]}`. Returns the uplinks, or what is wrong.
+ */
+export function telemetryUplinks(payload: unknown, device: string | undefined, defaultTs: number | undefined): Uplink[] | string {
+  if (device !== undefined) {
+    const p = points(payload, defaultTs);
+    return typeof p === "string" ? p : [{ kind: "telemetry", device, points: p }];
+  }
+  if (!isPlainObject(payload) || Object.keys(payload).length === 0 || !Object.values(payload).every(Array.isArray)) {
+    return 'no device: set one in the node or msg.device, or send {"Device A": [...], "Device B": [...]} in msg.payload';
+  }
+  const out: Uplink[] = [];
+  for (const [name, list] of Object.entries(payload)) {
+    const p = points(list, defaultTs);
+    if (typeof p === "string") return p.replace("msg.payload", `msg.payload["${name}"]`);
+    out.push({ kind: "telemetry", device: name, points: p });
+  }
+  return out;
+}

@@ -1,0 +1,35 @@
+// The gateway-config node as the nodes that use it see it.
+import type { Node, NodeDef } from "node-red";
+import type { OverflowPolicy } from "../../lib/outbox/types";
+import type { GatewaySession } from "../../lib/session/session";
+
+export interface GatewayConfigDef extends NodeDef {
+  platform: string;
+  url: string;
+  auth: "token" | "basic" | "x509";
+  clientId: string;
+  protocolVersion: string;
+  keepalive: string;
+  qos: string;
+  tls: string;
+  reconnectMin: string;
+  reconnectMax: string;
+  batchWindow: string;
+  maxPayload: string;
+  maxQueued: string;
+  overflow: OverflowPolicy;
+}
+
+export interface GatewayCredentials {
+  token?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface GatewayConfigNode extends Node<GatewayCredentials> {
+  /** The session; exists while at least one user is registered. */
+  session(): GatewaySession;
+  register(user: Node): void;
+  deregister(user: Node, removed: boolean): Promise<void>;
+}
+

@@ -1,0 +1,58 @@
+// device-connect: tells the platform a device is connected to (or disconnected from) the
+// gateway, and passes the msg on once the server acknowledged it.
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import { useGateway, userError } from "./common/gateway-user";
+import { property } from "./common/property";
+
+interface DeviceConnectDef extends NodeDef {
+  gateway: string;
+  device: string;
+  deviceType: string;
+  profile: string;
+  profileType: string;
+  action: string;
+}
+
+const TYPE = "device-connect";
+
+export = function (RED: NodeAPI): void {
+  function DeviceConnect(this: Node, config: DeviceConnectDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const gateway = useGateway(RED, node, config.gateway, TYPE);
+    const device = property(RED, node, config.device, config.deviceType);
+    const profile = property(RED, node, config.profile, config.profileType);
+
+    node.on("input", (msg, send, done) => {
+      try {
+        if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
+        const m = msg as typeof msg & { device?: unknown; profile?: unknown; action?: unknown };
+        const name = device(msg) ?? m.device;
+        if (typeof name !== "string" || name.trim() === "") throw new Error("no device: set one in the node or in msg.device");
+        const action = m.action ?? config.action ?? "connect";
+        const session = gateway.session();
+        let acked: Promise<void>;
+        if (action === "connect") {
+          const p = profile(msg) ?? m.profile;
+          if (p !== undefined && (typeof p !== "string" || p === "")) throw new Error(`device profile must be a non-empty string, got ${typeof p}`);
+          acked = session.connectDevice(name, p as string | undefined);
+        } else if (action === "disconnect") {
+          acked = session.disconnectDevice(name);
+        } else {
+          throw new Error(`msg.action must be "connect" or "disconnect", got ${JSON.stringify(action)}`);
+        }
+        acked.then(
+          () => {
+            send(msg);
+            done();
+          },
+          (err: unknown) => done(userError(TYPE, err)),
+        );
+      } catch (err) {
+        done(userError(TYPE, err));
+      }
+    });
+  }
+
+  RED.nodes.registerType(TYPE, DeviceConnect as unknown as (this: Node, def: NodeDef) => void);
+};

@@ -1,0 +1,117 @@
+// gateway-config: owns the one MQTT session of a gateway. The session opens with its first
+// user and closes when its last user is removed (not merely redeployed), or when this config
+// node itself stops: the core mqtt-broker pattern.
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import { dialectFor } from "../lib/dialect";
+import type { Credentials } from "../lib/dialect/types";
+import { GatewaySession, type TlsOptions } from "../lib/session/session";
+import { numberOr } from "./common/property";
+import { statusOf } from "./common/status";
+import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
+
+interface TlsConfigNode extends Node {
+  addTLSOptions(options: TlsOptions): void;
+}
+
+const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
+
+export = function (RED: NodeAPI): void {
+  function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const users = new Map<string, Node>();
+    let session: GatewaySession | undefined;
+    const t = (key: string): string => RED._(key);
+
+    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : undefined;
+    if (problem) node.error(problem);
+
+    function credentials(): Credentials {
+      const c = node.credentials ?? {};
+      if (config.auth === "basic") return { clientId: config.clientId || undefined, username: c.username, password: c.password };
+      if (config.auth === "x509") return { clientId: config.clientId || undefined };
+      return { accessToken: c.token, clientId: config.clientId || undefined };
+    }
+
+    function tlsOptions(): TlsOptions | undefined {
+      if (!config.tls) return undefined;
+      const tlsNode = RED.nodes.getNode(config.tls) as TlsConfigNode | null;
+      if (!tlsNode) return undefined;
+      const opts: TlsOptions = {};
+      tlsNode.addTLSOptions(opts);
+      return opts;
+    }
+
+    function create(): GatewaySession {
+      const s = new GatewaySession({
+        url: config.url,
+        dialect: dialectFor(config.platform || "thingsboard"),
+        credentials: credentials(),
+        tls: tlsOptions(),
+        protocolVersion: config.protocolVersion === "5" ? 5 : 4,
+        keepaliveS: numberOr(config.keepalive, 60),
+        qos: config.qos === "0" ? 0 : 1,
+        reconnect: { minMs: numberOr(config.reconnectMin, 1) * 1000, maxMs: numberOr(config.reconnectMax, 60) * 1000 },
+        outbox: {
+          batchWindowMs: numberOr(config.batchWindow, 20),
+          maxQueued: numberOr(config.maxQueued, 100000),
+          overflow: config.overflow === "drop-oldest" ? "drop-oldest" : "reject",
+        },
+      });
+      s.setMaxPayload(numberOr(config.maxPayload, s.opts.dialect.defaultMaxPayload));
+      s.on("state", (state) => {
+        const status = statusOf(state, t);
+        for (const u of users.values()) u.status(status);
+        if (state.state === "disconnected" && state.reason !== "closed") node.log(RED._("gateway-config.log.disconnected", { reason: state.reason }));
+        if (state.state === "connected") node.log(RED._("gateway-config.log.connected", { url: config.url }));
+      });
+      s.on("warning", (message) => node.warn(message));
+      s.outbox.on("full", (waiting: number) => {
+        for (const u of users.values()) u.status({ fill: "red", shape: "dot", text: RED._("gateway-config.status.full", { n: waiting }) });
+      });
+      return s;
+    }
+
+    node.session = () => {
+      if (!session) throw new Error(problem ?? "gateway-config: the session is not open (no node uses it)");
+      return session;
+    };
+
+    node.register = (user: Node) => {
+      users.set(user.id, user);
+      if (problem) {
+        user.status({ fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") });
+        return;
+      }
+      if (!session) {
+        session = create();
+        session.start();
+      }
+      user.status(statusOf(session.state, t));
+    };
+
+    node.deregister = async (user: Node, removed: boolean) => {
+      users.delete(user.id);
+      if (removed && users.size === 0 && session) {
+        const s = session;
+        session = undefined;
+        await s.stop();
+      }
+    };
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      const s = session;
+      session = undefined;
+      if (s) s.stop().then(done, done);
+      else done();
+    });
+  }
+
+  RED.nodes.registerType("gateway-config", GatewayConfig as unknown as (this: Node, def: NodeDef) => void, {
+    credentials: {
+      token: { type: "password" },
+      username: { type: "text" },
+      password: { type: "password" },
+    },
+  });
+};

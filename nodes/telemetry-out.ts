@@ -1,0 +1,55 @@
+// telemetry-out: time-series values of a device (or of many) to the platform. The msg is done
+// when the server acknowledged it; while the connection is down it waits in the outbox.
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import { telemetryUplinks } from "../lib/shapes/telemetry";
+import { useGateway, userError } from "./common/gateway-user";
+import { property } from "./common/property";
+
+interface TelemetryOutDef extends NodeDef {
+  gateway: string;
+  device: string;
+  deviceType: string;
+  profile: string;
+  profileType: string;
+  autoConnect: boolean;
+}
+
+const TYPE = "telemetry-out";
+
+export = function (RED: NodeAPI): void {
+  function TelemetryOut(this: Node, config: TelemetryOutDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const gateway = useGateway(RED, node, config.gateway, TYPE);
+    const device = property(RED, node, config.device, config.deviceType);
+    const profile = property(RED, node, config.profile, config.profileType);
+    const autoConnect = config.autoConnect !== false;
+
+    node.on("input", (msg, send, done) => {
+      try {
+        if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
+        const m = msg as typeof msg & { device?: unknown; ts?: unknown; profile?: unknown };
+        const name = device(msg) ?? m.device;
+        if (name !== undefined && (typeof name !== "string" || name === "")) throw new Error(`device name must be a non-empty string, got ${typeof name}`);
+        const ts = m.ts === undefined ? Date.now() : m.ts;
+        if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
+        const uplinks = telemetryUplinks(msg.payload, name as string | undefined, ts);
+        if (typeof uplinks === "string") throw new Error(uplinks);
+        const session = gateway.session();
+        for (const u of uplinks) {
+          const problem = session.validate(u);
+          if (problem) throw new Error(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem);
+        }
+        const options = { autoConnect, profile: (profile(msg) ?? m.profile) as string | undefined };
+        Promise.all(uplinks.map((u) => session.send(u, options))).then(
+          () => done(),
+          (err: unknown) => done(userError(TYPE, err)),
+        );
+      } catch (err) {
+        done(userError(TYPE, err));
+      }
+    });
+  }
+
+  RED.nodes.registerType(TYPE, TelemetryOut as unknown as (this: Node, def: NodeDef) => void);
+};
