@@ -5,6 +5,7 @@
 import * as http from 'http';
 import * as net from 'net';
 import * as tls from 'tls';
+import { EventEmitter } from 'events';
 import { Duplex } from 'stream';
 import { Aedes, Client, Subscription } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
@@ -33,6 +34,11 @@ interface ClientInternals {
 }
 
 type AuthError = Error & { returnCode: number };
+
+function capSubscribeQos(packet: { cmd: string; subscriptions?: Array<{ qos: number }> }): void {
+  if (packet.cmd !== 'subscribe' || !packet.subscriptions) return;
+  for (const s of packet.subscriptions) if (s.qos > 1) s.qos = 1;
+}
 
 function peerCertificate(conn: unknown): PeerCertificateInfo | undefined {
   if (!(conn instanceof tls.TLSSocket)) return undefined;
@@ -130,10 +136,15 @@ export class Broker {
         const client = (stream as unknown as { client?: Client }).client;
         if (client) this.endSession(client);
       });
-      this.aedes.handle(stream, req);
+      const client = this.aedes.handle(stream, req);
+      // The SUBACK carries the QoS requested unless the packet says otherwise, so the cap at 1
+      // is applied to the SUBSCRIBE itself, before aedes reads it.
+      const parser = (client as unknown as { _parser?: EventEmitter })._parser;
+      parser?.prependListener('packet', capSubscribeQos);
     };
 
-    const tcp = net.createServer((s) => handle(s));
+    // No Nagle delay: tests and benchmarks wait on every PUBACK and downlink.
+    const tcp = net.createServer((s) => handle(s.setNoDelay(true)));
     this.servers.push(tcp);
     const port = await listen(tcp, opts.port, opts.host);
     this.url = `mqtt://${opts.host}:${port}`;
@@ -153,7 +164,7 @@ export class Broker {
       const t = opts.tls;
       const tlsServer = tls.createServer(
         { key: t.key, cert: t.cert, ca: t.ca, requestCert: t.requestCert ?? !!t.ca, rejectUnauthorized: false },
-        (s) => handle(s),
+        (s) => handle(s.setNoDelay(true)),
       );
       this.servers.push(tlsServer);
       const tlsPort = await listen(tlsServer, opts.tlsPort ?? 0, opts.host);
