@@ -19,7 +19,7 @@ import { Counters, TlsOptions } from './types';
 const SINK_TOPIC = '$emulator/consumed';
 
 /** Process-wide totals across every emulator instance (benchmarks read these). */
-export const counters: Counters = { publishes: 0, bytes: 0, telemetryMessages: 0, telemetryPoints: 0 };
+export const counters: Counters = { publishes: 0, bytes: 0, telemetryMessages: 0, telemetryPoints: 0, telemetryValues: 0 };
 
 export interface BrokerOptions {
   host: string;
@@ -110,12 +110,14 @@ export class Broker {
         c.bytes += payload.length;
         const before = c.telemetryPoints;
         const beforeMsgs = c.telemetryMessages;
+        const beforeValues = c.telemetryValues;
         if (payload.length > this.platform.maxPayload) {
           return cb(this.refuse(client, session, topic, `oversize: ${payload.length} bytes > max ${this.platform.maxPayload} on ${topic}`));
         }
         const out = session.handleUplink(topic, payload);
         counters.telemetryPoints += c.telemetryPoints - before;
         counters.telemetryMessages += c.telemetryMessages - beforeMsgs;
+        counters.telemetryValues += c.telemetryValues - beforeValues;
         packet.topic = SINK_TOPIC;
         if (!out.ok) return cb(this.refuse(client, session, topic, `malformed: ${out.malformed} on ${topic}`));
         cb(null);

@@ -182,6 +182,7 @@ export class GatewaySession {
     for (const { device, points } of r.value) {
       const d = this.ensure(topic, device);
       counters.telemetryPoints += points.length;
+      counters.telemetryValues += countValues(points);
       if (!this.platform.recordTelemetry) continue;
       for (const p of points) this.store.addPoint(d, p.ts, p.values, p.serverTs);
       this.store.record(gw, topic, 'telemetry', device, { points: points.length });
@@ -278,6 +279,7 @@ export class GatewaySession {
       if (!r.ok) return this.malformed(topic, r.error);
       this.store.counters.telemetryMessages++;
       this.store.counters.telemetryPoints += r.value.length;
+      this.store.counters.telemetryValues += countValues(r.value);
       if (this.platform.recordTelemetry) {
         for (const p of r.value) this.store.addPoint(self, p.ts, p.values, p.serverTs);
         this.store.record(gw, topic, 'telemetry', gw, { points: r.value.length });
@@ -357,6 +359,12 @@ export class GatewaySession {
     this.store.record(this.gateway.name, '', 'gatewayDisconnected', undefined, { reason, deregistered: n });
     this.platform.log(`[${this.gateway.name}] gateway disconnected (${reason}); ${n} device(s) deregistered`);
   }
+}
+
+function countValues(points: P.ParsedPoint[]): number {
+  let n = 0;
+  for (const p of points) for (const _k in p.values) n++;
+  return n;
 }
 
 function addValues(res: Record<string, unknown>, found: Array<[string, unknown]>): void {

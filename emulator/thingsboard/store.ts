@@ -20,7 +20,7 @@ export class Store {
   readonly devices = new Map<string, DeviceRecord>();
   private readonly entries: JournalEntry[] = [];
   private seq = 0;
-  readonly counters: Counters = { publishes: 0, bytes: 0, telemetryMessages: 0, telemetryPoints: 0 };
+  readonly counters: Counters = { publishes: 0, bytes: 0, telemetryMessages: 0, telemetryPoints: 0, telemetryValues: 0 };
 
   /** Finds the device by name or creates it; an existing device keeps its profile. */
   getOrCreate(name: string, profile: string, gateway: string, isGateway = false): { device: DeviceRecord; created: boolean } {

@@ -122,5 +122,8 @@ export interface Counters {
   /** payload bytes of those publishes */
   bytes: number;
   telemetryMessages: number;
+  /** telemetry elements (one timestamp of one device) */
   telemetryPoints: number;
+  /** key-value data points, as the server's telemetryDataPoints rate limit counts them */
+  telemetryValues: number;
 }

@@ -26,6 +26,7 @@ describe('ThingsBoard emulator: uplinks', () => {
     a[1].ts.should.be.within(before, Date.now());
     emu.telemetry('B').should.eql([{ ts: 2000, values: { p: 4 }, serverTs: false }]);
     emu.counters.telemetryPoints.should.equal(3);
+    emu.counters.telemetryValues.should.equal(4);
   });
 
   it('skips a device whose value is not an array (with a warning) and keeps the others', async () => {
@@ -94,7 +95,7 @@ describe('ThingsBoard emulator: uplinks', () => {
     const g = await gateway(quiet.url);
     try {
       await publish(g, 'v1/gateway/telemetry', { A: [{ a: 1 }, { a: 2 }] });
-      quiet.counters.should.containEql({ publishes: 1, telemetryMessages: 1, telemetryPoints: 2 });
+      quiet.counters.should.containEql({ publishes: 1, telemetryMessages: 1, telemetryPoints: 2, telemetryValues: 2 });
       quiet.telemetry('A').should.be.empty();
       quiet.device('A')!.connected.should.be.true();
     } finally {
