@@ -2,42 +2,12 @@ import should from "should";
 import { decodeRegisters, encodeBit, encodeRegisters, reorder } from "../../lib/modbus/codec";
 import { ModbusError } from "../../lib/modbus/errors";
 import type { DataType, MapEntry, Order } from "../../lib/modbus/types";
+import { be, wire } from "./wire";
 
 const ORDERS: Order[] = ["ABCD", "BADC", "CDAB", "DCBA"];
 
 function e(type: DataType, extra: Partial<MapEntry> = {}): MapEntry {
   return { key: "k", area: "holding", address: 0, type, ...extra };
-}
-
-/** Independent of the codec: big-endian bytes -> registers as a device in `order` sends them. */
-function wire(be: number[], order: Order): number[] {
-  const bytes = order === "DCBA" ? [...be].reverse() : [...be];
-  if (order === "BADC" || order === "CDAB") {
-    // BADC: swap the two bytes of each register; CDAB: registers in reverse order
-    const words: number[][] = [];
-    for (let i = 0; i < bytes.length; i += 2) words.push([bytes[i], bytes[i + 1]]);
-    const w = order === "CDAB" ? words.reverse() : words.map(([a, b]) => [b, a]);
-    return w.map(([a, b]) => (a << 8) | b);
-  }
-  const out: number[] = [];
-  for (let i = 0; i < bytes.length; i += 2) out.push((bytes[i] << 8) | bytes[i + 1]);
-  return out;
-}
-
-function be(type: DataType, v: number | bigint): number[] {
-  const size = { int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8 }[type as "int16"];
-  const b = Buffer.alloc(size);
-  switch (type) {
-    case "int16": b.writeInt16BE(Number(v)); break;
-    case "uint16": b.writeUInt16BE(Number(v)); break;
-    case "int32": b.writeInt32BE(Number(v)); break;
-    case "uint32": b.writeUInt32BE(Number(v)); break;
-    case "float32": b.writeFloatBE(Number(v)); break;
-    case "float64": b.writeDoubleBE(Number(v)); break;
-    case "int64": b.writeBigInt64BE(BigInt(v)); break;
-    case "uint64": b.writeBigUInt64BE(BigInt(v)); break;
-  }
-  return [...b];
 }
 
 const SAMPLES: Array<[DataType, number | bigint, number | string]> = [

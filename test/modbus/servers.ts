@@ -120,7 +120,7 @@ export class PyModbusServer {
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
   }
 
-  static start(config: { mode: "tcp" | "rtu"; port: number | string; units: Record<string, PyUnitSpec> }): Promise<PyModbusServer> {
+  static start(config: { mode: "tcp" | "rtu-over-tcp" | "rtu" | "ascii"; port: number | string; units: Record<string, PyUnitSpec> }): Promise<PyModbusServer> {
     const child = spawn(PYTHON, [SCRIPT, JSON.stringify(config)], { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); });
