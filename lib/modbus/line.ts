@@ -47,6 +47,7 @@ export class ModbusLine extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private delayTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
+  private silentInARow = 0;
   private connectedOnce = false;
 
   constructor(options: LineOptions) {
@@ -172,6 +173,7 @@ export class ModbusLine extends EventEmitter {
         client.setTimeout(ctx.timeoutMs);
         this.stats.requests++;
         job.resolve(await guard(job.run(client), ctx.timeoutMs + 250));
+        this.silentInARow = 0;
         return;
       } catch (err) {
         if (this.current.status === "closed") return job.reject(new ModbusError("closed", `line ${this.target} is closed`));
@@ -181,8 +183,13 @@ export class ModbusLine extends EventEmitter {
         }
         if (isTimeout(err)) {
           this.stats.timeouts++;
-          if (attempt < job.retries) continue;
-        }
+          this.silentInARow++;
+          const limit = this.options.dropAfterTimeouts ?? 0;
+          if (limit > 0 && this.silentInARow >= limit) {
+            this.silentInARow = 0;
+            this.dropped(client, `no answer to ${limit} requests in a row`);
+          } else if (attempt < job.retries) continue;
+        } else this.silentInARow = 0;
         const e = describeRequestError(err, ctx);
         if (e.kind === "exception") this.stats.exceptions++;
         return job.reject(e);

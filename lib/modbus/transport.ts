@@ -42,6 +42,7 @@ export function checkLineOptions(o: LineOptions): string[] {
   pos(o.queueLimit, "queueLimit");
   pos(o.connectTimeoutMs, "connectTimeoutMs");
   pos(o.baudRate, "baudRate");
+  pos(o.dropAfterTimeouts, "dropAfterTimeouts", 0);
   return errors;
 }
 

@@ -138,6 +138,12 @@ export interface LineOptions {
   queueLimit?: number;
   /** Default 5000. */
   connectTimeoutMs?: number;
+  /**
+   * Drop and reopen the connection after this many requests in a row got no answer at all
+   * (any unit). Catches half-open TCP connections and gateways that lost their way; leave 0
+   * (the default: never) on lines where a unit may stay dead for long while others answer.
+   */
+  dropAfterTimeouts?: number;
   /** Reconnect backoff. Default 1000 .. 30000. */
   reconnect?: BackoffOptions;
 }

@@ -34,10 +34,14 @@ export interface TcpStore {
   dead: Set<number>;
   /** FC3 + FC4 requests served, per unit. */
   registerReads: Map<number, number>;
+  /** Answer register reads after this long. */
+  delayMs: number;
+  /** Most register reads the server was working on at once. */
+  maxConcurrent: number;
 }
 
 export function newStore(): TcpStore {
-  return { holding: new Map(), input: new Map(), coil: new Map(), discrete: new Map(), illegal: new Set(), dead: new Set(), registerReads: new Map() };
+  return { holding: new Map(), input: new Map(), coil: new Map(), discrete: new Map(), illegal: new Set(), dead: new Set(), registerReads: new Map(), delayMs: 0, maxConcurrent: 0 };
 }
 
 type Cb<T> = (err: Error | null, v: T) => void;
@@ -47,6 +51,7 @@ export class InProcessServer {
 
   static async start(store: TcpStore, port?: number): Promise<InProcessServer> {
     const p = port ?? (await freePort());
+    let working = 0;
     const count = (unit: number): void => { store.registerReads.set(unit, (store.registerReads.get(unit) ?? 0) + 1); };
     const regs = (table: Map<number, number>) => (addr: number, length: number, unit: number, cb: Cb<number[]>): void => {
       if (store.dead.has(unit)) return; // never answers
@@ -56,7 +61,10 @@ export class InProcessServer {
       }
       const out: number[] = [];
       for (let a = addr; a < addr + length; a++) out.push(table.get(a) ?? 0);
-      cb(null, out);
+      if (store.delayMs <= 0) return cb(null, out);
+      working++;
+      store.maxConcurrent = Math.max(store.maxConcurrent, working);
+      setTimeout(() => { working--; cb(null, out); }, store.delayMs);
     };
     const one = (table: Map<number, number>) => (addr: number, unit: number, cb: Cb<number>): void =>
       regs(table)(addr, 1, unit, (err, v) => cb(err, v[0]));
@@ -200,4 +208,13 @@ export function eventMatching<T>(em: EventEmitter, event: string, test: (v: T) =
     }, ms);
     em.on(event, listener);
   });
+}
+
+/** Polls `cond` every 10 ms; rejects after `ms` naming `what`. */
+export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -5,7 +5,7 @@ import { ModbusLine } from "../../lib/modbus/line";
 import { UnitPoller } from "../../lib/modbus/poller";
 import { UnitWriter } from "../../lib/modbus/writer";
 import type { LineState, MapEntry, PollResult, UnitState } from "../../lib/modbus/types";
-import { InProcessServer, eventMatching, newStore, type TcpStore } from "./servers";
+import { InProcessServer, eventMatching, newStore, until, type TcpStore } from "./servers";
 
 const MAP: MapEntry[] = [
   { key: "temp", area: "holding", address: 0, type: "int16", scale: 0.1 },
@@ -103,17 +103,16 @@ describe("modbus engine against modbus-serial ServerTCP", function () {
     dead.on("state", (s: UnitState) => deadStates.push(s));
     live.start();
     dead.start();
-    await new Promise((r) => setTimeout(r, 2000));
+    await until(() => dead.stats.failedPolls >= 3, 10000, "three failed polls of unit 9");
     should(deadStates.length).be.above(0);
     should(deadStates[0].status).equal("not-responding");
     should(deadStates[0].message).startWith("unit 9 not responding");
     // the dead unit gave up its cycle at the first timeout: only its first request was ever sent
     should(dead.stats.failedPolls).be.above(1);
     should(dead.stats.requests).equal(dead.stats.polls);
-    // it backed off instead of polling every 100 ms
-    should(dead.stats.polls).be.below(8);
+    // it backed off (300, 600 ms) instead of polling every 100 ms like unit 1
     should(live.stats.failedPolls).equal(0);
-    should(liveValues.length).be.above(8);
+    should(liveValues.length).be.above(dead.stats.polls * 2);
     should(liveValues.every((r) => r.values.a === 1)).be.true();
   });
 
@@ -210,5 +209,29 @@ describe("modbus engine against modbus-serial ServerTCP", function () {
     await new Promise((r) => setTimeout(r, 300));
     should(states.length).equal(n + 0);
     should(states[states.length - 1].status).equal("closed");
+  });
+});
+
+describe("modbus line without answers", function () {
+  it("drops and reopens the connection after dropAfterTimeouts silent requests in a row", async () => {
+    const store = newStore();
+    store.dead.add(1);
+    const server = await InProcessServer.start(store);
+    const line = new ModbusLine({ transport: "tcp", host: "127.0.0.1", port: server.port, timeoutMs: 100, retries: 0, dropAfterTimeouts: 2, reconnect: { initialMs: 50, maxMs: 50 } });
+    try {
+      const states: LineState[] = [];
+      line.on("state", (s: LineState) => states.push(s));
+      await should(line.readRegisters(1, "holding", 0, 1)).be.rejectedWith({ kind: "timeout" });
+      await should(line.readRegisters(1, "holding", 0, 1)).be.rejectedWith({ kind: "timeout" });
+      should(states[states.length - 1]).containEql({ status: "disconnected", reason: "no answer to 2 requests in a row" });
+      store.dead.delete(1);
+      store.holding.set(0, 3);
+      await eventMatching<LineState>(line, "state", (s) => s.status === "connected", 2000);
+      should(await line.readRegisters(1, "holding", 0, 1)).eql([3]);
+      should(line.stats.reconnects).equal(1);
+    } finally {
+      await line.close();
+      await server.close();
+    }
   });
 });
