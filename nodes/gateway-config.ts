@@ -59,15 +59,22 @@ export = function (RED: NodeAPI): void {
         },
       });
       s.setMaxPayload(numberOr(config.maxPayload, s.opts.dialect.defaultMaxPayload));
-      s.on("state", (state) => {
-        const status = statusOf(state, t);
+      // "outbox full" stays on the nodes until the connection is back, over the reconnect attempts.
+      let full = 0;
+      const push = (): void => {
+        const status = full > 0 && s.state.state !== "connected" ? { fill: "red" as const, shape: "dot" as const, text: RED._("gateway-config.status.full", { n: full }) } : statusOf(s.state, t);
         for (const u of users.values()) u.status(status);
+      };
+      s.on("state", (state) => {
+        if (state.state === "connected") full = 0;
+        push();
         if (state.state === "disconnected" && state.reason !== "closed") node.log(RED._("gateway-config.log.disconnected", { reason: state.reason }));
         if (state.state === "connected") node.log(RED._("gateway-config.log.connected", { url: config.url }));
       });
       s.on("warning", (message) => node.warn(message));
       s.outbox.on("full", (waiting: number) => {
-        for (const u of users.values()) u.status({ fill: "red", shape: "dot", text: RED._("gateway-config.status.full", { n: waiting }) });
+        full = waiting;
+        push();
       });
       return s;
     }

@@ -29,8 +29,9 @@ export = function (RED: NodeAPI): void {
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; ts?: unknown; profile?: unknown };
-        const name = device(msg) ?? m.device;
-        if (name !== undefined && (typeof name !== "string" || name === "")) throw new Error(`device name must be a non-empty string, got ${typeof name}`);
+        const given = device(msg) ?? m.device;
+        const name = given === "" || given === null ? undefined : given; // none: a multi-device payload
+        if (name !== undefined && typeof name !== "string") throw new Error(`device name must be a non-empty string, got ${typeof name}`);
         const ts = m.ts === undefined ? Date.now() : m.ts;
         if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
         const uplinks = telemetryUplinks(msg.payload, name as string | undefined, ts);

@@ -55,6 +55,8 @@ export class Outbox extends EventEmitter {
   private generation = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Entries in the store that count against `maxQueued`. */
+  private counted = 0;
 
   constructor(private readonly dialect: Dialect, opts: Partial<OutboxOptions> = {}, private readonly store: UplinkStore = new MemoryStore()) {
     super();
@@ -67,8 +69,9 @@ export class Outbox extends EventEmitter {
     return this.store.size + this.inflight.reduce((n, b) => n + b.pending.filter((p) => p > 0).length, 0);
   }
 
+  /** Uplinks waiting to be sent that count against the bound. */
   get queued(): number {
-    return this.store.size;
+    return this.counted;
   }
 
   get options(): Readonly<OutboxOptions> {
@@ -77,30 +80,33 @@ export class Outbox extends EventEmitter {
 
   /**
    * Accepts an uplink; the promise settles when the server acknowledged it, or with an
-   * OutboxError when it is invalid, refused, does not fit, or the session closes.
+   * OutboxError when it is invalid, refused, does not fit, or the session closes. Unbounded
+   * uplinks (the session's own announcements of devices) do not count against `maxQueued`.
    */
-  send(uplink: Uplink): Promise<void> {
+  send(uplink: Uplink, bounded = true): Promise<void> {
     const problem = this.dialect.validate(uplink);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
     if (this.closed) return Promise.reject(new OutboxError("the gateway session is closed", "closed"));
-    if (this.store.size >= this.opts.maxQueued) {
-      const waiting = this.store.size;
+    if (bounded && this.counted >= this.opts.maxQueued) {
+      const waiting = this.counted;
       if (this.opts.overflow === "reject") {
         this.emit("full", waiting);
         return Promise.reject(new OutboxError(`outbox full: ${waiting} messages are waiting for the connection, this one was not accepted`, "full"));
       }
-      this.store.dropOldest()?.reject(new OutboxError(`outbox full: ${waiting} messages were waiting, the oldest was dropped for a newer one`, "full"));
+      const oldest = this.takeOldestCounted();
+      oldest?.reject(new OutboxError(`outbox full: ${waiting} messages were waiting, the oldest was dropped for a newer one`, "full"));
       this.emit("full", waiting);
     }
     return new Promise<void>((resolve, reject) => {
-      this.store.push({ uplink, resolve, reject });
+      this.store.push({ uplink, resolve, reject, free: !bounded });
+      if (bounded) this.counted++;
       this.schedule();
     });
   }
 
   /** Starts delivering over `transport`; `first` uplinks go before everything queued. */
   attach(transport: Transport, first: Uplink[] = []): void {
-    this.store.unshift(first.map((uplink) => ({ uplink, resolve: noop, reject: noop })));
+    this.store.unshift(first.map((uplink) => ({ uplink, resolve: noop, reject: noop, free: true })));
     this.transport = transport;
     this.flush();
   }
@@ -116,7 +122,21 @@ export class Outbox extends EventEmitter {
   close(reason = "the gateway session is closed"): void {
     this.detach();
     this.closed = true;
+    this.counted = 0;
     for (const e of this.store.clear()) e.reject(new OutboxError(reason, "closed"));
+  }
+
+  /** The oldest entry that counts against the bound (announcements are kept). */
+  private takeOldestCounted(): Entry | undefined {
+    const skipped: Entry[] = [];
+    let e = this.store.dropOldest();
+    while (e && e.free) {
+      skipped.push(e);
+      e = this.store.dropOldest();
+    }
+    this.store.unshift(skipped);
+    if (e) this.counted--;
+    return e;
   }
 
   private schedule(): void {
@@ -135,7 +155,9 @@ export class Outbox extends EventEmitter {
   private flush(): void {
     this.clearTimer();
     while (this.transport && this.publishing < this.opts.maxInflight && this.store.size > 0) {
-      this.publishBatch(this.transport, this.store.take(this.opts.maxBatch));
+      const entries = this.store.take(this.opts.maxBatch);
+      for (const e of entries) if (!e.free) this.counted--;
+      this.publishBatch(this.transport, entries);
     }
   }
 
@@ -191,6 +213,7 @@ export class Outbox extends EventEmitter {
     const back: Entry[] = [];
     for (const b of this.inflight) b.entries.forEach((e, i) => b.pending[i] > 0 && back.push(e));
     this.inflight.length = 0;
+    for (const e of back) if (!e.free) this.counted++;
     this.store.unshift(back);
   }
 }

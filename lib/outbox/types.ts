@@ -5,6 +5,8 @@ export interface Entry {
   uplink: Uplink;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Not counted against the bound (the session's own announcements of devices). */
+  free?: boolean;
 }
 
 /**

@@ -161,7 +161,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private announce(device: string, profile?: string): void {
     if (!this.registry.add(device, profile)) return;
     const profileName = this.registry.get(device)?.profile;
-    this.outbox.send({ kind: "connect", device, profile: profileName }).catch((err: Error) => this.warn(`announcing "${device}" failed: ${err.message}`));
+    this.outbox.send({ kind: "connect", device, profile: profileName }, false).catch((err: Error) => this.warn(`announcing "${device}" failed: ${err.message}`));
   }
 
   private open(): void {

@@ -1,0 +1,57 @@
+// A real Node-RED runtime (node-red-node-test-helper) loading this package's nodes.
+import helper from "node-red-node-test-helper";
+
+helper.init(require.resolve("node-red"));
+
+export { helper };
+
+export type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+/** Every node type of the package, as Node-RED would load them. */
+export const nodes = {
+  gatewayConfig: require("../../nodes/gateway-config"),
+  deviceConnect: require("../../nodes/device-connect"),
+  telemetryOut: require("../../nodes/telemetry-out"),
+};
+
+export function gatewayNode(url: string, extra: Record<string, unknown> = {}): FlowNode {
+  return { id: "gw", type: "gateway-config", platform: "thingsboard", url, auth: "token", protocolVersion: "4", qos: "1", keepalive: 60, reconnectMin: 0.2, reconnectMax: 1, batchWindow: 5, maxPayload: 65536, maxQueued: 100000, overflow: "reject", ...extra };
+}
+
+/** Loads a flow: nodes other than config nodes go on one tab (Node-RED tells them apart by x/y). */
+export function load(flow: FlowNode[], credentials: Record<string, unknown> = { gw: { token: "GATEWAY_TOKEN" } }): Promise<void> {
+  const onTab = flow.map((n) => (n.z || CONFIG_TYPES.has(n.type) || n.type === "tab" ? n : { x: 100, y: 100, ...n, z: "flow" }));
+  const withTab = onTab.some((n) => n.z === "flow") ? [{ id: "flow", type: "tab", label: "test" }, ...onTab] : onTab;
+  return new Promise((resolve, reject) => helper.load(Object.values(nodes), withTab, credentials, (err?: Error) => (err ? reject(err) : resolve())));
+}
+
+const CONFIG_TYPES = new Set(["gateway-config", "tls-config", "modbus-connection"]);
+
+/** Resolves with the next msg a helper node receives. */
+export function nextMsg(id: string, timeoutMs = 5000): Promise<Record<string, unknown>> {
+  const n = helper.getNode(id);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no msg at ${id} within ${timeoutMs} ms`)), timeoutMs);
+    n.once("input", (msg: Record<string, unknown>) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** Collects every msg a helper node receives. */
+export function collect(id: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  helper.getNode(id).on("input", (msg: Record<string, unknown>) => out.push(msg));
+  return out;
+}
+
+export async function until<T>(probe: () => T | undefined | false | null, timeoutMs = 5000, what = "condition"): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
