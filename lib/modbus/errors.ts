@@ -106,3 +106,16 @@ export function describeRequestError(err: unknown, ctx: RequestContext): ModbusE
     unitId: ctx.unitId,
   });
 }
+
+/**
+ * Emits without letting a listener's exception escape: the engine emits from timers and promise
+ * handlers, where a throw would become an uncaught exception or an unhandled rejection and take
+ * the whole process down. The listener's bug is still reported, as a process warning.
+ */
+export function safeEmit(emitter: { emit(event: string, ...args: unknown[]): boolean }, event: string, value: unknown): void {
+  try {
+    emitter.emit(event, value);
+  } catch (err) {
+    process.emitWarning(`a listener of modbus "${event}" threw: ${errorMessage(err)}`, "ModbusListenerWarning");
+  }
+}

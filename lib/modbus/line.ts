@@ -3,7 +3,7 @@
 // silence. A dropped transport is reopened with capped exponential backoff. Nothing here throws
 // asynchronously: every failure settles the caller's promise with a ModbusError.
 import { EventEmitter } from "events";
-import { ModbusError, describeRequestError, errorMessage, isPortNotOpen, isTimeout, type RequestContext } from "./errors";
+import { ModbusError, describeRequestError, errorMessage, isPortNotOpen, isTimeout, safeEmit, type RequestContext } from "./errors";
 import { checkLineOptions, describeTarget, discardClient, emitterOf, openClient, type Client } from "./transport";
 import type { Area, LineOptions, LineState } from "./types";
 
@@ -73,7 +73,7 @@ export class ModbusLine extends EventEmitter {
 
   private setState(s: LineState): void {
     this.current = s;
-    this.emit("state", { ...s });
+    safeEmit(this, "state", { ...s });
   }
 
   /** Starts connecting (also happens on the first request). Idempotent. */

@@ -4,7 +4,7 @@
 // units on the line keep their schedule.
 import { EventEmitter } from "events";
 import { decodeRegisters, entryWidth } from "./codec";
-import { ModbusError, errorMessage } from "./errors";
+import { ModbusError, errorMessage, safeEmit } from "./errors";
 import type { ModbusLine } from "./line";
 import { planReads } from "./planner";
 import { assertValidMap } from "./register-map";
@@ -36,6 +36,7 @@ export class UnitPoller extends EventEmitter {
   readonly stats: PollerStats = { polls: 0, skipped: 0, failedPolls: 0, totalFailedPolls: 0, requests: 0 };
   private readonly periodMs: number;
   private readonly reporter: Reporter;
+  private readonly backoff: { initialMs: number; maxMs: number };
   private current: UnitState;
   private interval: NodeJS.Timeout | undefined;
   private firstTimer: NodeJS.Timeout | undefined;
@@ -68,8 +69,6 @@ export class UnitPoller extends EventEmitter {
     this.reporter = new Reporter(new Map<string, ReportPolicy | undefined>(this.entries.map((e) => [e.key, e.report])));
     this.current = { unitId: this.unitId, status: "ok", failedPolls: 0 };
   }
-
-  private readonly backoff: { initialMs: number; maxMs: number };
 
   get state(): UnitState {
     return { ...this.current };
@@ -114,7 +113,7 @@ export class UnitPoller extends EventEmitter {
     if (this.stopped) return;
     if (this.running) {
       this.stats.skipped++;
-      this.emit("skipped", { ...this.stats });
+      safeEmit(this, "skipped", { ...this.stats });
       return;
     }
     if (Date.now() < this.backoffUntil) return;
@@ -185,7 +184,7 @@ export class UnitPoller extends EventEmitter {
   private setState(next: UnitState): void {
     const changed = next.status !== this.current.status || next.message !== this.current.message;
     this.current = next;
-    if (changed) this.emit("state", { ...next });
+    if (changed) safeEmit(this, "state", { ...next });
   }
 
   private settle({ result, failure }: CycleOutcome): void {
@@ -198,7 +197,7 @@ export class UnitPoller extends EventEmitter {
         if (e.target === "attribute") result.report.attributes[e.key] = reported[e.key];
         else result.report.telemetry[e.key] = reported[e.key];
       }
-      this.emit("values", result);
+      safeEmit(this, "values", result);
     }
     if (!failure) {
       this.timeouts = 0;
@@ -216,6 +215,6 @@ export class UnitPoller extends EventEmitter {
     } else {
       this.setState({ unitId: this.unitId, status: "failing", message: failure.message, failedPolls: this.stats.failedPolls });
     }
-    this.emit("poll-error", failure);
+    safeEmit(this, "poll-error", failure);
   }
 }

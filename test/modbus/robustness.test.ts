@@ -111,3 +111,29 @@ describe("modbus engine robustness", function () {
     }
   });
 });
+
+describe("modbus engine with a throwing listener", function () {
+  it("keeps polling and reports the listener's bug as a warning instead of crashing", async () => {
+    const store = newStore();
+    store.holding.set(0, 1);
+    const server = await InProcessServer.start(store);
+    const line = new ModbusLine({ transport: "tcp", host: "127.0.0.1", port: server.port });
+    const p = new UnitPoller(line, { unitId: 1, map: MAP, periodMs: 20 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w.message); };
+    process.on("warning", onWarning);
+    try {
+      p.on("values", () => { throw new Error("bug in a flow"); });
+      line.on("state", () => { throw new Error("bug in a status handler"); });
+      p.start();
+      await until(() => p.stats.polls >= 3 && warnings.length >= 3, 5000, "three polls");
+      should(warnings).containEql('a listener of modbus "values" threw: bug in a flow');
+      should(warnings).containEql('a listener of modbus "state" threw: bug in a status handler');
+    } finally {
+      process.removeListener("warning", onWarning);
+      await p.stop();
+      await line.close();
+      await server.close();
+    }
+  });
+});
