@@ -10,8 +10,11 @@ import { Backoff, type BackoffOptions } from "./backoff";
 import { describeConnectError } from "./connect-errors";
 import { DeviceRegistry } from "./registry";
 import { PendingRequests } from "./requests";
+import { nameAnswer } from "./attribute-answer";
+import type { DownlinkListener } from "./listeners";
+import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
-import type { AttributeScope, Downlink, SessionState, TelemetryPoint, Uplink, Value, Values } from "./types";
+import type { AttributeScope, Downlink, SessionState, TelemetryPoint, Uplink, Values } from "./types";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
 export type TlsOptions = Record<string, unknown>;
@@ -63,6 +66,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly gatewayRequests = new PendingRequests<unknown>();
   private readonly warned = new Set<string>();
   private configuredPayload: number;
+  /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
+  readonly router: DownlinkRouter = new DownlinkRouter({ send: (u) => this.send(u), warn: (m) => this.warn(m) });
 
   constructor(readonly opts: SessionOptions) {
     super();
@@ -94,6 +99,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.outbox.close(closed.message);
     this.attributeRequests.failAll(closed);
     this.gatewayRequests.failAll(closed);
+    this.router.close();
     const client = this.client;
     this.client = undefined;
     if (client) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
@@ -128,7 +134,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
     this.registry.add(device, profile);
-    return this.outbox.send(u);
+    const acked = this.outbox.send(u);
+    acked.then(() => this.router.deviceConnected(device), () => undefined);
+    return acked;
   }
 
   disconnectDevice(device: string): Promise<void> {
@@ -145,10 +153,30 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.attributeKeys.set(id, keys);
     const settled = answer.finally(() => this.attributeKeys.delete(id));
     this.send({ kind: "attributeRequest", device, id, scope, keys }).catch((err: Error) => this.attributeRequests.fail(id, err));
-    const r = await settled;
-    if (r.values) return r.values;
-    if ("value" in r && keys.length === 1) return { [keys[0]]: r.value as Value };
-    return {};
+    const named = nameAnswer(keys, await settled);
+    if (!named.unnamed) return named.values;
+    if (keys.length === 0) {
+      this.warn(`the server answered an all-keys request for "${device}" with a value without its key (a scope with exactly one attribute): ask for it by name`);
+      return named.values;
+    }
+    const missing = keys.filter((k) => !(k in named.values));
+    const each = await Promise.all(missing.map((k) => this.requestAttributes(device, scope, [k], timeoutMs)));
+    return Object.assign({}, named.values, ...each) as Values;
+  }
+
+  /**
+   * Routes RPCs, attribute updates and device notices to `listener` until the returned
+   * function is called. Devices already announced count as connected for it at once.
+   */
+  listen(listener: DownlinkListener): () => void {
+    const remove = this.router.listeners.add(listener);
+    if (this.connected && listener.onDeviceConnected) for (const d of [...this.registry.all()]) if (this.router.listeners.watches(listener, d.name)) listener.onDeviceConnected(d.name);
+    return remove;
+  }
+
+  /** Answers an RPC the platform is waiting on; refused when it is not open (e.g. answered already). */
+  answerRpc(ctx: { device?: string; id: number; method?: string }, data: unknown): Promise<void> {
+    return this.router.answer(ctx, data);
   }
 
   /** An RPC from the gateway device itself to the server. */
@@ -161,7 +189,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private announce(device: string, profile?: string): void {
     if (!this.registry.add(device, profile)) return;
     const profileName = this.registry.get(device)?.profile;
-    this.outbox.send({ kind: "connect", device, profile: profileName }, false).catch((err: Error) => this.warn(`announcing "${device}" failed: ${err.message}`));
+    this.outbox.send({ kind: "connect", device, profile: profileName }, false).then(
+      () => this.router.deviceConnected(device),
+      (err: Error) => this.warn(`announcing "${device}" failed: ${err.message}`),
+    );
   }
 
   private open(): void {
@@ -212,6 +243,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
     this.outbox.attach(transport, announcements);
     this.setState({ state: "connected" });
+    for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc) void this.fetchLimits();
   }
 
@@ -254,6 +286,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
         this.warn(`the server disconnected "${d.device}" (reason ${d.reason}); it is announced again with its next data`);
         break;
     }
+    this.router.route(d);
     this.emit("downlink", d);
   }
 

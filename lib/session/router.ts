@@ -1,0 +1,87 @@
+// Routes the platform's events to the listeners that watch them, keeps the RPCs the platform
+// waits on (so each gets exactly one answer), and answers the platform's notices about devices
+// (renamed, deleted) itself: they are addressed to the gateway device, not to the flow.
+import { Listeners, type RpcCall } from "./listeners";
+import { answerProblem, answerUplink, describeRpc, OpenRpcs, RpcAnswerError, type RpcContext } from "./rpc-context";
+import type { Downlink, Uplink } from "./types";
+
+export interface RouterHost {
+  send(uplink: Uplink): Promise<void>;
+  warn(message: string): void;
+}
+
+export class DownlinkRouter {
+  readonly listeners: Listeners;
+  readonly rpcs: OpenRpcs;
+
+  constructor(private readonly host: RouterHost) {
+    this.listeners = new Listeners((m) => host.warn(m));
+    this.rpcs = new OpenRpcs((ctx, ms) => this.autoAnswer(ctx, ms));
+  }
+
+  /** Handles the downlinks meant for listeners; returns false for the others. */
+  route(d: Downlink): boolean {
+    switch (d.kind) {
+      case "rpcRequest":
+        this.rpc({ device: d.device, id: d.id, method: d.method, params: d.params });
+        return true;
+      case "gatewayRpcRequest":
+        this.rpc({ id: d.id, method: d.method, params: d.params });
+        return true;
+      case "attributeUpdate":
+        this.listeners.attributes({ device: d.device, values: d.values, deleted: d.deleted });
+        return true;
+      case "deviceRenamed":
+        this.rpcs.renamed(d.from, d.to);
+        this.listeners.renamed(d.from, d.to);
+        this.notice(d.id, `renamed "${d.from}" to "${d.to}"`);
+        return true;
+      case "deviceDeleted":
+        this.listeners.deleted(d.device);
+        this.notice(d.id, `deleted "${d.device}"`);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Answers an open RPC; refused (RpcAnswerError) when it is not open or the data is not JSON. */
+  answer(ctx: { device?: string; id: number; method?: string }, data: unknown): Promise<void> {
+    const problem = answerProblem(data);
+    if (problem) return Promise.reject(new RpcAnswerError(`${describeRpc(ctx)}: ${problem}`));
+    const open = this.rpcs.take(ctx);
+    if (!open) return Promise.reject(new RpcAnswerError(`${describeRpc(ctx)} is not open: it was answered already (by the flow, or automatically after its time ran out), or the gateway session restarted since`));
+    return this.host.send(answerUplink(open, data === undefined ? null : data));
+  }
+
+  deviceConnected(device: string): void {
+    this.listeners.deviceConnected(device);
+  }
+
+  /** The session closed: every open RPC is forgotten (the platform's caller times out). */
+  close(): void {
+    this.rpcs.clear();
+  }
+
+  private rpc(call: RpcCall): void {
+    const to = this.listeners.forRpc(call);
+    if (to.length === 0) {
+      this.host.warn(`no rpc-in node watches ${describeRpc(call)}: the platform's caller gets no answer`);
+      return;
+    }
+    const times = to.map((l) => l.autoAnswerMs ?? 0).filter((ms) => ms > 0);
+    const ctx: RpcContext = { device: call.device, id: call.id, method: call.method };
+    this.rpcs.add(ctx, times.length > 0 ? Math.min(...times) : undefined);
+    this.listeners.rpc(to, call);
+  }
+
+  private autoAnswer(ctx: RpcContext, afterMs: number): void {
+    const error = `no answer from the flow within ${afterMs} ms`;
+    this.host.warn(`answered ${describeRpc(ctx)} with an error: ${error}`);
+    this.host.send(answerUplink(ctx, { error })).catch((err: Error) => this.host.warn(`the automatic answer to ${describeRpc(ctx)} failed: ${err.message}`));
+  }
+
+  private notice(id: number, what: string): void {
+    this.host.send({ kind: "gatewayRpcResponse", id, data: { success: true } }).catch((err: Error) => this.host.warn(`answering the platform that it ${what} failed: ${err.message}`));
+  }
+}
