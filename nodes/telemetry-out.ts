@@ -36,13 +36,8 @@ export = function (RED: NodeAPI): void {
         if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
         const uplinks = telemetryUplinks(msg.payload, name as string | undefined, ts);
         if (typeof uplinks === "string") throw new Error(uplinks);
-        const session = gateway.session();
-        for (const u of uplinks) {
-          const problem = session.validate(u);
-          if (problem) throw new Error(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem);
-        }
         const options = { autoConnect, profile: (profile(msg) ?? m.profile) as string | undefined };
-        Promise.all(uplinks.map((u) => session.send(u, options))).then(
+        gateway.session().sendAll(uplinks, options).then(
           () => done(),
           (err: unknown) => done(userError(TYPE, err)),
         );

@@ -86,6 +86,11 @@ export class Outbox extends EventEmitter {
   send(uplink: Uplink, bounded = true): Promise<void> {
     const problem = this.dialect.validate(uplink);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
+    return this.accept(uplink, bounded);
+  }
+
+  /** `send` for an uplink its caller has already validated (validation is the costly part). */
+  accept(uplink: Uplink, bounded = true): Promise<void> {
     if (this.closed) return Promise.reject(new OutboxError("the gateway session is closed", "closed"));
     if (bounded && this.counted >= this.opts.maxQueued) {
       const waiting = this.counted;

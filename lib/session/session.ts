@@ -118,10 +118,24 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   send(uplink: Uplink, options: SendOptions = {}): Promise<void> {
     const problem = this.opts.dialect.validate(uplink);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
+    return this.accept(uplink, options);
+  }
+
+  /** Several uplinks of one msg: all are queued, or (when one is invalid) none. */
+  sendAll(uplinks: readonly Uplink[], options: SendOptions = {}): Promise<void> {
+    for (const u of uplinks) {
+      const problem = this.opts.dialect.validate(u);
+      if (problem) return Promise.reject(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem, "invalid"));
+    }
+    if (uplinks.length === 1) return this.accept(uplinks[0], options);
+    return Promise.all(uplinks.map((u) => this.accept(u, options))).then(() => undefined);
+  }
+
+  private accept(uplink: Uplink, options: SendOptions): Promise<void> {
     if ("device" in uplink && uplink.kind !== "connect" && uplink.kind !== "disconnect" && options.autoConnect !== false) {
       this.announce(uplink.device, options.profile);
     }
-    return this.outbox.send(uplink);
+    return this.outbox.accept(uplink);
   }
 
   sendTelemetry(device: string, points: TelemetryPoint[], options?: SendOptions): Promise<void> {
