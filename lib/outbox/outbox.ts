@@ -167,10 +167,18 @@ export class Outbox extends EventEmitter {
   }
 
   private publishBatch(transport: Transport, entries: Entry[]): void {
-    const { publishes, refused } = this.dialect.encode(
-      entries.map((e) => e.uplink),
-      this.maxPayload,
-    );
+    let encoded: ReturnType<Dialect["encode"]>;
+    try {
+      encoded = this.dialect.encode(
+        entries.map((e) => e.uplink),
+        this.maxPayload,
+      );
+    } catch (err) {
+      // A dialect bug must cost these msgs (with an error each), never the process or the session.
+      for (const e of entries) e.reject(new OutboxError(`could not encode: ${(err as Error).message}`, "invalid"));
+      return;
+    }
+    const { publishes, refused } = encoded;
     const batch: Batch = { entries, pending: new Array<number>(entries.length).fill(0), open: publishes.length };
     for (const r of refused) {
       batch.pending[r.index] = -1;
