@@ -4,7 +4,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { dialectFor } from "../lib/dialect";
 import type { Credentials } from "../lib/dialect/types";
-import { GatewaySession, type TlsOptions } from "../lib/session/session";
+import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
@@ -14,6 +14,13 @@ interface TlsConfigNode extends Node {
 }
 
 const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
+
+/**
+ * What a gateway-config redeployed in place leaves to its successor (same node id): the msgs
+ * not yet acknowledged and the devices announced. A changed broker URL or batch window must not
+ * cost the readings queued during an outage.
+ */
+const successors = new Map<string, Handover>();
 
 export = function (RED: NodeAPI): void {
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
@@ -58,6 +65,9 @@ export = function (RED: NodeAPI): void {
           overflow: config.overflow === "drop-oldest" ? "drop-oldest" : "reject",
         },
       });
+      const predecessor = successors.get(node.id);
+      successors.delete(node.id);
+      if (predecessor) s.adopt(predecessor);
       s.setMaxPayload(numberOr(config.maxPayload, s.opts.dialect.defaultMaxPayload));
       // "outbox full" stays on the nodes until the connection is back, over the reconnect attempts.
       let full = 0;
@@ -106,11 +116,15 @@ export = function (RED: NodeAPI): void {
       }
     };
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    node.on("close", (removed: boolean, done: () => void) => {
       const s = session;
       session = undefined;
-      if (s) s.stop().then(done, done);
-      else done();
+      if (!s) return done();
+      if (removed) return void s.stop().then(done, done);
+      s.handOver().then((h) => {
+        successors.set(node.id, h);
+        done();
+      }, done);
     });
   }
 

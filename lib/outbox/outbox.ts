@@ -123,6 +123,24 @@ export class Outbox extends EventEmitter {
     this.requeueInflight();
   }
 
+  /**
+   * Closes the outbox and hands over everything not yet acknowledged, in order, for a successor
+   * to `adopt` (a redeployed gateway-config): accepted msgs survive a redeploy.
+   */
+  handOver(): Entry[] {
+    this.detach();
+    this.closed = true;
+    this.counted = 0;
+    return this.store.clear();
+  }
+
+  /** Takes over a predecessor's entries, ahead of anything queued since. */
+  adopt(entries: Entry[]): void {
+    for (const e of entries) if (!e.free) this.counted++;
+    this.store.unshift(entries);
+    this.schedule();
+  }
+
   /** Rejects everything still waiting. */
   close(reason = "the gateway session is closed"): void {
     this.detach();

@@ -5,10 +5,10 @@ import { EventEmitter } from "events";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Credentials, Dialect } from "../dialect/types";
 import { Outbox, OutboxError, PublishRefused, type Transport } from "../outbox/outbox";
-import type { OutboxOptions, UplinkStore } from "../outbox/types";
+import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import { Backoff, type BackoffOptions } from "./backoff";
 import { describeConnectError } from "./connect-errors";
-import { DeviceRegistry } from "./registry";
+import { DeviceRegistry, type DeviceRecord } from "./registry";
 import { PendingRequests } from "./requests";
 import { nameAnswer } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
@@ -33,6 +33,11 @@ export interface SessionOptions {
   store?: UplinkStore;
   /** Ask the server for its limits after each connect (ThingsBoard getSessionLimits). */
   askLimits?: boolean;
+}
+
+export interface Handover {
+  entries: Entry[];
+  devices: DeviceRecord[];
 }
 
 export interface SendOptions {
@@ -104,6 +109,22 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.client = undefined;
     if (client) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
     this.setState({ state: "disconnected", reason: "closed" });
+  }
+
+  /**
+   * Stops, handing over what a successor needs so that a redeploy loses nothing: the uplinks
+   * not yet acknowledged (in order) and the devices announced.
+   */
+  async handOver(): Promise<Handover> {
+    const handover = { entries: this.outbox.handOver(), devices: [...this.registry.all()] };
+    await this.stop();
+    return handover;
+  }
+
+  /** Takes over a predecessor's queue and devices; call before `start`. */
+  adopt(h: Handover): void {
+    for (const d of h.devices) this.registry.add(d.name, d.profile);
+    this.outbox.adopt(h.entries);
   }
 
   /** What is wrong with an uplink, in words a user can act on; null when it can be sent. */

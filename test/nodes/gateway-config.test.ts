@@ -117,6 +117,44 @@ describe("gateway-config: one session, shared, surviving drops and redeploys", f
   });
 });
 
+describe("gateway-config redeployed while disconnected", function () {
+  let emu: ThingsBoardEmulator;
+  before(async () => {
+    emu = await ThingsBoardEmulator.start();
+    await new Promise<void>((r) => helper.startServer(() => r()));
+  });
+  after(async () => {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+    await emu.stop();
+  });
+
+  it("hands its unacknowledged msgs and its devices to its successor: nothing accepted is lost", async () => {
+    const flow: FlowNode[] = [
+      telemetryNode("tel"),
+      { id: "dc", type: "device-connect", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", action: "connect", wires: [["connected"]] },
+      { id: "connected", type: "helper" },
+      gatewayNode(emu.url, { reconnectMin: 30, reconnectMax: 60 }),
+    ];
+    await load(flow);
+    await until(() => emu.gatewayConnected(), 5000, "gateway connection");
+    const out = nextMsg("connected");
+    helper.getNode("dc").receive({ device: "Commands only", profile: "Valve" });
+    await out;
+    emu.dropGateway(); // and the session waits 15 s or more before trying again
+    await until(() => !emu.gatewayConnected(), 2000, "dropped");
+    const tel = helper.getNode("tel");
+    for (let n = 0; n < 50; n++) tel.receive({ device: "Meter", payload: { n } });
+    await new Promise((r) => setTimeout(r, 50));
+    emu.telemetry("Meter").should.be.empty();
+    // the user shortens the reconnect delay and deploys the changed gateway only
+    await helper.setFlows(withTab(flow.map((n) => (n.id === "gw" ? { ...n, reconnectMin: 0.2, reconnectMax: 1 } : n))), "nodes");
+    await until(() => emu.telemetry("Meter").length >= 50, 5000, "the queued msgs");
+    [...new Set(emu.telemetry("Meter").map((p) => p.values.n))].should.eql(Array.from({ length: 50 }, (_, i) => i));
+    should(emu.device("Commands only")).have.property("connected", true); // announced by the successor
+  });
+});
+
 function withTab(flow: FlowNode[]): FlowNode[] {
   const cfg = new Set(["gateway-config"]);
   return [{ id: "flow", type: "tab", label: "test" }, ...flow.map((n) => (cfg.has(n.type) ? n : { x: 100, y: 100, ...n, z: "flow" }))];
