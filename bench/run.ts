@@ -1,0 +1,182 @@
+// npm run bench: the benchmark of issue 2. One run, the four variants one after the other
+// through one mosquitto at QoS 1, then the RSS of Node-RED with 10,000 connected devices.
+//   npm run bench -- [--variants a,b,c,d] [--msgs 200000] [--devices 100] [--chunk 1000]
+//                    [--timeout 300] [--rss-devices 10000] [--no-rss] [--profile [a,b]]
+import { execFileSync } from "child_process";
+import fs from "fs";
+import os from "os";
+import path from "path";
+import { PointCounter } from "./counter";
+import { MOSQUITTO, startMosquitto } from "./mosquitto";
+import { printSummary, summarise, type ProfileSummary } from "./profile";
+import { measureRss, type RssResult } from "./rss";
+import { LABELS, runVariant, type Variant, type VariantResult } from "./telemetry";
+import { DEFAULT_WORKLOAD, type Workload } from "./workload";
+
+const TARGET = { ab: 15, ad: 0.3, rssMiB: 60 };
+const RESULTS = path.resolve(__dirname, "..", "..", "bench", "results");
+const MiB = 1024 * 1024;
+
+interface Args {
+  variants: Variant[];
+  workload: Workload;
+  timeoutMs: number;
+  rssDevices: number;
+  rss: boolean;
+  /** Variants whose measured window is CPU-profiled (a and/or b). */
+  profile: Variant[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { variants: ["a", "b", "c", "d"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return v;
+    };
+    const num = (): number => {
+      const n = Number(next());
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${argv[i - 1]} needs a positive number`);
+      return n;
+    };
+    switch (argv[i]) {
+      case "--variants":
+        a.variants = next().split(",").map((v) => {
+          if (!(v in LABELS)) throw new Error(`unknown variant ${v} (a, b, c, d)`);
+          return v as Variant;
+        });
+        break;
+      case "--msgs":
+        a.workload.msgs = num();
+        break;
+      case "--devices":
+        a.workload.devices = num();
+        break;
+      case "--chunk":
+        a.workload.chunk = num();
+        break;
+      case "--timeout":
+        a.timeoutMs = num() * 1000;
+        break;
+      case "--rss-devices":
+        a.rssDevices = num();
+        break;
+      case "--no-rss":
+        a.rss = false;
+        break;
+      case "--profile":
+        a.profile = argv[i + 1] && !argv[i + 1].startsWith("--") ? (next().split(",") as Variant[]) : ["a"];
+        if (a.profile.some((v) => v !== "a" && v !== "b")) throw new Error("--profile takes a and/or b (the Node-RED variants)");
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]}`);
+    }
+  }
+  return a;
+}
+
+function versions(): Record<string, string> {
+  let mosquitto = "unknown";
+  try {
+    execFileSync(MOSQUITTO, ["-h"], { encoding: "utf8" });
+  } catch (err) {
+    // mosquitto -h exits non-zero; its version is on the first line of stdout
+    mosquitto = String((err as { stdout?: string }).stdout ?? "").split("\n")[0].trim() || mosquitto;
+  }
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    node: process.version,
+    nodeRed: (require("node-red/package.json") as { version: string }).version,
+    mqtt: (require("mqtt/package.json") as { version: string }).version,
+    mosquitto,
+    cpu: `${os.cpus().length} x ${os.cpus()[0]?.model ?? "?"}`,
+    os: `${os.type()} ${os.release()}`,
+  };
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+function printTable(results: VariantResult[]): void {
+  console.log("");
+  console.log("variant                                        points/s    points   publishes   seconds  inject s  errors");
+  for (const r of results) {
+    const pps = r.timedOut ? `TIMEOUT` : fmt(r.pointsPerSecond);
+    console.log(
+      `(${r.variant}) ${r.label.padEnd(42)} ${pps.padStart(9)} ${fmt(r.points).padStart(9)} ${fmt(r.publishes).padStart(11)} ${r.seconds.toFixed(2).padStart(9)} ${r.injectSeconds.toFixed(2).padStart(9)} ${String(r.errors).padStart(7)}`,
+    );
+    if (r.timedOut) console.log(`    timed out: ${r.points} of ${r.expected} points counted${r.firstError ? `; first error: ${r.firstError}` : ""}`);
+    else if (r.firstError) console.log(`    first error: ${r.firstError}`);
+  }
+}
+
+function ratio(results: VariantResult[], x: Variant, y: Variant): number | null {
+  const a = results.find((r) => r.variant === x);
+  const b = results.find((r) => r.variant === y);
+  if (!a || !b || a.timedOut || b.timedOut || b.pointsPerSecond === 0) return null;
+  return a.pointsPerSecond / b.pointsPerSecond;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const w = args.workload;
+  const env = versions();
+  const loadBefore = os.loadavg();
+  if (loadBefore[0] > os.cpus().length * 0.5) console.log(`note: load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")} on ${os.cpus().length} CPUs: other work competes with the benchmark`);
+  console.log(`bench: ${fmt(w.msgs)} msgs, ${w.devices} devices, 2 values each, QoS 1 through ${env.mosquitto}; Node-RED ${env.nodeRed}, mqtt.js ${env.mqtt}, Node ${env.node}, ${env.cpu}`);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const broker = await startMosquitto();
+  const counter = await PointCounter.connect(broker.url);
+  const results: VariantResult[] = [];
+  let rss: RssResult | undefined;
+  const profiles: Partial<Record<Variant, ProfileSummary>> = {};
+  try {
+    for (const v of args.variants) {
+      const cpuProfile = args.profile.includes(v) ? path.join(RESULTS, `profile-${v}.cpuprofile`) : undefined;
+      process.stdout.write(`(${v}) ${LABELS[v]} … `);
+      const r = await runVariant(v, { broker, counter, workload: w, timeoutMs: args.timeoutMs, cpuProfile });
+      console.log(r.timedOut ? `timed out (${fmt(r.points)} points)` : `${fmt(r.pointsPerSecond)} points/s`);
+      results.push(r);
+      if (cpuProfile) profiles[v] = summarise(cpuProfile);
+    }
+    if (args.rss) {
+      process.stdout.write(`RSS with ${fmt(args.rssDevices)} connected devices … `);
+      rss = await measureRss(broker, args.rssDevices, args.timeoutMs);
+      console.log("done");
+    }
+  } finally {
+    await counter.close();
+    await broker.stop();
+  }
+
+  printTable(results);
+  const ab = ratio(results, "a", "b");
+  const ad = ratio(results, "a", "d");
+  console.log("");
+  if (ab !== null) console.log(`a/b = ${ab.toFixed(2)}  (target ≥ ${TARGET.ab}: ${ab >= TARGET.ab ? "met" : "NOT met"})`);
+  if (ad !== null) console.log(`a/d = ${ad.toFixed(2)}  (target ≥ ${TARGET.ad}: ${ad >= TARGET.ad ? "met" : "NOT met"})`);
+  if (rss) {
+    const d = rss.rssDelta / MiB;
+    console.log(
+      `RSS: idle ${(rss.idle.rss / MiB).toFixed(1)} MiB, with ${fmt(rss.registry)} connected devices ${(rss.loaded.rss / MiB).toFixed(1)} MiB: +${d.toFixed(1)} MiB ` +
+        `(target ≤ ${TARGET.rssMiB} MiB: ${d <= TARGET.rssMiB && rss.registry >= rss.devices ? "met" : "NOT met"}); heap used +${(rss.heapDelta / MiB).toFixed(1)} MiB; ` +
+        `${fmt(rss.done)} msgs done in ${rss.seconds.toFixed(2)} s, ${rss.errors} errors${rss.firstError ? ` (${rss.firstError})` : ""}`,
+    );
+  }
+  for (const p of Object.values(profiles)) {
+    console.log("");
+    printSummary(p);
+  }
+  const out = path.join(RESULTS, "latest.json");
+  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad }, targets: TARGET, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
+  fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
+  console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err.stack ?? err);
+    process.exit(1);
+  },
+);
