@@ -17,10 +17,10 @@ const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
 
 /**
  * What a gateway-config redeployed in place leaves to its successor (same node id): the msgs
- * not yet acknowledged and the devices announced. A changed broker URL or batch window must not
- * cost the readings queued during an outage.
+ * not yet acknowledged and the devices announced, when it still speaks to the same server: a
+ * changed reconnect delay or batch window must not cost the readings queued during an outage.
  */
-const successors = new Map<string, Handover>();
+const successors = new Map<string, { server: string; handover: Handover }>();
 
 export = function (RED: NodeAPI): void {
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
@@ -29,6 +29,7 @@ export = function (RED: NodeAPI): void {
     const users = new Map<string, Node>();
     let session: GatewaySession | undefined;
     const t = (key: string): string => RED._(key);
+    const server = `${config.platform} ${config.url}`;
 
     const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : undefined;
     if (problem) node.error(problem);
@@ -67,7 +68,7 @@ export = function (RED: NodeAPI): void {
       });
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
-      if (predecessor) s.adopt(predecessor);
+      if (predecessor && predecessor.server === server) s.adopt(predecessor.handover);
       s.setMaxPayload(numberOr(config.maxPayload, s.opts.dialect.defaultMaxPayload));
       // "outbox full" stays on the nodes until the connection is back, over the reconnect attempts.
       let full = 0;
@@ -121,8 +122,8 @@ export = function (RED: NodeAPI): void {
       session = undefined;
       if (!s) return done();
       if (removed) return void s.stop().then(done, done);
-      s.handOver().then((h) => {
-        successors.set(node.id, h);
+      s.handOver().then((handover) => {
+        successors.set(node.id, { server, handover });
         done();
       }, done);
     });
