@@ -12,6 +12,11 @@ export const nodes = {
   gatewayConfig: require("../../nodes/gateway-config"),
   deviceConnect: require("../../nodes/device-connect"),
   telemetryOut: require("../../nodes/telemetry-out"),
+  attributeOut: require("../../nodes/attribute-out"),
+  attributeIn: require("../../nodes/attribute-in"),
+  rpcIn: require("../../nodes/rpc-in"),
+  rpcResponse: require("../../nodes/rpc-response"),
+  claim: require("../../nodes/claim"),
 };
 
 export function gatewayNode(url: string, extra: Record<string, unknown> = {}): FlowNode {

@@ -1,0 +1,55 @@
+// attribute-out: client-side attributes of a device to the platform. Updates of many devices
+// within the gateway's batch window share one publish; the msg is done on the server's PUBACK.
+import type { Node, NodeAPI, NodeDef } from "node-red";
+import type { Values } from "../lib/session/types";
+import { useGateway, userError } from "./common/gateway-user";
+import { property } from "./common/property";
+
+interface AttributeOutDef extends NodeDef {
+  gateway: string;
+  device: string;
+  deviceType: string;
+  profile: string;
+  profileType: string;
+  autoConnect: boolean;
+}
+
+const TYPE = "attribute-out";
+
+function kindOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "array" : Buffer.isBuffer(v) ? "buffer" : typeof v;
+}
+
+export = function (RED: NodeAPI): void {
+  function AttributeOut(this: Node, config: AttributeOutDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const gateway = useGateway(RED, node, config.gateway, TYPE);
+    const device = property(RED, node, config.device, config.deviceType);
+    const profile = property(RED, node, config.profile, config.profileType);
+    const autoConnect = config.autoConnect !== false;
+
+    node.on("input", (msg, send, done) => {
+      try {
+        if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
+        const m = msg as typeof msg & { device?: unknown; profile?: unknown };
+        const name = device(msg) ?? m.device;
+        if (name === undefined || name === "" || name === null) throw new Error("no device: set one in the node or in msg.device");
+        const kind = kindOf(msg.payload);
+        if (kind !== "object") throw new Error(`msg.payload must be an object of {key: value}, got ${kind}`);
+        const uplink = { kind: "attributes" as const, device: name as string, values: msg.payload as Values };
+        const session = gateway.session();
+        const problem = session.validate(uplink);
+        if (problem) throw new Error(problem);
+        session.send(uplink, { autoConnect, profile: (profile(msg) ?? m.profile) as string | undefined }).then(
+          () => done(),
+          (err: unknown) => done(userError(TYPE, err)),
+        );
+      } catch (err) {
+        done(userError(TYPE, err));
+      }
+    });
+  }
+
+  RED.nodes.registerType(TYPE, AttributeOut as unknown as (this: Node, def: NodeDef) => void);
+};
