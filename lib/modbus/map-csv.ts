@@ -40,10 +40,13 @@ function num(cell: string): number | string {
   return cell.trim() !== "" && Number.isFinite(n) ? n : cell;
 }
 
-/** Parses CSV into a validated map; errors name the CSV line as well as the entry. */
-export function parseMapCsv(text: string): MapValidation {
+/**
+ * CSV to entries as written, before validation (the editor shows every row, the bad ones
+ * flagged); `errors` are problems of the CSV itself (empty, header).
+ */
+export function csvToRawEntries(text: string): { raws: Array<Record<string, unknown>>; errors: string[] } {
   const rows = parseCsvRows(text.replace(/^\uFEFF/, ""));
-  if (rows.length === 0) return { entries: [], errors: ["register map CSV is empty"] };
+  if (rows.length === 0) return { raws: [], errors: ["register map CSV is empty"] };
   const header = rows[0].map((h) => h.trim());
   const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
   const errors: string[] = [];
@@ -51,7 +54,7 @@ export function parseMapCsv(text: string): MapValidation {
   for (const need of ["key", "area", "address", "type"]) {
     if (!header.includes(need)) errors.push(`CSV header: missing column ${need}`);
   }
-  if (errors.length) return { entries: [], errors };
+  if (errors.length) return { raws: [], errors };
   const raws = rows.slice(1).map((cells) => {
     const get = (c: Column): string | undefined => {
       const i = header.indexOf(c);
@@ -85,6 +88,13 @@ export function parseMapCsv(text: string): MapValidation {
     }
     return o;
   });
+  return { raws, errors: [] };
+}
+
+/** Parses CSV into a validated map; errors name the CSV line as well as the entry. */
+export function parseMapCsv(text: string): MapValidation {
+  const { raws, errors } = csvToRawEntries(text);
+  if (errors.length) return { entries: [], errors };
   const result = validateMap(raws);
   // "entry N" counts data rows; the CSV line is N + 1 (the header is line 1).
   result.errors = result.errors.map((e) => e.replace(/^entry (\d+)/, (_m, n: string) => `line ${Number(n) + 1}: entry ${n}`));

@@ -17,6 +17,8 @@ export const nodes = {
   rpcIn: require("../../nodes/rpc-in"),
   rpcResponse: require("../../nodes/rpc-response"),
   claim: require("../../nodes/claim"),
+  modbusConnection: require("../../nodes/modbus-connection"),
+  modbusSource: require("../../nodes/modbus-source"),
 };
 
 export function gatewayNode(url: string, extra: Record<string, unknown> = {}): FlowNode {
