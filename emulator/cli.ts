@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     gateways: [{ name, token }],
     log: (line) => console.log(`${stamp()} ${line}`),
   });
-  console.log(`ThingsBoard emulator on ${emu.url}${emu.wsUrl ? ` and ${emu.wsUrl}` : ''}: gateway "${name}", access token "${token}" (MQTT 3.1.1). Ctrl-C to stop.`);
+  console.log(`ThingsBoard emulator on ${emu.url}${emu.wsUrl ? ` and ${emu.wsUrl}` : ''}: gateway "${name}", access token "${token}" (MQTT 3.1.1 and 5). Ctrl-C to stop.`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -14,7 +14,8 @@ export interface SessionTransport {
   close(): void;
 }
 
-export type UplinkOutcome = { ok: true } | { ok: false; malformed: string };
+/** `unknownTopic`: accepted but not an API topic (MQTT 5 answers PUBACK 0x90 topic name invalid). */
+export type UplinkOutcome = { ok: true; unknownTopic?: true } | { ok: false; malformed: string };
 
 interface Pending {
   device: string;
@@ -24,6 +25,7 @@ interface Pending {
 }
 
 const OK: UplinkOutcome = { ok: true };
+const UNKNOWN_TOPIC: UplinkOutcome = { ok: true, unknownTopic: true };
 
 function tryJson(payload: Buffer): unknown {
   const s = payload.toString('utf8');
@@ -92,7 +94,7 @@ export class GatewaySession {
     if (topic.startsWith('v1/devices/me/')) return this.ownUplink(topic, payload);
     this.store.record(this.gateway.name, topic, 'refused', undefined, { reason: 'unknown topic' });
     this.platform.log(`[${this.gateway.name}] ignored publish on unknown topic ${topic}`);
-    return OK;
+    return UNKNOWN_TOPIC;
   }
 
   private gatewayUplink(topic: string, payload: Buffer): UplinkOutcome {
@@ -168,7 +170,7 @@ export class GatewaySession {
       default:
         this.store.record(gw, topic, 'refused', undefined, { reason: 'unknown topic' });
         this.platform.log(`[${gw}] ignored publish on unknown topic ${topic}`);
-        return OK;
+        return UNKNOWN_TOPIC;
     }
   }
 
@@ -294,7 +296,7 @@ export class GatewaySession {
       return OK;
     }
     this.store.record(gw, topic, 'refused', undefined, { reason: 'unknown topic' });
-    return OK;
+    return UNKNOWN_TOPIC;
   }
 
   // ---- downlinks -------------------------------------------------------------------------

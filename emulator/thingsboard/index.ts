@@ -46,8 +46,11 @@ export class ThingsBoardEmulator {
   get tlsUrl(): string | undefined {
     return this.broker.tlsUrl;
   }
-  /** This emulator speaks MQTT 3.1/3.1.1 only (aedes 1.x); MQTT 5 CONNECTs are refused. */
-  readonly supportsMqtt5 = false;
+  /**
+   * Every emulator accepts MQTT 3.1, 3.1.1 and 5 on each of its URLs: the client's CONNECT
+   * chooses, and refusals are said the way the server says them on that version.
+   */
+  readonly supportsMqtt5 = true;
 
   /** This instance's counters (the module export `counters` sums every instance). */
   get counters(): Readonly<Counters> {
@@ -130,6 +133,11 @@ export class ThingsBoardEmulator {
 
   gatewayConnected(name?: string): boolean {
     return this.platform.sessionsOf(this.platform.gateway(name).name).length > 0;
+  }
+
+  /** MQTT protocol level of the gateway's live connection (4 = 3.1.1, 5 = MQTT 5); undefined when offline. */
+  gatewayProtocolVersion(name?: string): number | undefined {
+    return this.sessionFor(this.platform.gateway(name).name)?.transport.protocolVersion;
   }
 
   /** How many CONNECTs of this gateway were accepted so far. */
@@ -217,15 +225,22 @@ export class ThingsBoardEmulator {
     return this.notifyGateway(d.gateway, 'gateway_device_deleted', name);
   }
 
-  /** MQTT 5 only: {device, reason} on v1/gateway/disconnect. Throws on an MQTT 3.1.1 session. */
+  /**
+   * MQTT 5 only: the server drops a sub-device and tells its gateway with {device, reason} on
+   * v1/gateway/disconnect (150 rate limit, 128 other error, 129 bad msg id). It is written to the
+   * gateway without a subscription (none can be made to that topic); the device is deregistered,
+   * so it needs a new uplink before downlinks reach it again. Throws on an MQTT 3.1.1 session.
+   */
   notifyDeviceDisconnected(device: string, reason: number): void {
     const s = this.platform.route(device);
     if (!s) throw new Error(`device "${device}" is not connected in any gateway session`);
     if (s.transport.protocolVersion !== 5) {
-      throw new Error('v1/gateway/disconnect from the server exists only on MQTT 5; this emulator speaks MQTT 3.1.1 (aedes 1.x)');
+      throw new Error(`v1/gateway/disconnect from the server exists only on MQTT 5; gateway "${s.gateway.name}" is connected with MQTT 3.1.1`);
     }
-    s.deliver(T.GW_DISCONNECT, JSON.stringify({ device, reason }));
+    s.deliver(T.GW_DISCONNECT, JSON.stringify({ device, reason }), true);
     s.forgetDevice(device);
+    this.platform.store.record(s.gateway.name, T.GW_DISCONNECT, 'disconnect', device, { byServer: true, reason });
+    this.platform.log(`[${s.gateway.name}] server disconnected "${device}" (reason ${reason})`);
   }
 
   /** Publishes anything to the gateway (subscribed or not). Returns false when it is offline. */
