@@ -26,8 +26,10 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const gateway = useGateway(RED, node, config.gateway, TYPE);
     const device = property(RED, node, config.device, config.deviceType);
-    const secretKey = property(RED, node, config.secretKey, config.secretKeyType);
-    const duration = property(RED, node, config.duration, config.durationType);
+    // A blank field means "not given" whatever its type (a blank number would read as 0).
+    const none = (): undefined => undefined;
+    const secretKey = blank(config.secretKey) ? none : property(RED, node, config.secretKey, config.secretKeyType);
+    const duration = blank(config.duration) ? none : property(RED, node, config.duration, config.durationType);
 
     node.on("input", (msg, send, done) => {
       try {
