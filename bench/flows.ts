@@ -60,6 +60,11 @@ export function telemetryOutCountedFlow(url: string): FlowNode[] {
   ];
 }
 
+/** The floor: bench-source → a node that only counts. What Node-RED itself costs per msg. */
+export function floorFlow(): FlowNode[] {
+  return [TAB, { id: "src", type: "bench-source", wires: [["done"]], ...at(0) }, { id: "done", type: "bench-sink", wires: [], ...at(1) }];
+}
+
 export const GATEWAY_FUNCTION = [
   "msg.payload = { [msg.device]: [{ ts: msg.ts, values: msg.payload }] };",
   'msg.topic = "v1/gateway/telemetry";',

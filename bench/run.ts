@@ -28,7 +28,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { variants: ["a", "b", "c", "d"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [] };
+  const a: Args = { variants: ["f", "a", "b", "c", "d"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [] };
   for (let i = 0; i < argv.length; i++) {
     const next = (): string => {
       const v = argv[++i];
@@ -43,7 +43,7 @@ function parseArgs(argv: string[]): Args {
     switch (argv[i]) {
       case "--variants":
         a.variants = next().split(",").map((v) => {
-          if (!(v in LABELS)) throw new Error(`unknown variant ${v} (a, b, c, d)`);
+          if (!(v in LABELS)) throw new Error(`unknown variant ${v} (f, a, b, c, d)`);
           return v as Variant;
         });
         break;
@@ -155,6 +155,12 @@ async function main(): Promise<void> {
   console.log("");
   if (ab !== null) console.log(`a/b = ${ab.toFixed(2)}  (target ≥ ${TARGET.ab}: ${ab >= TARGET.ab ? "met" : "NOT met"})`);
   if (ad !== null) console.log(`a/d = ${ad.toFixed(2)}  (target ≥ ${TARGET.ad}: ${ad >= TARGET.ad ? "met" : "NOT met"})`);
+  const fb = ratio(results, "f", "b");
+  const fd = ratio(results, "f", "d");
+  if (fb !== null || fd !== null) {
+    // No node that takes one msg per point can beat Node-RED's own cost per msg.
+    console.log(`ceiling with one point per msg (floor f): f/b = ${fb?.toFixed(2) ?? "-"}, f/d = ${fd?.toFixed(2) ?? "-"}`);
+  }
   if (rss) {
     const d = rss.rssDelta / MiB;
     console.log(
@@ -168,7 +174,7 @@ async function main(): Promise<void> {
     printSummary(p);
   }
   const out = path.join(RESULTS, "latest.json");
-  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad }, targets: TARGET, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
+  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd }, targets: TARGET, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
   fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
 }

@@ -2,14 +2,16 @@
 import mqtt from "mqtt";
 import { now } from "./clock";
 import { TELEMETRY_TOPIC, type PointCounter } from "./counter";
-import { GATEWAY_CREDENTIALS, mqttOutFlow, telemetryOutFlow } from "./flows";
+import { floorFlow, GATEWAY_CREDENTIALS, mqttOutFlow, telemetryOutFlow } from "./flows";
 import type { Broker } from "./mosquitto";
 import { NodeRedHost } from "./nodered";
 import { gatewayPayload, preBatched, sourceMsg, type Workload } from "./workload";
 
-export type Variant = "a" | "b" | "c" | "d";
+/** f is a reference, not part of the issue: Node-RED routing alone, no MQTT. */
+export type Variant = "f" | "a" | "b" | "c" | "d";
 
 export const LABELS: Record<Variant, string> = {
+  f: "floor: Node-RED alone, no-op node, no MQTT",
   a: "telemetry-out (Node-RED)",
   b: "function + core mqtt out (Node-RED)",
   c: "raw mqtt.js, one publish per point",
@@ -84,6 +86,21 @@ async function inNodeRed(v: "a" | "b", ctx: RunContext): Promise<VariantResult> 
   }
 }
 
+/** (f): the same bench-source into a node that only counts; ends when it counted every msg. */
+async function floor(ctx: RunContext): Promise<VariantResult> {
+  const host = await NodeRedHost.start({ flows: floorFlow() });
+  try {
+    await sleep(500);
+    const t0 = await host.generate(ctx.workload);
+    const s = await host.waitDone(ctx.workload.msgs, 0, ctx.timeoutMs).catch(() => undefined);
+    const generatedAt = await host.generated();
+    const done = s?.done ?? 0;
+    return result("f", ctx, t0, generatedAt, { points: done, messages: done, lastAt: s?.at ?? 0, timedOut: !s });
+  } finally {
+    await host.stop();
+  }
+}
+
 /** (c) and (d): raw mqtt.js in this process, paced like the bench-source (chunks, then yield). */
 async function raw(v: "c" | "d", ctx: RunContext): Promise<VariantResult> {
   const w = ctx.workload;
@@ -114,5 +131,6 @@ async function raw(v: "c" | "d", ctx: RunContext): Promise<VariantResult> {
 }
 
 export function runVariant(v: Variant, ctx: RunContext): Promise<VariantResult> {
+  if (v === "f") return floor(ctx);
   return v === "a" || v === "b" ? inNodeRed(v, ctx) : raw(v, ctx);
 }
