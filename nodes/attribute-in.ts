@@ -47,6 +47,7 @@ export = function (RED: NodeAPI): void {
     const timeoutMs = numberOr(config.timeout, 20) * 1000;
     const watched = list(config.devices);
     let stop: (() => void) | undefined;
+    let closed = false;
 
     if (gateway && (config.updates !== false || config.fetchOnConnect)) {
       try {
@@ -61,7 +62,7 @@ export = function (RED: NodeAPI): void {
             ? (name: string) => {
                 session.requestAttributes(name, "shared", keys, timeoutMs).then(
                   (values) => node.send({ topic: name, device: name, payload: values, deleted: [], source: "fetch" } as unknown as NodeMessageInFlow),
-                  (err: unknown) => node.error(userError(TYPE, err), { topic: name, device: name, source: "fetch" } as NodeMessage),
+                  (err: unknown) => closed || node.error(userError(TYPE, err), { topic: name, device: name, source: "fetch" } as NodeMessage),
                 );
               }
             : undefined,
@@ -71,6 +72,7 @@ export = function (RED: NodeAPI): void {
       }
     }
     node.on("close", (_removed: boolean, done: () => void) => {
+      closed = true; // a fetch that fails because the session closes is no news
       stop?.();
       done();
     });
