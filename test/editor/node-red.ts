@@ -1,0 +1,116 @@
+// A real Node-RED (node-red/red.js in a child process) with this package installed in a temp
+// user directory, and a real Chromium driving its editor through playwright-core.
+import { spawn, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import type { BrowserContext } from "playwright-core";
+import { freePort } from "../modbus/servers";
+
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** The package root when this file runs from <root>/dist/test/editor, else undefined. */
+function packageRoot(): string | undefined {
+  const root = path.resolve(__dirname, "../../..");
+  return fs.existsSync(path.join(root, "package.json")) && fs.existsSync(path.join(root, "dist", "nodes")) ? root : undefined;
+}
+
+/**
+ * Installs the package into `userDir`: a symlink to the package itself (as a user's npm install
+ * would place it), or, when the tests were compiled elsewhere, a package.json naming the
+ * compiled node files.
+ */
+function installPackage(userDir: string, types: string[]): void {
+  const target = path.join(userDir, "node_modules", "node-red-contrib-iot-gateway");
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const root = packageRoot();
+  if (root) {
+    fs.symlinkSync(root, target, "dir");
+    return;
+  }
+  const nodesDir = path.resolve(__dirname, "../../nodes");
+  fs.mkdirSync(target);
+  const nodes: Record<string, string> = {};
+  for (const t of types) nodes[t] = path.relative(target, path.join(nodesDir, `${t}.js`));
+  fs.writeFileSync(path.join(target, "package.json"), JSON.stringify({ name: "node-red-contrib-iot-gateway", version: "0.0.0", "node-red": { nodes } }));
+}
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on("error", () => resolve(0));
+  });
+}
+
+export class NodeRed {
+  private constructor(private readonly child: ChildProcess, readonly url: string, readonly userDir: string, private readonly output: () => string) {}
+
+  static async start(flows: object[], types: string[]): Promise<NodeRed> {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "iotgw-editor-"));
+    installPackage(userDir, types);
+    const port = await freePort();
+    fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(flows, null, 2));
+    fs.writeFileSync(path.join(userDir, "settings.js"), `module.exports = ${JSON.stringify({
+      uiHost: "127.0.0.1", uiPort: port, flowFile: "flows.json", credentialSecret: false,
+      editorTheme: { tours: false }, telemetry: { enabled: false }, logging: { console: { level: "warn" } },
+    })};\n`);
+    const child = spawn(process.execPath, [require.resolve("node-red/red.js"), "-u", userDir, "-s", path.join(userDir, "settings.js")], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stderr?.on("data", (d: Buffer) => { out += d.toString(); });
+    const red = new NodeRed(child, `http://127.0.0.1:${port}/`, userDir, () => out);
+    const end = Date.now() + 30000;
+    while ((await get(red.url + "flows")) !== 200) {
+      if (child.exitCode !== null || Date.now() > end) {
+        await red.stop();
+        throw new Error(`Node-RED did not start:\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return red;
+  }
+
+  get log(): string {
+    return this.output();
+  }
+
+  savedFlows(): Array<Record<string, unknown>> {
+    return JSON.parse(fs.readFileSync(path.join(this.userDir, "flows.json"), "utf8")) as Array<Record<string, unknown>>;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((r) => this.child.once("exit", r));
+      this.child.kill("SIGINT");
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), 10000);
+      await exited;
+      clearTimeout(timer);
+    }
+    fs.rmSync(this.userDir, { recursive: true, force: true });
+  }
+}
+
+export interface Browser {
+  context: BrowserContext;
+  stop(): Promise<void>;
+}
+
+export async function startBrowser(): Promise<Browser> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require("playwright-core") as typeof import("playwright-core");
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "iotgw-chromium-"));
+  const context = await chromium.launchPersistentContext(dataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1600, height: 1000 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  return {
+    context,
+    stop: async () => {
+      await context.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
