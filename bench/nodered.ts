@@ -45,7 +45,7 @@ export class NodeRedHost {
     const execArgv = ["--expose-gc"];
     const child = fork(path.join(__dirname, "host.js"), [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const host = new NodeRedHost(child, userDir);
-    const args: StartArgs = { userDir, flows: o.flows, credentials: o.credentials ?? {}, logLevel: o.logLevel };
+    const args: StartArgs = { userDir, flows: o.flows, credentials: o.credentials ?? {}, logLevel: o.logLevel ?? process.env.BENCH_NODE_RED_LOG ?? "error" };
     await host.call({ cmd: "start", args });
     return host;
   }

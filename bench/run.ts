@@ -1,7 +1,7 @@
 // npm run bench: the benchmark of issue 2. One run, the four variants one after the other
 // through one mosquitto at QoS 1, then the RSS of Node-RED with 10,000 connected devices.
 //   npm run bench -- [--variants a,b,c,d] [--msgs 200000] [--devices 100] [--chunk 1000]
-//                    [--timeout 300] [--rss-devices 10000] [--no-rss] [--profile [a,b]]
+//                    [--timeout 300] [--rss-devices 10000] [--no-rss] [--profile [a,b]] [--repeat 1]
 import { execFileSync } from "child_process";
 import fs from "fs";
 import os from "os";
@@ -25,10 +25,12 @@ interface Args {
   rss: boolean;
   /** Variants whose measured window is CPU-profiled (a and/or b). */
   profile: Variant[];
+  /** Rounds of all variants, interleaved; each variant reports its median round. */
+  repeat: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { variants: ["f", "a", "b", "c", "d"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [] };
+  const a: Args = { variants: ["f", "a", "b", "c", "d"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [], repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const next = (): string => {
       const v = argv[++i];
@@ -61,6 +63,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--rss-devices":
         a.rssDevices = num();
+        break;
+      case "--repeat":
+        a.repeat = Math.round(num());
         break;
       case "--no-rss":
         a.rss = false;
@@ -110,6 +115,12 @@ function printTable(results: VariantResult[]): void {
   }
 }
 
+/** The round with the median rate (a timed-out round counts as the slowest). */
+function median(rs: VariantResult[]): VariantResult {
+  const sorted = [...rs].sort((x, y) => x.pointsPerSecond - y.pointsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 function ratio(results: VariantResult[], x: Variant, y: Variant): number | null {
   const a = results.find((r) => r.variant === x);
   const b = results.find((r) => r.variant === y);
@@ -127,17 +138,20 @@ async function main(): Promise<void> {
   fs.mkdirSync(RESULTS, { recursive: true });
   const broker = await startMosquitto();
   const counter = await PointCounter.connect(broker.url);
-  const results: VariantResult[] = [];
+  const rounds: VariantResult[] = [];
   let rss: RssResult | undefined;
   const profiles: Partial<Record<Variant, ProfileSummary>> = {};
   try {
-    for (const v of args.variants) {
-      const cpuProfile = args.profile.includes(v) ? path.join(RESULTS, `profile-${v}.cpuprofile`) : undefined;
-      process.stdout.write(`(${v}) ${LABELS[v]} … `);
-      const r = await runVariant(v, { broker, counter, workload: w, timeoutMs: args.timeoutMs, cpuProfile });
-      console.log(r.timedOut ? `timed out (${fmt(r.points)} points)` : `${fmt(r.pointsPerSecond)} points/s`);
-      results.push(r);
-      if (cpuProfile) profiles[v] = summarise(cpuProfile);
+    for (let round = 1; round <= args.repeat; round++) {
+      if (args.repeat > 1) console.log(`round ${round} of ${args.repeat}`);
+      for (const v of args.variants) {
+        const cpuProfile = args.profile.includes(v) && round === 1 ? path.join(RESULTS, `profile-${v}.cpuprofile`) : undefined;
+        process.stdout.write(`(${v}) ${LABELS[v]} … `);
+        const r = await runVariant(v, { broker, counter, workload: w, timeoutMs: args.timeoutMs, cpuProfile });
+        console.log(r.timedOut ? `timed out (${fmt(r.points)} points)` : `${fmt(r.pointsPerSecond)} points/s`);
+        rounds.push(r);
+        if (cpuProfile) profiles[v] = summarise(cpuProfile);
+      }
     }
     if (args.rss) {
       process.stdout.write(`RSS with ${fmt(args.rssDevices)} connected devices … `);
@@ -149,6 +163,8 @@ async function main(): Promise<void> {
     await broker.stop();
   }
 
+  const results = args.variants.map((v) => median(rounds.filter((r) => r.variant === v)));
+  if (args.repeat > 1) console.log(`\nmedian of ${args.repeat} rounds per variant:`);
   printTable(results);
   const ab = ratio(results, "a", "b");
   const ad = ratio(results, "a", "d");
@@ -174,7 +190,7 @@ async function main(): Promise<void> {
     printSummary(p);
   }
   const out = path.join(RESULTS, "latest.json");
-  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd }, targets: TARGET, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
+  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd }, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
   fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
 }
