@@ -8,7 +8,20 @@
 // Other unit ids get no answer, as a dead device on the line.
 //
 // Run alone: `npm run modbus-sim` (port from MODBUS_SIM_PORT or the first argument, default 5020).
+import * as net from "net";
 import { ServerTCP } from "modbus-serial";
+
+/** modbus-serial's ServerTCP takes port 0 for "default 502": a free port is found first. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 export interface ModbusSimulatorOptions {
   /** Default 5020; 0 picks a free port. */
@@ -90,13 +103,13 @@ export async function startModbusSimulator(opts: ModbusSimulatorOptions = {}): P
         log(`pump switched ${value ? "on" : "off"}`);
       }
     },
-  }, { host, port: opts.port ?? 5020, unitID: 255 });
+  }, { host, port: opts.port === 0 ? await freePort(host) : opts.port ?? 5020, unitID: 255 });
   server.on("socketError", () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.on("initialized", () => resolve());
     server.on("serverError", (e: Error | null) => reject(e ?? new Error("Modbus simulator failed to start")));
   });
-  const address = (server as unknown as { _server: { address(): { port: number } } })._server.address();
+  const address = (server as unknown as { _server: net.Server })._server.address() as net.AddressInfo;
 
   let t = 0;
   const timer = setInterval(() => {
