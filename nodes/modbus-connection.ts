@@ -10,6 +10,10 @@ import type { ModbusConnectionDef, ModbusConnectionNode } from "./modbus-connect
 const TYPE = "modbus-connection";
 const TRANSPORTS: readonly Transport[] = ["tcp", "rtu", "rtu-over-tcp", "ascii"];
 
+function noSerial(reason: string): string {
+  return `serial port support is not installed (${reason}); run npm install serialport in the Node-RED user directory, or use Modbus TCP / RTU over TCP`;
+}
+
 function isSerial(t: string): boolean {
   return t === "rtu" || t === "ascii";
 }
@@ -58,9 +62,9 @@ export = function (RED: NodeAPI): void {
 
     let problem: string | undefined;
     if (!(TRANSPORTS as readonly string[]).includes(config.transport || "tcp")) {
-      problem = RED._(`${TYPE}.errors.transport`, { transport: config.transport });
+      problem = `transport must be tcp, rtu, rtu-over-tcp or ascii, got ${JSON.stringify(config.transport)}`;
     } else if (isSerial(options.transport) && serialMissing()) {
-      problem = RED._(`${TYPE}.errors.no-serial`, { reason: serialMissing() ?? "" });
+      problem = noSerial(serialMissing() ?? "");
     } else {
       try {
         new ModbusLine(options); // only checks the options: nothing opens before the first request
@@ -114,7 +118,7 @@ export = function (RED: NodeAPI): void {
       const sp = require("serialport") as { SerialPort: { list(): Promise<Array<{ path: string; manufacturer?: string }>> } };
       list = () => sp.SerialPort.list();
     } catch (err) {
-      res.json({ available: false, error: RED._(`${TYPE}.errors.no-serial`, { reason: err instanceof Error ? err.message.split("\n")[0] : String(err) }), ports: [] });
+      res.json({ available: false, error: noSerial(err instanceof Error ? err.message.split("\n")[0] : String(err)), ports: [] });
       return;
     }
     list().then(

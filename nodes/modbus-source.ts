@@ -30,7 +30,12 @@ export = function (RED: NodeAPI): void {
     const conn = def.connection ? (RED.nodes.getNode(def.connection) as ModbusConnectionNode | null) : null;
     let problem: string | undefined = typeof checked === "string" ? checked : undefined;
     if (!problem && (!conn || typeof conn.acquire !== "function")) problem = RED._(`${TYPE}.errors.no-connection`);
-    if (!problem && conn?.problem) problem = conn.problem;
+    // the connection's own problem (serial support missing…) is what the status shows
+    let statusText = RED._(`${TYPE}.status.invalid`);
+    if (!problem && conn?.problem) {
+      problem = conn.problem;
+      statusText = short(conn.problem.split(" (")[0]);
+    }
 
     let line: ModbusLine | undefined;
     let poller: UnitPoller | undefined;
@@ -52,7 +57,7 @@ export = function (RED: NodeAPI): void {
     if (problem || !cfg || !line || !poller || !writer) {
       const message = userError(TYPE, problem ?? "not configured").message;
       node.error(message);
-      node.status({ fill: "red", shape: "ring", text: RED._(`${TYPE}.status.invalid`) });
+      node.status({ fill: "red", shape: "ring", text: statusText });
       node.on("input", (_msg, _send, done) => done(new Error(message)));
       return;
     }

@@ -256,7 +256,7 @@ describe("modbus-source in a Node-RED runtime (ServerTCP → telemetry-out → T
     });
   }
 
-  it("keeps the line for the other source when one modbus-source is redeployed or removed", async () => {
+  it("keeps the line for the other source when one modbus-source is redeployed or removed, and closes it with the last", async () => {
     store.holding.set(0, 1);
     const count = connectionCount(server);
     const map = [{ key: "a", area: "holding", address: 0, type: "uint16" }];
@@ -279,6 +279,10 @@ describe("modbus-source in a Node-RED runtime (ServerTCP → telemetry-out → T
     const n = got.length;
     await until(() => got.length >= n + 3, 5000, "one keeps polling after two was removed");
     should(count()).equal(1);
+    const socks = (server.server as unknown as { socks: Map<unknown, unknown> }).socks;
+    should(socks.size).equal(1);
+    await setFlows([{ id: "flow", type: "tab", label: "t" }, connectionNode(server.port)]); // the last user removed
+    await until(() => socks.size === 0, 5000, "the line closed");
   });
 
   it("disconnects the device on the platform after N failed polls and connects it again on the next good one", async () => {
