@@ -2,12 +2,11 @@
 // connect → subscribe → announce every registered device → deliver the outbox; on loss, back
 // off with jitter and do it all again on a fresh client, so nothing of the old one lingers.
 import { EventEmitter } from "events";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Credentials, Dialect } from "../dialect/types";
-import { Outbox, OutboxError, PublishRefused, type Transport } from "../outbox/outbox";
+import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
-import { Backoff, type BackoffOptions } from "./backoff";
-import { describeConnectError } from "./connect-errors";
+import type { BackoffOptions } from "./backoff";
+import { Connection } from "./connection";
 import { DeviceRegistry, type DeviceRecord } from "./registry";
 import { PendingRequests } from "./requests";
 import { nameAnswer } from "./attribute-answer";
@@ -60,12 +59,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   readonly outbox: Outbox;
   limits: SessionLimits | undefined;
   private current: SessionState = { state: "disconnected", reason: "not started" };
-  private client: MqttClient | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly backoff: Backoff;
+  private readonly connection: Connection;
   private stopping = false;
   private started = false;
-  private lastError: string | undefined;
   private readonly attributeRequests = new PendingRequests<Downlink & { kind: "attributeResponse" }>();
   private readonly attributeKeys = new Map<number, string[]>();
   private readonly gatewayRequests = new PendingRequests<unknown>();
@@ -77,8 +73,25 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   constructor(readonly opts: SessionOptions) {
     super();
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
-    this.backoff = new Backoff(opts.reconnect ?? DEFAULT_RECONNECT);
     this.configuredPayload = opts.dialect.defaultMaxPayload;
+    this.connection = new Connection({
+      url: opts.url,
+      client: {
+        ...opts.tls,
+        ...opts.dialect.connectOptions(opts.credentials),
+        protocolVersion: opts.protocolVersion ?? 4,
+        keepalive: opts.keepaliveS ?? 60,
+        connectTimeout: opts.connectTimeoutMs ?? 30000,
+      },
+      subscriptions: opts.dialect.subscriptions,
+      qos: opts.qos ?? 1,
+      reconnect: opts.reconnect ?? DEFAULT_RECONNECT,
+    });
+    this.connection.on("state", (s) => this.setState(s));
+    this.connection.on("up", (transport) => this.onUp(transport));
+    this.connection.on("down", () => this.outbox.detach());
+    this.connection.on("message", (topic, payload) => this.onMessage(topic, payload));
+    this.connection.on("warning", (m) => this.warn(m));
   }
 
   get state(): SessionState {
@@ -92,22 +105,18 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.open();
+    this.connection.open();
   }
 
   /** Closes the connection; uplinks still waiting are rejected, pending requests fail. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
     const closed = new Error("the gateway session is closed");
     this.outbox.close(closed.message);
     this.attributeRequests.failAll(closed);
     this.gatewayRequests.failAll(closed);
     this.router.close();
-    const client = this.client;
-    this.client = undefined;
-    if (client) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
+    await this.connection.close();
     this.setState({ state: "disconnected", reason: "closed" });
   }
 
@@ -230,51 +239,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     );
   }
 
-  private open(): void {
-    const o = this.opts;
-    this.setState({ state: "connecting", reason: this.lastError });
-    const options: IClientOptions = {
-      ...o.tls,
-      ...o.dialect.connectOptions(o.credentials),
-      protocolVersion: o.protocolVersion ?? 4,
-      keepalive: o.keepaliveS ?? 60,
-      connectTimeout: o.connectTimeoutMs ?? 30000,
-      reconnectPeriod: 0, // the session reconnects itself, with backoff and a fresh client
-      clean: true,
-      resubscribe: false,
-    };
-    const client = mqtt.connect(o.url, options);
-    this.client = client;
-    client.on("connect", () => void this.onConnect(client));
-    client.on("message", (topic, payload) => this.onMessage(topic, payload));
-    client.on("error", (err) => (this.lastError = describeConnectError(err)));
-    client.on("close", () => this.onClose(client));
-  }
-
-  private async onConnect(client: MqttClient): Promise<void> {
-    // One filter per SUBSCRIBE: some brokers read only the first topic of a packet.
-    for (const filter of this.opts.dialect.subscriptions) {
-      try {
-        const granted = await client.subscribeAsync(filter, { qos: 1 });
-        if (granted.some((g) => g.qos >= 0x80)) throw new Error("refused");
-      } catch (err) {
-        if (client !== this.client || !client.connected) return; // the close handler takes over
-        this.warn(`the server refused the subscription to ${filter}: is the device flagged "Is gateway"?`);
-      }
-    }
-    if (client !== this.client || this.stopping) return;
-    this.backoff.reset();
-    this.lastError = undefined;
-    const qos = this.opts.qos ?? 1;
-    const transport: Transport = {
-      publish: (topic, payload) =>
-        new Promise<void>((resolve, reject) =>
-          client.publish(topic, payload, { qos }, (err) => {
-            if (!err) resolve();
-            else reject(typeof (err as { code?: unknown }).code === "number" && ((err as { code: number }).code >= 0x80) ? new PublishRefused(err.message, (err as { code: number }).code) : err);
-          }),
-        ),
-    };
+  /** Connected and subscribed: announce every known device, then deliver the outbox. */
+  private onUp(transport: Transport): void {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
     this.outbox.attach(transport, announcements);
     this.setState({ state: "connected" });
@@ -323,20 +289,6 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     }
     this.router.route(d);
     this.emit("downlink", d);
-  }
-
-  private onClose(client: MqttClient): void {
-    if (client !== this.client) return;
-    this.client = undefined;
-    client.end(true);
-    this.outbox.detach();
-    if (this.stopping) return;
-    const delay = this.backoff.next();
-    this.setState({ state: "disconnected", reason: this.lastError ?? "connection lost" });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.open();
-    }, delay);
   }
 
   private setState(s: SessionState): void {
