@@ -37,6 +37,8 @@ export interface Memory {
 
 export interface Stats {
   memory: Memory;
+  /** CPU time of this process so far (user + system), µs. */
+  cpuUs: number;
   registry: number | null;
   outbox: number | null;
   errors: { received: number; errors: number; firstError?: string } | null;
@@ -72,8 +74,10 @@ function stats(): Stats {
   const s = session();
   const errors = node<SinkNode>("errors");
   const done = node<SinkNode>("done");
+  const cpu = process.cpuUsage();
   return {
     memory: memory(),
+    cpuUs: cpu.user + cpu.system,
     registry: s ? s.registry.size : null,
     outbox: s ? s.outbox.size : null,
     errors: errors ? { received: errors.received, errors: errors.errors, firstError: errors.firstError } : null,

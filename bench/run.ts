@@ -104,11 +104,11 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 function printTable(results: VariantResult[]): void {
   console.log("");
-  console.log("variant                                        points/s    points   publishes   seconds  inject s  errors");
+  console.log("variant                                        points/s    points   publishes   seconds  inject s  errors  CPU µs/msg");
   for (const r of results) {
     const pps = r.timedOut ? `TIMEOUT` : fmt(r.pointsPerSecond);
     console.log(
-      `(${r.variant}) ${r.label.padEnd(42)} ${pps.padStart(9)} ${fmt(r.points).padStart(9)} ${fmt(r.publishes).padStart(11)} ${r.seconds.toFixed(2).padStart(9)} ${r.injectSeconds.toFixed(2).padStart(9)} ${String(r.errors).padStart(7)}`,
+      `(${r.variant}) ${r.label.padEnd(42)} ${pps.padStart(9)} ${fmt(r.points).padStart(9)} ${fmt(r.publishes).padStart(11)} ${r.seconds.toFixed(2).padStart(9)} ${r.injectSeconds.toFixed(2).padStart(9)} ${String(r.errors).padStart(7)} ${(r.cpuUsPerMsg === undefined ? "-" : r.cpuUsPerMsg.toFixed(1)).padStart(11)}`,
     );
     if (r.timedOut) console.log(`    timed out: ${r.points} of ${r.expected} points counted${r.firstError ? `; first error: ${r.firstError}` : ""}`);
     else if (r.firstError) console.log(`    first error: ${r.firstError}`);
@@ -119,6 +119,13 @@ function printTable(results: VariantResult[]): void {
 function median(rs: VariantResult[]): VariantResult {
   const sorted = [...rs].sort((x, y) => x.pointsPerSecond - y.pointsPerSecond);
   return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** CPU µs per msg of a Node-RED variant over the floor's: what the nodes of its flow cost. */
+function overFloor(results: VariantResult[], v: Variant): number | null {
+  const f = results.find((r) => r.variant === "f")?.cpuUsPerMsg;
+  const x = results.find((r) => r.variant === v)?.cpuUsPerMsg;
+  return f === undefined || x === undefined ? null : x - f;
 }
 
 function ratio(results: VariantResult[], x: Variant, y: Variant): number | null {
@@ -177,6 +184,11 @@ async function main(): Promise<void> {
     // No node that takes one msg per point can beat Node-RED's own cost per msg.
     console.log(`ceiling with one point per msg (floor f): f/b = ${fb?.toFixed(2) ?? "-"}, f/d = ${fd?.toFixed(2) ?? "-"}`);
   }
+  const costA = overFloor(results, "a");
+  const costB = overFloor(results, "b");
+  if (costA !== null || costB !== null) {
+    console.log(`CPU of the Node-RED process per msg above the floor (f): a +${costA?.toFixed(1) ?? "-"} µs, b +${costB?.toFixed(1) ?? "-"} µs`);
+  }
   if (rss) {
     const d = rss.rssDelta / MiB;
     console.log(
@@ -190,7 +202,7 @@ async function main(): Promise<void> {
     printSummary(p);
   }
   const out = path.join(RESULTS, "latest.json");
-  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd }, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
+  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd }, cpuAboveFloorUs: { a: costA, b: costB }, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
   fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
 }

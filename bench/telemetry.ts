@@ -31,6 +31,8 @@ export interface VariantResult {
   injectSeconds: number;
   errors: number;
   firstError?: string;
+  /** CPU time of the Node-RED process per msg over the measured window, µs ((f), (a), (b) only). */
+  cpuUsPerMsg?: number;
   cpuProfile?: string;
 }
 
@@ -75,12 +77,14 @@ async function inNodeRed(v: "a" | "b", ctx: RunContext): Promise<VariantResult> 
     if (ctx.cpuProfile) await host.profileStart();
     ctx.counter.reset();
     const counted = ctx.counter.waitFor(ctx.workload.msgs, ctx.timeoutMs);
+    const before = await host.stats();
     const t0 = await host.generate(ctx.workload);
     const c = await counted;
+    const s = await host.stats();
     if (ctx.cpuProfile) await host.profileStop(ctx.cpuProfile);
     const generatedAt = await host.generated();
-    const s = await host.stats();
-    return result(v, ctx, t0, generatedAt, c, { errors: s.errors?.errors ?? 0, firstError: s.errors?.firstError, cpuProfile: ctx.cpuProfile });
+    const cpuUsPerMsg = (s.cpuUs - before.cpuUs) / ctx.workload.msgs;
+    return result(v, ctx, t0, generatedAt, c, { errors: s.errors?.errors ?? 0, firstError: s.errors?.firstError, cpuUsPerMsg, cpuProfile: ctx.cpuProfile });
   } finally {
     await host.stop();
   }
@@ -91,11 +95,13 @@ async function floor(ctx: RunContext): Promise<VariantResult> {
   const host = await NodeRedHost.start({ flows: floorFlow() });
   try {
     await sleep(500);
+    const before = await host.stats();
     const t0 = await host.generate(ctx.workload);
     const s = await host.waitDone(ctx.workload.msgs, 0, ctx.timeoutMs).catch(() => undefined);
     const generatedAt = await host.generated();
     const done = s?.done ?? 0;
-    return result("f", ctx, t0, generatedAt, { points: done, messages: done, lastAt: s?.at ?? 0, timedOut: !s });
+    const cpuUsPerMsg = s ? (s.cpuUs - before.cpuUs) / ctx.workload.msgs : undefined;
+    return result("f", ctx, t0, generatedAt, { points: done, messages: done, lastAt: s?.at ?? 0, timedOut: !s }, { cpuUsPerMsg });
   } finally {
     await host.stop();
   }
