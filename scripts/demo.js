@@ -1,6 +1,7 @@
-// `npm start`: the ThingsBoard emulator on 127.0.0.1:1883 and a Node-RED on 127.0.0.1:1880 with
-// this package installed and the example flows deployed against the emulator. The emulator
-// prints what it accepts. Ctrl-C stops both. The user directory is .demo/ (ignored by git).
+// `npm start`: the ThingsBoard emulator on 127.0.0.1:1883, a Modbus boiler simulator on
+// 127.0.0.1:5020, and a Node-RED on 127.0.0.1:1880 with this package installed and the example
+// flows deployed against them. The emulator prints what it accepts. Ctrl-C stops all three. The
+// user directory is .demo/ (ignored by git).
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -10,6 +11,7 @@ const root = path.join(__dirname, "..");
 const userDir = path.join(root, ".demo");
 const MQTT_PORT = Number(process.env.DEMO_MQTT_PORT || 1883);
 const UI_PORT = Number(process.env.DEMO_UI_PORT || 1880);
+const MODBUS_PORT = Number(process.env.DEMO_MODBUS_PORT || 5020);
 const TOKEN = "GATEWAY_TOKEN";
 
 /** Example flows, each on its own tab, pointed at the emulator. */
@@ -32,6 +34,7 @@ function demoFlows() {
         continue;
       }
       const copy = { ...node };
+      if (copy.type === "modbus-connection") Object.assign(copy, { host: "127.0.0.1", port: String(MODBUS_PORT) });
       if (!("z" in copy) && "x" in copy) copy.z = tab;
       flows.push(copy);
     }
@@ -66,6 +69,9 @@ async function main() {
     log: (line) => console.log(`[emulator] ${stamp()} ${line}`),
   });
   console.log(`[emulator] ThingsBoard emulator on ${emu.url}, gateway token "${TOKEN}"`);
+  const { startModbusSimulator } = require(path.join(root, "dist", "emulator", "modbus-sim"));
+  const sim = await startModbusSimulator({ port: MODBUS_PORT, log: (line) => console.log(`[modbus-sim] ${line}`) });
+  console.log(`[modbus-sim] boiler on modbus tcp://127.0.0.1:${sim.port}, unit 1`);
   prepareUserDir();
   const red = spawn(process.execPath, [require.resolve("node-red/red.js"), "-u", userDir, "-s", path.join(userDir, "settings.js")], { stdio: ["ignore", "pipe", "pipe"] });
   const prefix = (stream, out) => stream.on("data", (d) => String(d).split("\n").filter(Boolean).forEach((l) => out.write(`[node-red] ${l}\n`)));
@@ -78,6 +84,7 @@ async function main() {
     stopping = true;
     red.kill("SIGINT");
     await new Promise((r) => (red.exitCode !== null ? r() : red.once("exit", r)));
+    await sim.stop();
     await emu.stop();
     process.exit(code);
   };
