@@ -4,7 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import { now } from "./clock";
 import type { SinkNode } from "./bench-node-types";
-import { sourceMsg, type Workload } from "./workload";
+import { multiDevicePayload, sourceMsg, type Workload } from "./workload";
 
 export = function (RED: NodeAPI): void {
   function BenchSource(this: Node, config: NodeDef): void {
@@ -14,9 +14,12 @@ export = function (RED: NodeAPI): void {
       const w = msg.payload as Workload;
       const t0 = Date.now();
       let i = 0;
+      const per = w.pointsPerMsg ?? 1;
       const step = (): void => {
         const end = Math.min(i + w.chunk, w.msgs);
-        for (; i < end; i++) node.send(sourceMsg(i, w.devices, t0) as unknown as NodeMessage);
+        if (per === 1) for (; i < end; i++) node.send(sourceMsg(i, w.devices, t0) as unknown as NodeMessage);
+        else
+          for (; i < end; i += per) node.send({ payload: multiDevicePayload(i, Math.min(per, w.msgs - i), w.devices, t0) } as NodeMessage);
         if (i < w.msgs) setImmediate(step);
         else {
           node.emit("bench:generated", now());

@@ -30,7 +30,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { variants: ["f", "a", "b", "c", "d"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [], repeat: 1 };
+  const a: Args = { variants: ["f", "a", "b", "c", "d", "m"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [], repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const next = (): string => {
       const v = argv[++i];
@@ -45,7 +45,7 @@ function parseArgs(argv: string[]): Args {
     switch (argv[i]) {
       case "--variants":
         a.variants = next().split(",").map((v) => {
-          if (!(v in LABELS)) throw new Error(`unknown variant ${v} (f, a, b, c, d)`);
+          if (!(v in LABELS)) throw new Error(`unknown variant ${v} (f, a, b, c, d, m)`);
           return v as Variant;
         });
         break;
@@ -113,6 +113,7 @@ function printTable(results: VariantResult[]): void {
     if (r.timedOut) console.log(`    timed out: ${r.points} of ${r.expected} points counted${r.firstError ? `; first error: ${r.firstError}` : ""}`);
     else if (r.firstError) console.log(`    first error: ${r.firstError}`);
   }
+  console.log("CPU µs/msg: CPU time of the Node-RED process per msg (for m, a msg carries 100 points)");
 }
 
 /** The round with the median rate (a timed-out round counts as the slowest). */
@@ -180,6 +181,8 @@ async function main(): Promise<void> {
   if (ad !== null) console.log(`a/d = ${ad.toFixed(2)}  (target ≥ ${TARGET.ad}: ${ad >= TARGET.ad ? "met" : "NOT met"})`);
   const fb = ratio(results, "f", "b");
   const fd = ratio(results, "f", "d");
+  const md = ratio(results, "m", "d");
+  if (md !== null) console.log(`m/d = ${md.toFixed(2)}  (telemetry-out with multi-point msgs against the practical limit)`);
   if (fb !== null || fd !== null) {
     // No node that takes one msg per point can beat Node-RED's own cost per msg.
     console.log(`ceiling with one point per msg (floor f): f/b = ${fb?.toFixed(2) ?? "-"}, f/d = ${fd?.toFixed(2) ?? "-"}`);
@@ -202,7 +205,7 @@ async function main(): Promise<void> {
     printSummary(p);
   }
   const out = path.join(RESULTS, "latest.json");
-  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd }, cpuAboveFloorUs: { a: costA, b: costB }, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
+  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd, md }, cpuAboveFloorUs: { a: costA, b: costB }, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
   fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
 }

@@ -7,8 +7,11 @@ import type { Broker } from "./mosquitto";
 import { NodeRedHost } from "./nodered";
 import { gatewayPayload, preBatched, sourceMsg, type Workload } from "./workload";
 
-/** f is a reference, not part of the issue: Node-RED routing alone, no MQTT. */
-export type Variant = "f" | "a" | "b" | "c" | "d";
+/** f and m are references, not part of the issue: Node-RED routing alone; (a) with multi-point msgs. */
+/** Points per msg of variant m: one point of each of the 100 devices. */
+export const MULTI_POINTS = 100;
+
+export type Variant = "f" | "a" | "b" | "c" | "d" | "m";
 
 export const LABELS: Record<Variant, string> = {
   f: "floor: Node-RED alone, no-op node, no MQTT",
@@ -16,6 +19,7 @@ export const LABELS: Record<Variant, string> = {
   b: "function + core mqtt out (Node-RED)",
   c: "raw mqtt.js, one publish per point",
   d: "raw mqtt.js, pre-batched ~64 KB",
+  m: `telemetry-out, ${MULTI_POINTS} points per msg`,
 };
 
 export interface VariantResult {
@@ -68,22 +72,24 @@ function result(v: Variant, ctx: RunContext, t0: number, generatedAt: number, c:
 }
 
 /** (a) and (b): the same bench-source in a fresh Node-RED process, only the flow differs. */
-async function inNodeRed(v: "a" | "b", ctx: RunContext): Promise<VariantResult> {
-  const flows = v === "a" ? telemetryOutFlow(ctx.broker.url) : mqttOutFlow(ctx.broker.port);
-  const host = await NodeRedHost.start({ flows, credentials: v === "a" ? GATEWAY_CREDENTIALS : {} });
+async function inNodeRed(v: "a" | "b" | "m", ctx: RunContext): Promise<VariantResult> {
+  const gateway = v !== "b";
+  const flows = gateway ? telemetryOutFlow(ctx.broker.url) : mqttOutFlow(ctx.broker.port);
+  const workload = v === "m" ? { ...ctx.workload, pointsPerMsg: MULTI_POINTS } : ctx.workload;
+  const host = await NodeRedHost.start({ flows, credentials: gateway ? GATEWAY_CREDENTIALS : {} });
   try {
-    await host.ready([v === "a" ? "gw" : "broker"]);
+    await host.ready([gateway ? "gw" : "broker"]);
     await sleep(500); // subscriptions and the first exchanges settle before the clock starts
     if (ctx.cpuProfile) await host.profileStart();
     ctx.counter.reset();
     const counted = ctx.counter.waitFor(ctx.workload.msgs, ctx.timeoutMs);
     const before = await host.stats();
-    const t0 = await host.generate(ctx.workload);
+    const t0 = await host.generate(workload);
     const c = await counted;
     const s = await host.stats();
     if (ctx.cpuProfile) await host.profileStop(ctx.cpuProfile);
     const generatedAt = await host.generated();
-    const cpuUsPerMsg = (s.cpuUs - before.cpuUs) / ctx.workload.msgs;
+    const cpuUsPerMsg = (s.cpuUs - before.cpuUs) / (ctx.workload.msgs / (workload.pointsPerMsg ?? 1));
     return result(v, ctx, t0, generatedAt, c, { errors: s.errors?.errors ?? 0, firstError: s.errors?.firstError, cpuUsPerMsg, cpuProfile: ctx.cpuProfile });
   } finally {
     await host.stop();
@@ -138,5 +144,5 @@ async function raw(v: "c" | "d", ctx: RunContext): Promise<VariantResult> {
 
 export function runVariant(v: Variant, ctx: RunContext): Promise<VariantResult> {
   if (v === "f") return floor(ctx);
-  return v === "a" || v === "b" ? inNodeRed(v, ctx) : raw(v, ctx);
+  return v === "c" || v === "d" ? raw(v, ctx) : inNodeRed(v, ctx);
 }

@@ -4,6 +4,12 @@ export interface Workload {
   devices: number;
   /** Msgs generated per turn of the event loop before yielding to I/O. */
   chunk: number;
+  /**
+   * Points per msg. 1 (the issue's workload): `msg.device` + `{temperature, humidity}`. More:
+   * a multi-device payload `{"Device N": [{ts, values}], …}` carrying that many points, and
+   * `msgs` / `chunk` still count points.
+   */
+  pointsPerMsg?: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = { msgs: 200000, devices: 100, chunk: 1000 };
@@ -20,6 +26,16 @@ export function deviceName(i: number, devices: number): string {
 
 export function sourceMsg(i: number, devices: number, t0: number): SourceMsg {
   return { device: deviceName(i, devices), payload: { temperature: 20 + (i % 100) / 10, humidity: 40 + (i % 37) }, ts: t0 + i };
+}
+
+/** Points `from`…`from + n - 1` as one multi-device msg payload. */
+export function multiDevicePayload(from: number, n: number, devices: number, t0: number): Record<string, Array<{ ts: number; values: SourceMsg["payload"] }>> {
+  const out: Record<string, Array<{ ts: number; values: SourceMsg["payload"] }>> = {};
+  for (let i = from; i < from + n; i++) {
+    const m = sourceMsg(i, devices, t0);
+    (out[m.device] ??= []).push({ ts: m.ts, values: m.payload });
+  }
+  return out;
 }
 
 /** One point in the gateway's telemetry format, as a user would build it per msg. */
