@@ -218,10 +218,25 @@ async function measure(server: Child, port: number, v: Variant, periodMs: number
     await sleep(Math.min(periodMs, 1000));
     await server.call({ cmd: "resetPeak" });
     if (profileFile) await host.call({ cmd: "profileStart" });
-    const [h0, s0] = await Promise.all([host.call<HostCounts>({ cmd: "counts" }), server.call<ServerCounts>({ cmd: "counts" })]);
+    // A snapshot of both counters. With a long poll period, taken in a quiet moment between two
+    // cycles (nothing served for 100 ms), so no cycle is cut in half at either end of the window;
+    // at the throughput period the window is long against the cut.
+    const snapshot = async (): Promise<[HostCounts, ServerCounts]> => {
+      const both = (): Promise<[HostCounts, ServerCounts]> => Promise.all([host.call<HostCounts>({ cmd: "counts" }), server.call<ServerCounts>({ cmd: "counts" })]);
+      if (periodMs < 500) return both();
+      let prev = await both();
+      for (const end = Date.now() + 2 * periodMs; Date.now() < end; ) {
+        await sleep(100);
+        const cur = await both();
+        if (sum(cur[1].requests) === sum(prev[1].requests) && cur[0].msgs === prev[0].msgs) return cur;
+        prev = cur;
+      }
+      return prev;
+    };
+    const [h0, s0] = await snapshot();
     const t0 = performance.now();
     await sleep(seconds * 1000);
-    const [h1, s1] = await Promise.all([host.call<HostCounts>({ cmd: "counts" }), server.call<ServerCounts>({ cmd: "counts" })]);
+    const [h1, s1] = await snapshot();
     const dt = (performance.now() - t0) / 1000;
     if (profileFile) await host.call({ cmd: "profileStop", file: profileFile });
     const requests = sum(s1.requests) - sum(s0.requests);
