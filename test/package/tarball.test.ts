@@ -96,7 +96,48 @@ function helpText(section: string, type: string): string | undefined {
   return m?.[1];
 }
 
-describe("the packed tarball in a fresh Node-RED user directory", function () {
+/** The tarball `npm publish` would upload (prepack builds), packed once for every runtime. */
+let packed: Promise<string> | undefined;
+function pack(): Promise<string> {
+  packed ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iot-gw-pack-"));
+    await run("npm", ["pack", "--pack-destination", dir, "--silent"], ROOT);
+    const tgz = fs.readdirSync(dir).filter((f) => f.endsWith(".tgz"));
+    tgz.should.have.length(1);
+    return path.join(dir, tgz[0]);
+  })();
+  return packed;
+}
+
+interface Runtime {
+  label: string;
+  /** Path of the runtime's red.js; may install it into `tmp` first. */
+  redJs(tmp: string): Promise<string>;
+}
+
+const RUNTIMES: Runtime[] = [
+  { label: "Node-RED 4 (the devDependency)", redJs: async () => require.resolve("node-red/red.js", { paths: [ROOT] }) },
+  {
+    // The oldest Node-RED the package declares it supports ("node-red".version >=3.1.0).
+    label: "Node-RED 3.1",
+    redJs: async (tmp) => {
+      const dir = path.join(tmp, "runtime");
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "runtime", version: "0.0.1", private: true }));
+      await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=optional", "node-red@~3.1.0"], dir);
+      const redJs = path.join(dir, "node_modules", "node-red", "red.js");
+      JSON.parse(fs.readFileSync(path.join(dir, "node_modules", "node-red", "package.json"), "utf8")).version.should.match(/^3\.1\./);
+      return redJs;
+    },
+  },
+];
+
+after(() => {
+  if (packed) void packed.then((tgz) => fs.rmSync(path.dirname(tgz), { recursive: true, force: true }), () => undefined);
+});
+
+for (const runtime of RUNTIMES)
+describe(`the packed tarball in a fresh user directory of ${runtime.label}`, function () {
   this.timeout(150000);
   let tmp: string;
   let userDir: string;
@@ -110,15 +151,13 @@ describe("the packed tarball in a fresh Node-RED user directory", function () {
     sets = packageJson()["node-red"].nodes;
     Object.keys(sets).length.should.be.above(0);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iot-gw-tarball-"));
-    // prepack builds, so this is the tarball `npm publish` would upload.
-    await run("npm", ["pack", "--pack-destination", tmp, "--silent"], ROOT);
-    const tgz = fs.readdirSync(tmp).filter((f) => f.endsWith(".tgz"));
-    tgz.should.have.length(1);
+    const tgz = await pack();
+    const redJs = await runtime.redJs(tmp);
 
     userDir = path.join(tmp, "user");
     fs.mkdirSync(userDir);
     fs.writeFileSync(path.join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", description: "a fresh user directory", version: "0.0.1", private: true }));
-    await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", path.join(tmp, tgz[0])], userDir);
+    await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tgz], userDir);
 
     const settings = path.join(tmp, "settings.js");
     fs.writeFileSync(
@@ -133,7 +172,6 @@ describe("the packed tarball in a fresh Node-RED user directory", function () {
         externalModules: { autoInstall: false, palette: { allowInstall: false } },
       })};\n`,
     );
-    const redJs = require.resolve("node-red/red.js", { paths: [ROOT] });
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;
