@@ -37,10 +37,7 @@ export = function (RED: NodeAPI): void {
         const uplinks = telemetryUplinks(msg.payload, name as string | undefined, ts);
         if (typeof uplinks === "string") throw new Error(uplinks);
         const options = { autoConnect, profile: (profile(msg) ?? m.profile) as string | undefined };
-        gateway.session().sendAll(uplinks, options).then(
-          () => done(),
-          (err: unknown) => done(userError(TYPE, err)),
-        );
+        gateway.session().submit(uplinks, options, (err) => (err ? done(userError(TYPE, err)) : done()));
       } catch (err) {
         done(userError(TYPE, err));
       }

@@ -1,17 +1,45 @@
 // Builds one JSON object payload `{"<device>": <member>, …}` piece by piece, keeping its byte
 // size known so that a publish is closed before it would exceed the server's limit. Each piece
-// is serialised once; the payload is joined only when the publish is closed.
+// is serialised once; the payload is joined only when the publish is closed. This is the hot
+// path of telemetry: no per-piece objects, and byte lengths counted in JS rather than by a
+// native call per piece.
 
 /** A device maps to an array of elements, an object of fields, or one whole value. */
 export type MemberShape = "array" | "object" | "value";
 
+/** A device's name as a JSON key, serialised and measured once per encode. */
+export interface Key {
+  json: string;
+  bytes: number;
+}
+
 interface Member {
-  keyJson: string;
+  key: Key;
   /** Serialised array elements, or serialised object members (`"k":v`). */
   parts: string[];
   partBytes: number[];
   /** Object members by key, so that a later update of a key replaces the earlier one. */
-  byKey: Map<string, number>;
+  byKey: Map<string, number> | undefined;
+}
+
+/** UTF-8 length of a string, without a native call. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+/** Bytes a member adds besides its parts: `"key":` plus brackets, plus a comma when not first. */
+export function memberOverhead(shape: MemberShape, key: Key, first: boolean): number {
+  return key.bytes + 1 + (shape === "value" ? 0 : 2) + (first ? 0 : 1);
 }
 
 export class JsonBatch {
@@ -25,45 +53,36 @@ export class JsonBatch {
     return this.bytes;
   }
 
-  get empty(): boolean {
-    return this.members.size === 0;
-  }
-
   /** The payload size after adding a part of `partBytes` for `device`. */
-  sizeWith(device: string, partBytes: number): number {
+  sizeWith(device: string, key: Key, partBytes: number): number {
     const m = this.members.get(device);
     if (m) return this.bytes + partBytes + (m.parts.length > 0 ? 1 : 0);
-    return this.bytes + this.memberBytes(device) + partBytes;
+    return this.bytes + memberOverhead(this.shape, key, this.members.size === 0) + partBytes;
   }
 
-  /** Appends an element to the device's array, or sets a field `"key":value` of its object. */
-  add(device: string, json: string, bytes: number, key?: string): void {
+  /** Appends an element to the device's array, or sets a field `"name":value` of its object. */
+  add(device: string, key: Key, json: string, bytes: number, field?: string): void {
     let m = this.members.get(device);
     if (!m) {
-      this.bytes += this.memberBytes(device);
-      m = { keyJson: JSON.stringify(device), parts: [], partBytes: [], byKey: new Map() };
+      this.bytes += memberOverhead(this.shape, key, this.members.size === 0);
+      m = { key, parts: [], partBytes: [], byKey: undefined };
       this.members.set(device, m);
     }
-    if (this.shape === "value") key = ""; // one whole value: a later one replaces it
-    if (key !== undefined) {
-      const at = m.byKey.get(key);
+    if (this.shape === "value") field = ""; // one whole value: a later one replaces it
+    if (field !== undefined) {
+      const byKey = (m.byKey ??= new Map());
+      const at = byKey.get(field);
       if (at !== undefined) {
         this.bytes += bytes - m.partBytes[at];
         m.parts[at] = json;
         m.partBytes[at] = bytes;
         return;
       }
-      m.byKey.set(key, m.parts.length);
+      byKey.set(field, m.parts.length);
     }
     this.bytes += bytes + (m.parts.length > 0 ? 1 : 0);
     m.parts.push(json);
     m.partBytes.push(bytes);
-  }
-
-  /** `"device":[]` plus the comma before it when it is not the first member. */
-  private memberBytes(device: string): number {
-    const brackets = this.shape === "value" ? 0 : 2;
-    return Buffer.byteLength(JSON.stringify(device)) + 1 + brackets + (this.members.size > 0 ? 1 : 0);
   }
 
   carry(index: number): void {
@@ -73,9 +92,7 @@ export class JsonBatch {
   toBuffer(): Buffer {
     const [open, close] = this.shape === "array" ? ["[", "]"] : this.shape === "object" ? ["{", "}"] : ["", ""];
     const out: string[] = [];
-    for (const m of this.members.values()) out.push(m.keyJson + ":" + open + m.parts.join(",") + close);
+    for (const m of this.members.values()) out.push(m.key.json + ":" + open + m.parts.join(",") + close);
     return Buffer.from("{" + out.join(",") + "}");
   }
 }
-
-

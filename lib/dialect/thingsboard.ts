@@ -1,7 +1,7 @@
 // ThingsBoard's gateway MQTT API, as the server really accepts it (shared/protocols/thingsboard.md).
 import type { Downlink, Uplink, Value, Values } from "../session/types";
 import type { ConnectOptions, Credentials, Decoded, Dialect, Encoded, Publish, Refusal } from "./types";
-import { JsonBatch, type MemberShape } from "./json-batch";
+import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
 import { uplinkProblem } from "./validate";
 
 const T = {
@@ -46,22 +46,24 @@ function single(u: Uplink, index: number): Publish | null {
 }
 
 /** The serialised pieces an uplink adds to a merged publish: array elements or object fields. */
-function pieces(u: Uplink): Array<{ json: string; key?: string }> {
+function pieces(u: Uplink, json: string[], fields: string[]): void {
   switch (u.kind) {
     case "telemetry":
-      return u.points.map((p) => ({
-        json: p.ts === undefined ? JSON.stringify(p.values) : `{"ts":${p.ts},"values":${JSON.stringify(p.values)}}`,
-      }));
+      for (const p of u.points) json.push(p.ts === undefined ? JSON.stringify(p.values) : `{"ts":${p.ts},"values":${JSON.stringify(p.values)}}`);
+      return;
     case "attributes":
-      return Object.keys(u.values).map((k) => ({ key: k, json: `${JSON.stringify(k)}:${JSON.stringify(u.values[k])}` }));
+      for (const k of Object.keys(u.values)) {
+        fields.push(k);
+        json.push(`${JSON.stringify(k)}:${JSON.stringify(u.values[k])}`);
+      }
+      return;
     case "claim": {
       const body: { secretKey?: string; durationMs?: number } = {};
       if (u.secretKey !== undefined) body.secretKey = u.secretKey;
       if (u.durationMs !== undefined) body.durationMs = u.durationMs;
-      return [{ json: JSON.stringify(body) }];
+      json.push(JSON.stringify(body));
+      return;
     }
-    default:
-      return [];
   }
 }
 
@@ -150,40 +152,59 @@ export const thingsboard: Dialect = {
     // Position of the latest publish that carries each device: a merged publish placed before
     // it must not take that device's later uplinks, or they would overtake it.
     const lastPos = new Map<string, number>();
+    const keys = new Map<string, Key>();
     const refused: Refusal[] = [];
+    const json: string[] = [];
+    const fields: string[] = [];
+    const bytes: number[] = [];
 
-    batch.forEach((u, index) => {
+    for (let index = 0; index < batch.length; index++) {
+      const u = batch[index];
       const one = single(u, index);
       if (one) {
         if (one.payload.length > maxPayload) {
           refused.push({ index, reason: `the message is ${one.payload.length} bytes, over the server's limit of ${maxPayload}` });
-          return;
+          continue;
         }
         slots.push(one);
         if ("device" in u) lastPos.set(u.device, slots.length - 1);
-        return;
+        continue;
       }
       const kind = u.kind as Mergeable;
+      const shape = SHAPES[kind];
       const device = (u as { device: string }).device;
-      const parts = pieces(u).map((p) => ({ ...p, bytes: Buffer.byteLength(p.json) }));
-      const alone = new JsonBatch(T[kind], SHAPES[kind]);
-      const tooBig = parts.find((p) => alone.sizeWith(device, p.bytes) > maxPayload);
-      if (tooBig) {
-        refused.push({ index, reason: `one ${kind === "telemetry" ? "point" : "value"} is ${tooBig.bytes} bytes, over the server's limit of ${maxPayload}` });
-        return;
+      let key = keys.get(device);
+      if (!key) {
+        const k = JSON.stringify(device);
+        key = { json: k, bytes: utf8Length(k) };
+        keys.set(device, key);
       }
-      for (const p of parts) {
-        let o = open.get(kind);
-        if (!o || o.pos < (lastPos.get(device) ?? -1) || o.batch.sizeWith(device, p.bytes) > maxPayload) {
-          o = { batch: new JsonBatch(T[kind], SHAPES[kind]), pos: slots.length };
+      json.length = fields.length = bytes.length = 0;
+      pieces(u, json, fields);
+      // A piece that does not fit even alone refuses the whole uplink, before any of it is placed.
+      const alone = 2 + memberOverhead(shape, key, true);
+      let tooBig = -1;
+      for (let i = 0; i < json.length; i++) {
+        bytes.push(utf8Length(json[i]));
+        if (alone + bytes[i] > maxPayload) tooBig = bytes[i];
+      }
+      if (tooBig >= 0) {
+        refused.push({ index, reason: `one ${kind === "telemetry" ? "point" : "value"} is ${tooBig} bytes, over the server's limit of ${maxPayload}` });
+        continue;
+      }
+      const after = lastPos.get(device) ?? -1;
+      let o = open.get(kind);
+      for (let i = 0; i < json.length; i++) {
+        if (!o || o.pos < after || o.batch.sizeWith(device, key, bytes[i]) > maxPayload) {
+          o = { batch: new JsonBatch(T[kind], shape), pos: slots.length };
           slots.push(o.batch);
           open.set(kind, o);
         }
-        o.batch.add(device, p.json, p.bytes, p.key);
+        o.batch.add(device, key, json[i], bytes[i], fields.length > 0 ? fields[i] : undefined);
         o.batch.carry(index);
-        lastPos.set(device, o.pos);
       }
-    });
+      if (o) lastPos.set(device, o.pos);
+    }
 
     const publishes = slots.map((s) => (s instanceof JsonBatch ? { topic: s.topic, payload: s.toBuffer(), carries: s.carries } : s));
     return { publishes, refused };

@@ -91,22 +91,28 @@ export class Outbox extends EventEmitter {
 
   /** `send` for an uplink its caller has already validated (validation is the costly part). */
   accept(uplink: Uplink, bounded = true): Promise<void> {
-    if (this.closed) return Promise.reject(new OutboxError("the gateway session is closed", "closed"));
+    return new Promise<void>((resolve, reject) => this.enqueue(uplink, bounded, resolve, reject));
+  }
+
+  /**
+   * The callback form of `accept`, for the hot path: exactly one of `resolve` / `reject` is
+   * called, once (`reject` at once when the uplink is not accepted).
+   */
+  enqueue(uplink: Uplink, bounded: boolean, resolve: () => void, reject: (err: Error) => void): void {
+    if (this.closed) return reject(new OutboxError("the gateway session is closed", "closed"));
     if (bounded && this.counted >= this.opts.maxQueued) {
       const waiting = this.counted;
       if (this.opts.overflow === "reject") {
         this.emit("full", waiting);
-        return Promise.reject(new OutboxError(`outbox full: ${waiting} messages are waiting for the connection, this one was not accepted`, "full"));
+        return reject(new OutboxError(`outbox full: ${waiting} messages are waiting for the connection, this one was not accepted`, "full"));
       }
       const oldest = this.takeOldestCounted();
       oldest?.reject(new OutboxError(`outbox full: ${waiting} messages were waiting, the oldest was dropped for a newer one`, "full"));
       this.emit("full", waiting);
     }
-    return new Promise<void>((resolve, reject) => {
-      this.store.push({ uplink, resolve, reject, free: !bounded });
-      if (bounded) this.counted++;
-      this.schedule();
-    });
+    this.store.push({ uplink, resolve, reject, free: !bounded });
+    if (bounded) this.counted++;
+    this.schedule();
   }
 
   /** Starts delivering over `transport`; `first` uplinks go before everything queued. */

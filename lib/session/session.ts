@@ -153,19 +153,44 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
 
   /** Several uplinks of one msg: all are queued, or (when one is invalid) none. */
   sendAll(uplinks: readonly Uplink[], options: SendOptions = {}): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.submit(uplinks, options, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /**
+   * The callback form of `sendAll`, for the per-msg hot path (no promise per msg): `callback`
+   * is called once, with an error if any uplink was invalid (then none is queued), refused or
+   * lost with the session, or without one when the server acknowledged them all.
+   */
+  submit(uplinks: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
     for (const u of uplinks) {
       const problem = this.opts.dialect.validate(u);
-      if (problem) return Promise.reject(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem, "invalid"));
+      if (problem) return callback(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem, "invalid"));
     }
-    if (uplinks.length === 1) return this.accept(uplinks[0], options);
-    return Promise.all(uplinks.map((u) => this.accept(u, options))).then(() => undefined);
+    let waiting = uplinks.length;
+    let failed = false;
+    const ok = (): void => {
+      if (--waiting === 0 && !failed) callback();
+    };
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      callback(err);
+    };
+    for (const u of uplinks) {
+      this.announceFor(u, options);
+      this.outbox.enqueue(u, true, ok, fail);
+    }
   }
 
   private accept(uplink: Uplink, options: SendOptions): Promise<void> {
+    this.announceFor(uplink, options);
+    return this.outbox.accept(uplink);
+  }
+
+  private announceFor(uplink: Uplink, options: SendOptions): void {
     if ("device" in uplink && uplink.kind !== "connect" && uplink.kind !== "disconnect" && options.autoConnect !== false) {
       this.announce(uplink.device, options.profile);
     }
-    return this.outbox.accept(uplink);
   }
 
   sendTelemetry(device: string, points: TelemetryPoint[], options?: SendOptions): Promise<void> {
