@@ -166,6 +166,11 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       const problem = this.opts.dialect.validate(u);
       if (problem) return callback(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem, "invalid"));
     }
+    if (uplinks.length === 1) {
+      // The common case: the outbox calls back directly, no closure per msg.
+      this.announceFor(uplinks[0], options);
+      return this.outbox.enqueue(uplinks[0], true, callback, callback);
+    }
     let waiting = uplinks.length;
     let failed = false;
     const ok = (): void => {
