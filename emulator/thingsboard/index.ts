@@ -250,6 +250,15 @@ export class ThingsBoardEmulator {
   }
 
   /** Attribute lookups for `device` ('*' = all) fail: the request gets no response at all. */
+  /**
+   * MQTT 5 only: the next QoS 1 publish on `topic` ('*' = any) is answered with PUBACK
+   * `reasonCode` (default 0x97 quota exceeded) and, when `close`, the connection is then closed:
+   * what ThingsBoard does when a gateway exceeds its rate limits.
+   */
+  refuseNextPublish(topic = '*', reasonCode = 0x97, close = true): void {
+    this.platform.refusals.push({ topic, reasonCode, close });
+  }
+
   failAttributeLookups(device = '*', fail = true): void {
     if (fail) this.platform.failingLookups.add(device);
     else this.platform.failingLookups.delete(device);

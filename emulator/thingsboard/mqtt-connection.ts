@@ -334,6 +334,15 @@ export class MqttConnection {
     totals.bytes += payload.length;
     c.publishes++;
     c.bytes += payload.length;
+    const refusal = v5 && p.qos > 0 ? this.platform.takeRefusal(topic) : undefined;
+    if (refusal) {
+      // A test's stand-in for a server-side refusal such as a rate limit (QUOTA_EXCEEDED, then close).
+      this.platform.store.record(session.gateway.name, topic, 'refused', undefined, { reason: `refused by test with 0x${refusal.reasonCode.toString(16)}` });
+      this.platform.log(`[${session.gateway.name}] PUBACK 0x${refusal.reasonCode.toString(16)} for ${topic}${refusal.close ? ', then close' : ''}`);
+      this.ack(p, refusal.reasonCode);
+      if (refusal.close) this.close(`refused by test: 0x${refusal.reasonCode.toString(16)} on ${topic}`, refusal.reasonCode, true);
+      return;
+    }
     const max = this.platform.maxPayload;
     if (payload.length > max) {
       return this.refuse(topic, `oversize: ${payload.length} bytes > max ${max} on ${topic}`, RC.PACKET_TOO_LARGE);

@@ -89,8 +89,9 @@ function dropNulls(values: Record<string, unknown>): Record<string, unknown> {
 export function parsePoint(el: unknown, serverNow: number): ParsedPoint | string {
   if (!isObject(el)) return 'telemetry element must be an object';
   if ('ts' in el && 'values' in el) {
-    const ts = int(el.ts);
-    if (ts === undefined) return '"ts" must be an integer (ms)';
+    // The server reads ts as a long (Gson getAsLong): a fractional number is truncated.
+    const ts = typeof el.ts === 'number' && Number.isFinite(el.ts) ? Math.trunc(el.ts) : int(el.ts);
+    if (ts === undefined) return '"ts" must be a number (ms)';
     if (!isObject(el.values)) return '"values" must be an object';
     return { ts, values: dropNulls(el.values), serverTs: false };
   }

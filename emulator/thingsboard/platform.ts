@@ -25,6 +25,13 @@ export class Platform {
   readonly connectCounts = new Map<string, number>();
   /** devices whose attribute lookups fail (no response at all); '*' = every device */
   readonly failingLookups = new Set<string>();
+  /** Refusals a test queued for the next MQTT 5 publishes (per topic, or '*' for any). */
+  readonly refusals: Array<{ topic: string; reasonCode: number; close: boolean }> = [];
+
+  takeRefusal(topic: string): { reasonCode: number; close: boolean } | undefined {
+    const i = this.refusals.findIndex((r) => r.topic === '*' || r.topic === topic);
+    return i < 0 ? undefined : this.refusals.splice(i, 1)[0];
+  }
   readonly recordTelemetry: boolean;
   readonly rpcTimeoutMs: number;
   limits: SessionLimits;
