@@ -65,6 +65,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly attributeRequests = new PendingRequests<Downlink & { kind: "attributeResponse" }>();
   private readonly attributeKeys = new Map<number, string[]>();
   private readonly gatewayRequests = new PendingRequests<unknown>();
+  /** Methods of the gateway's own requests in flight, by id: a broker that echoes them back is not the server asking. */
+  private readonly ownRequests = new Map<number, string>();
   private readonly warned = new Set<string>();
   private configuredPayload: number;
   /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
@@ -256,6 +258,11 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   /** An RPC from the gateway device itself to the server. */
   gatewayRpc(method: string, params: unknown, timeoutMs = 10000): Promise<unknown> {
     const { id, answer } = this.gatewayRequests.open(timeoutMs, () => `gateway RPC "${method}"`);
+    this.ownRequests.set(id, method);
+    answer.then(
+      () => this.ownRequests.delete(id),
+      () => this.ownRequests.delete(id),
+    );
     this.outbox.send({ kind: "gatewayRpcRequest", id, method, params }).catch((err: Error) => this.gatewayRequests.fail(id, err));
     return answer;
   }
@@ -306,6 +313,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       case "gatewayRpcResponse":
         this.gatewayRequests.settle(d.id, d.data);
         return;
+      case "gatewayRpcRequest":
+        if (this.ownRequests.get(d.id) === d.method) return; // our own request, echoed by a plain broker
+        break;
       case "deviceRenamed":
         this.registry.rename(d.from, d.to);
         break;
