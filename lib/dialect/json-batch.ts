@@ -1,8 +1,7 @@
 // Builds one JSON object payload `{"<device>": <member>, …}` piece by piece, keeping its byte
 // size known so that a publish is closed before it would exceed the server's limit. Each piece
 // is serialised once; the payload is joined only when the publish is closed. This is the hot
-// path of telemetry: no per-piece objects, and byte lengths counted in JS rather than by a
-// native call per piece.
+// path of telemetry: no object per piece, each device's key serialised once per encode.
 
 /** A device maps to an array of elements, an object of fields, or one whole value. */
 export type MemberShape = "array" | "object" | "value";
@@ -22,19 +21,9 @@ interface Member {
   byKey: Map<string, number> | undefined;
 }
 
-/** UTF-8 length of a string, without a native call. */
+/** UTF-8 length of a string (Buffer.byteLength: measured faster than a JS loop on these strings). */
 export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
-      i++;
-    } else n += 2;
-  }
-  return n;
+  return Buffer.byteLength(s, "utf8");
 }
 
 /** Bytes a member adds besides its parts: `"key":` plus brackets, plus a comma when not first. */
