@@ -38,13 +38,8 @@ export = function (RED: NodeAPI): void {
         const kind = kindOf(msg.payload);
         if (kind !== "object") throw new Error(`msg.payload must be an object of {key: value}, got ${kind}`);
         const uplink = { kind: "attributes" as const, device: name as string, values: msg.payload as Values };
-        const session = gateway.session();
-        const problem = session.validate(uplink);
-        if (problem) throw new Error(problem);
-        session.send(uplink, { autoConnect, profile: (profile(msg) ?? m.profile) as string | undefined }).then(
-          () => done(),
-          (err: unknown) => done(userError(TYPE, err)),
-        );
+        const options = { autoConnect, profile: (profile(msg) ?? m.profile) as string | undefined };
+        gateway.session().submit([uplink], options, (err) => (err ? done(userError(TYPE, err)) : done()));
       } catch (err) {
         done(userError(TYPE, err));
       }
