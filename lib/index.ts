@@ -1,6 +1,12 @@
 // The engine, usable without Node-RED.
-export { GatewaySession, type SessionOptions, type SendOptions } from "./session/session";
+export { GatewaySession, type SessionOptions, type SendOptions, type Handover } from "./session/session";
 export * from "./session/types";
-export { Outbox, OutboxError, PublishRefused } from "./outbox/outbox";
+export type { DownlinkListener, RpcCall, AttributeChange } from "./session/listeners";
+export { RpcAnswerError, type RpcContext } from "./session/rpc-context";
+export type { SessionLimits, RateLimit } from "./session/session-limits";
+export { Outbox, OutboxError, PublishRefused, type Transport } from "./outbox/outbox";
+export type { UplinkStore, Entry, OutboxOptions, OverflowPolicy } from "./outbox/types";
 export { MemoryStore } from "./outbox/store/memory";
 export { dialectFor, dialects } from "./dialect";
+export type { Dialect, Publish, Encoded, Credentials } from "./dialect/types";
+export * as modbus from "./modbus";
