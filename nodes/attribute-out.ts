@@ -1,6 +1,7 @@
 // attribute-out: client-side attributes of a device to the platform. Updates of many devices
 // within the gateway's batch window share one publish; the msg is done on the server's PUBACK.
 import type { Node, NodeAPI, NodeDef } from "node-red";
+import { kindOf } from "../lib/shapes/telemetry";
 import type { Values } from "../lib/session/types";
 import { useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
@@ -15,10 +16,6 @@ interface AttributeOutDef extends NodeDef {
 }
 
 const TYPE = "attribute-out";
-
-function kindOf(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "array" : Buffer.isBuffer(v) ? "buffer" : typeof v;
-}
 
 export = function (RED: NodeAPI): void {
   function AttributeOut(this: Node, config: AttributeOutDef): void {

@@ -43,13 +43,7 @@ export = function (RED: NodeAPI): void {
         const ms = blank(given) ? undefined : typeof given === "string" ? Number(given) : given;
         if (ms !== undefined && typeof ms !== "number") throw new Error(`the duration must be a number of ms, got ${typeof ms}`);
         const uplink = { kind: "claim" as const, device: name as string, secretKey: blank(key) ? undefined : (key as string), durationMs: ms };
-        const session = gateway.session();
-        const problem = session.validate(uplink);
-        if (problem) throw new Error(problem);
-        session.send(uplink).then(
-          () => done(),
-          (err: unknown) => done(userError(TYPE, err)),
-        );
+        gateway.session().submit([uplink], {}, (err) => (err ? done(userError(TYPE, err)) : done()));
       } catch (err) {
         done(userError(TYPE, err));
       }

@@ -13,7 +13,7 @@ import { nameAnswer } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
 import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
-import type { AttributeScope, Downlink, SessionState, TelemetryPoint, Uplink, Values } from "./types";
+import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "./types";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
 export type TlsOptions = Record<string, unknown>;
@@ -138,11 +138,6 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.outbox.adopt(h.entries);
   }
 
-  /** What is wrong with an uplink, in words a user can act on; null when it can be sent. */
-  validate(uplink: Uplink): string | null {
-    return this.opts.dialect.validate(uplink);
-  }
-
   /**
    * Queues an uplink; the promise settles when the server acknowledged it. Unknown devices are
    * announced first (unless `autoConnect` is false).
@@ -200,17 +195,13 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     }
   }
 
-  sendTelemetry(device: string, points: TelemetryPoint[], options?: SendOptions): Promise<void> {
-    return this.send({ kind: "telemetry", device, points }, options);
-  }
-
   /** Announces a device (again, if its profile changed) and resolves on the server's PUBACK. */
   connectDevice(device: string, profile?: string): Promise<void> {
     const u: Uplink = { kind: "connect", device, profile };
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
     this.registry.add(device, profile);
-    const acked = this.outbox.send(u);
+    const acked = this.outbox.accept(u);
     acked.then(() => this.router.deviceConnected(device), () => undefined);
     return acked;
   }
@@ -220,7 +211,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
     this.registry.remove(device);
-    return this.outbox.send(u);
+    return this.outbox.accept(u);
   }
 
   /** Asks the platform for attribute values; resolves to {key: value} (empty keys = all). */

@@ -6,7 +6,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
 
-function kindOf(v: unknown): string {
+/** How a msg property is described in an error: "array", "buffer", "null", or its typeof. */
+export function kindOf(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
   if (Buffer.isBuffer(v)) return "buffer";
