@@ -1,6 +1,6 @@
 // The engine, usable without Node-RED.
 export { GatewaySession, type SessionOptions, type SendOptions, type Handover } from "./session/session";
-export * from "./session/types";
+export * from "./records";
 export type { DownlinkListener, RpcCall, AttributeChange } from "./session/listeners";
 export { RpcAnswerError, type RpcContext } from "./session/rpc-context";
 export type { SessionLimits, RateLimit } from "./session/session-limits";
@@ -8,5 +8,5 @@ export { Outbox, OutboxError, PublishRefused, type Transport } from "./outbox/ou
 export type { UplinkStore, Entry, OutboxOptions, OverflowPolicy } from "./outbox/types";
 export { MemoryStore } from "./outbox/store/memory";
 export { dialectFor, dialects } from "./dialect";
-export type { Dialect, Publish, Encoded, Credentials } from "./dialect/types";
+export type { Dialect, DialectFactory, GatewayIdentity, Publish, Encoded, Credentials } from "./dialect/types";
 export * as modbus from "./modbus";

@@ -3,7 +3,7 @@
 // on input, asks the platform for attribute values of a device and outputs the answer.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
 import type { AttributeChange } from "../lib/session/listeners";
-import type { AttributeScope } from "../lib/session/types";
+import type { AttributeScope } from "../lib/records";
 import { useGateway, userError } from "./common/gateway-user";
 import { numberOr, property } from "./common/property";
 

@@ -2,7 +2,7 @@
 // within the gateway's batch window share one publish; the msg is done on the server's PUBACK.
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { kindOf } from "../lib/shapes/telemetry";
-import type { Values } from "../lib/session/types";
+import type { Values } from "../lib/records";
 import { useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 

@@ -1,13 +1,14 @@
-import { thingsboard } from "./thingsboard";
-import type { Dialect } from "./types";
+import { createThingsBoardDialect } from "./thingsboard";
+import type { Dialect, DialectFactory, GatewayIdentity } from "./types";
 
 /** The platforms a gateway-config can speak to, by the name stored in its config. */
-export const dialects: Readonly<Record<string, Dialect>> = { thingsboard };
+export const dialects: Readonly<Record<string, DialectFactory>> = { thingsboard: createThingsBoardDialect };
 
-export function dialectFor(platform: string): Dialect {
-  const d = dialects[platform];
-  if (!d) throw new Error(`unknown platform "${platform}": expected one of ${Object.keys(dialects).join(", ")}`);
-  return d;
+/** The dialect of one gateway session on `platform`. */
+export function dialectFor(platform: string, identity: GatewayIdentity = {}): Dialect {
+  const make = dialects[platform];
+  if (!make) throw new Error(`unknown platform "${platform}": expected one of ${Object.keys(dialects).join(", ")}`);
+  return make(identity);
 }
 
-export type { Dialect } from "./types";
+export type { Dialect, DialectFactory, GatewayIdentity } from "./types";

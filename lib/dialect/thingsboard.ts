@@ -1,6 +1,6 @@
 // ThingsBoard's gateway MQTT API, as the server really accepts it (shared/protocols/thingsboard.md).
-import type { Downlink, Uplink, Value, Values } from "../session/types";
-import type { ConnectOptions, Credentials, Decoded, Dialect, Encoded, Publish, Refusal } from "./types";
+import type { Downlink, Uplink, Value, Values } from "../records";
+import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory, Encoded, Publish, Refusal } from "./types";
 import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
 import { uplinkProblem } from "./validate";
 
@@ -219,3 +219,6 @@ export const thingsboard: Dialect = {
     return typeof d === "string" ? { error: `unexpected message on ${topic}: ${d}` } : d;
   },
 };
+
+/** ThingsBoard's gateway topics name no gateway (the session is the gateway): one dialect serves all. */
+export const createThingsBoardDialect: DialectFactory = () => thingsboard;

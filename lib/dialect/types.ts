@@ -1,4 +1,4 @@
-import type { Downlink, Uplink } from "../session/types";
+import type { Downlink, Uplink } from "../records";
 
 /** One MQTT publish that the outbox hands to the session. */
 export interface Publish {
@@ -43,6 +43,19 @@ export interface DecodeFailure {
 export type Decoded = Downlink | DecodeFailure | null;
 
 /**
+ * Who the gateway is on its platform, as far as a dialect must know to name its topics and
+ * correlate its acknowledgements. Each platform reads the fields it has; the rest stay unset.
+ */
+export interface GatewayIdentity {
+  /** ThingsPanel: the gateway's device number (its topics carry it). */
+  deviceNumber?: string;
+  /** Watson IoT: the organisation, and the gateway's own device type and id. */
+  org?: string;
+  typeId?: string;
+  deviceId?: string;
+}
+
+/**
  * A platform's gateway protocol, pure: no I/O, no timers. The session owns the connection and
  * calls these to turn typed records into publishes and publishes back into typed records.
  */
@@ -66,3 +79,9 @@ export interface Dialect {
   /** Decodes one received message; null for topics that are not this dialect's. */
   decode(topic: string, payload: Buffer): Decoded;
 }
+
+/**
+ * Makes the dialect of one gateway session. Topics and subscriptions may depend on the gateway's
+ * identity, so a dialect is made per session, never shared as a constant across gateways.
+ */
+export type DialectFactory = (identity: GatewayIdentity) => Dialect;

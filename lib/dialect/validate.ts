@@ -1,6 +1,6 @@
 // Checks shared by every dialect: what a platform would store, and what would make it drop the
 // message (or, on ThingsBoard over MQTT 3.1.1, the whole gateway connection).
-import type { TelemetryPoint, Uplink, Values } from "../session/types";
+import type { TelemetryPoint, Uplink, Values } from "../records";
 
 function describe(v: unknown): string {
   if (v === null) return "null";

@@ -5,7 +5,7 @@
 // its order, and leaves again after the next connect. Delivery is at least once.
 import { EventEmitter } from "events";
 import type { Dialect } from "../dialect/types";
-import type { Uplink } from "../session/types";
+import type { Uplink } from "../records";
 import { MemoryStore } from "./store/memory";
 import type { Entry, OutboxOptions, UplinkStore } from "./types";
 

@@ -1,4 +1,4 @@
-import type { Uplink } from "../session/types";
+import type { Uplink } from "../records";
 
 /** An uplink waiting to be delivered, with the promise its sender awaits. */
 export interface Entry {

@@ -2,7 +2,7 @@
 // attribute of a scope was found, and with "values" {key: value} otherwise. A bare value is
 // named by the request only when one key was asked; for several keys the session asks again,
 // key by key; for "all keys" it cannot be named at all.
-import type { Value, Values } from "./types";
+import type { Value, Values } from "../records";
 
 export interface AttributeAnswer {
   values?: Values;

@@ -6,7 +6,7 @@ import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { PublishRefused, type Transport } from "../outbox/outbox";
 import { Backoff, type BackoffOptions } from "./backoff";
 import { describeConnectError } from "./connect-errors";
-import type { SessionState } from "./types";
+import type { SessionState } from "../records";
 
 export interface ConnectionOptions {
   url: string;

@@ -1,7 +1,7 @@
 // Who wants which downlinks: each listener names the devices it watches ("all" or names, which
 // follow the platform's renames), optionally the RPC methods, and the events it handles. A
 // throwing handler is reported as a warning: one bad listener must not stop the dispatch.
-import type { Values } from "./types";
+import type { Values } from "../records";
 
 /** An RPC from the platform; `device` is undefined for an RPC to the gateway device itself. */
 export interface RpcCall {

@@ -3,7 +3,7 @@
 // (renamed, deleted) itself: they are addressed to the gateway device, not to the flow.
 import { Listeners, type RpcCall } from "./listeners";
 import { answerProblem, answerUplink, describeRpc, OpenRpcs, RpcAnswerError, type RpcContext } from "./rpc-context";
-import type { Downlink, Uplink } from "./types";
+import type { Downlink, Uplink } from "../records";
 
 export interface RouterHost {
   send(uplink: Uplink): Promise<void>;

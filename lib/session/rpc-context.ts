@@ -1,7 +1,7 @@
 // The RPCs the platform is waiting on. An RPC is open from its arrival until it is answered
 // (by the flow, or automatically with an error), or the session closes: a second answer finds
 // it closed and is refused, so the platform never gets two replies to one request.
-import type { Uplink } from "./types";
+import type { Uplink } from "../records";
 
 /** What a msg carries to answer an RPC; `device` undefined = the gateway device itself. */
 export interface RpcContext {

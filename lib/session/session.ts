@@ -13,7 +13,7 @@ import { nameAnswer } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
 import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
-import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "./types";
+import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "../records";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
 export type TlsOptions = Record<string, unknown>;

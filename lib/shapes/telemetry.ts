@@ -1,6 +1,6 @@
 // The payload forms telemetry-out accepts, turned into telemetry uplinks. Pure and
 // platform-neutral: what reaches the wire is always the dialect's array form.
-import type { TelemetryPoint, Uplink, Values } from "../session/types";
+import type { TelemetryPoint, Uplink, Values } from "../records";
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);

@@ -1,6 +1,6 @@
 // How a session's state looks on every node that uses it (the core mqtt nodes' convention).
 import type { NodeStatus } from "node-red";
-import type { SessionState } from "../../lib/session/types";
+import type { SessionState } from "../../lib/records";
 
 export type Translate = (key: string) => string;
 

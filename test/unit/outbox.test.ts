@@ -1,7 +1,7 @@
 import should from "should";
 import { thingsboard } from "../../lib/dialect/thingsboard";
 import { Outbox, PublishRefused, type Transport } from "../../lib/outbox/outbox";
-import type { Uplink } from "../../lib/session/types";
+import type { Uplink } from "../../lib/records";
 
 /** A transport whose PUBACKs the test releases by hand. */
 class ManualTransport implements Transport {

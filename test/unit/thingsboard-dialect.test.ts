@@ -1,6 +1,6 @@
 import should from "should";
 import { thingsboard as tb } from "../../lib/dialect/thingsboard";
-import type { Uplink } from "../../lib/session/types";
+import type { Uplink } from "../../lib/records";
 
 function body(p: { payload: Buffer }): unknown {
   return JSON.parse(p.payload.toString());

@@ -1,5 +1,5 @@
-// The typed records that cross the engine's boundaries. A platform's JSON shapes exist only
-// inside its dialect; everything above the dialect speaks in these.
+// The typed records that cross the engine's boundaries, at the bottom of lib/: session, dialect and
+// outbox all speak them and import nothing above. A platform's JSON shapes exist only inside its dialect.
 
 /** A telemetry or attribute value as the platforms store it. */
 export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
