@@ -343,9 +343,12 @@ export class MqttConnection {
       if (refusal.close) this.close(`refused by test: 0x${refusal.reasonCode.toString(16)} on ${topic}`, refusal.reasonCode, true);
       return;
     }
+    // Netty's MqttDecoder(maxBytesInMessage) checks the remaining length (topic, packet id,
+    // properties and payload), and a packet over it fails to decode: the connection closes.
     const max = this.platform.maxPayload;
-    if (payload.length > max) {
-      return this.refuse(topic, `oversize: ${payload.length} bytes > max ${max} on ${topic}`, RC.PACKET_TOO_LARGE);
+    const remaining = (p as { length?: number }).length ?? payload.length;
+    if (remaining > max) {
+      return this.refuse(topic, `oversize: packet of ${remaining} bytes (payload ${payload.length}) > max ${max} on ${topic}`, RC.PACKET_TOO_LARGE);
     }
     const before = c.telemetryPoints;
     const beforeMsgs = c.telemetryMessages;

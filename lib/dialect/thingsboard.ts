@@ -146,7 +146,10 @@ export const thingsboard: Dialect = {
 
   validate: uplinkProblem,
 
-  encode(batch: readonly Uplink[], maxPayload: number): Encoded {
+  encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes = 0): Encoded {
+    // The server counts the packet's remaining length: the payload gets what the topic
+    // (2-byte length + UTF-8), the packet id (2) and the MQTT 5 properties leave of it.
+    const room = (topic: string): number => maxPacket - (2 + utf8Length(topic) + 2 + propertiesBytes);
     const slots: Array<Publish | JsonBatch> = [];
     const open = new Map<Mergeable, { batch: JsonBatch; pos: number }>();
     // Position of the latest publish that carries each device: a merged publish placed before
@@ -162,8 +165,8 @@ export const thingsboard: Dialect = {
       const u = batch[index];
       const one = single(u, index);
       if (one) {
-        if (one.payload.length > maxPayload) {
-          refused.push({ index, reason: `the message is ${one.payload.length} bytes, over the server's limit of ${maxPayload}` });
+        if (one.payload.length > room(one.topic)) {
+          refused.push({ index, reason: `the message is ${one.payload.length} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
           continue;
         }
         slots.push(one);
@@ -182,6 +185,7 @@ export const thingsboard: Dialect = {
       json.length = fields.length = bytes.length = 0;
       pieces(u, json, fields);
       // A piece that does not fit even alone refuses the whole uplink, before any of it is placed.
+      const maxPayload = room(T[kind]);
       const alone = 2 + memberOverhead(shape, key, true);
       let tooBig = -1;
       for (let i = 0; i < json.length; i++) {
@@ -189,7 +193,7 @@ export const thingsboard: Dialect = {
         if (alone + bytes[i] > maxPayload) tooBig = bytes[i];
       }
       if (tooBig >= 0) {
-        refused.push({ index, reason: `one ${kind === "telemetry" ? "point" : "value"} is ${tooBig} bytes, over the server's limit of ${maxPayload}` });
+        refused.push({ index, reason: `one ${kind === "telemetry" ? "point" : "value"} is ${tooBig} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
         continue;
       }
       const after = lastPos.get(device) ?? -1;

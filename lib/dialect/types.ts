@@ -72,10 +72,11 @@ export interface Dialect {
   /** Checks one uplink before it is queued; a string explains what is wrong. */
   validate(uplink: Uplink): string | null;
   /**
-   * Encodes a batch (in queue order) into as few publishes as the protocol allows, none larger
-   * than `maxPayload` bytes. Order per device is preserved.
+   * Encodes a batch (in queue order) into as few publishes as the protocol allows, none whose
+   * packet remaining length (topic, packet id, `propertiesBytes` of MQTT 5 properties, payload)
+   * exceeds `maxPacket` bytes. Order per device is preserved.
    */
-  encode(batch: readonly Uplink[], maxPayload: number): Encoded;
+  encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes?: number): Encoded;
   /** Decodes one received message; null for topics that are not this dialect's. */
   decode(topic: string, payload: Buffer): Decoded;
 }

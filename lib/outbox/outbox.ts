@@ -47,7 +47,10 @@ export const DEFAULT_OUTBOX: OutboxOptions = {
 };
 
 export class Outbox extends EventEmitter {
+  /** The server's limit on a publish's remaining length (topic, packet id, properties, payload). */
   maxPayload: number;
+  /** Bytes of MQTT 5 properties in each publish (the property length alone: 1); 0 on 3.1.1. */
+  propertiesBytes = 0;
   private readonly opts: OutboxOptions;
   private transport: Transport | undefined;
   private readonly inflight: Batch[] = [];
@@ -196,6 +199,7 @@ export class Outbox extends EventEmitter {
       encoded = this.dialect.encode(
         entries.map((e) => e.uplink),
         this.maxPayload,
+        this.propertiesBytes,
       );
     } catch (err) {
       // A dialect bug must cost these msgs (with an error each), never the process or the session.

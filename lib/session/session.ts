@@ -75,6 +75,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   constructor(readonly opts: SessionOptions) {
     super();
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
+    this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
     this.connection = new Connection({
       url: opts.url,

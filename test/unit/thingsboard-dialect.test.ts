@@ -8,6 +8,20 @@ function body(p: { payload: Buffer }): unknown {
 
 describe("ThingsBoard dialect", () => {
   describe("encode", () => {
+    it("keeps every packet's remaining length (topic, packet id, properties, payload) under the limit", () => {
+      const batch: Uplink[] = [];
+      for (let i = 0; i < 3000; i++) batch.push({ kind: "telemetry", device: `D${i % 30}`, points: [{ ts: 1700000000000 + i, values: { v: i, s: "z".repeat(i % 50) } }] });
+      for (const props of [0, 1]) {
+        for (const max of [4096, 65536]) {
+          const { publishes, refused } = tb.encode(batch, max, props);
+          refused.should.have.length(0);
+          for (const p of publishes) (2 + Buffer.byteLength(p.topic) + 2 + props + p.payload.length).should.be.belowOrEqual(max);
+          // Tight: the split leaves no more than one point's worth unused.
+          publishes.slice(0, -1).some((p) => 2 + Buffer.byteLength(p.topic) + 2 + props + p.payload.length > max - 120).should.be.true();
+        }
+      }
+    });
+
     it("merges telemetry of many devices into one array-form publish, in order", () => {
       const batch: Uplink[] = [
         { kind: "telemetry", device: "A", points: [{ ts: 1, values: { t: 1 } }] },
