@@ -6,6 +6,7 @@ import { DeviceRecord } from './store';
 import * as P from './payloads';
 import * as T from './topics';
 import { GatewayConfig } from './types';
+import { EntityLimits } from './rate-limits';
 
 export interface SessionTransport {
   readonly protocolVersion: number;
@@ -14,8 +15,12 @@ export interface SessionTransport {
   close(): void;
 }
 
-/** `unknownTopic`: accepted but not an API topic (MQTT 5 answers PUBACK 0x90 topic name invalid). */
-export type UplinkOutcome = { ok: true; unknownTopic?: true } | { ok: false; malformed: string };
+/**
+ * `unknownTopic`: accepted but not an API topic (MQTT 5 answers PUBACK 0x90 topic name invalid).
+ * `quota`: a rate limit refused it (PUBACK QUOTA_EXCEEDED, then the server closes the connection);
+ * what the same publish carried for devices before `device` was accepted, as on the server.
+ */
+export type UplinkOutcome = { ok: true; unknownTopic?: true } | { ok: false; malformed: string } | { ok: false; quota: string; device?: string };
 
 interface Pending {
   device: string;
@@ -47,6 +52,19 @@ export class GatewaySession {
 
   private get store() {
     return this.platform.store;
+  }
+
+  /** Charges one device message to the gateway's buckets; the refusal, or undefined when it passes. */
+  private charge(topic: string, dataPoints: number, device: string | undefined, own = false): UplinkOutcome | undefined {
+    const buckets = this.platform.rateLimitsOf(this.gateway.name);
+    const entity: EntityLimits = own ? buckets.own : buckets.devices;
+    const refused = entity.check(dataPoints);
+    if (!refused) return undefined;
+    const limits = own ? this.platform.limits.rateLimits : this.platform.limits.gatewayRateLimits;
+    const reason = `${own ? 'rateLimits' : 'gatewayRateLimits'}.${refused} "${limits[refused]}" exceeded${device === undefined ? '' : ` by "${device}"`} on ${topic}`;
+    this.store.record(this.gateway.name, topic, 'refused', device, { reason: `rate limit: ${reason}` });
+    this.platform.log(`[${this.gateway.name}] QUOTA EXCEEDED: ${reason}`);
+    return { ok: false, quota: reason, device };
   }
 
   private malformed(topic: string, reason: string): UplinkOutcome {
@@ -90,6 +108,8 @@ export class GatewaySession {
   }
 
   handleUplink(topic: string, payload: Buffer): UplinkOutcome {
+    const poison = this.platform.poisoned(payload);
+    if (poison !== undefined) return this.malformed(topic, `the payload contains "${poison}", which this test made fatal`);
     if (topic.startsWith('v1/gateway/')) return this.gatewayUplink(topic, payload);
     if (topic.startsWith('v1/devices/me/')) return this.ownUplink(topic, payload);
     this.store.record(this.gateway.name, topic, 'refused', undefined, { reason: 'unknown topic' });
@@ -115,6 +135,8 @@ export class GatewaySession {
         const r = P.parseDisconnect(obj);
         if (!r.ok) return this.malformed(topic, r.error);
         const name = r.value.device;
+        // The server charges the session-closed event but has no callback to refuse it with.
+        this.platform.rateLimitsOf(gw).devices.check(0);
         const was = this.devices.delete(name);
         this.platform.deregister(this, name);
         this.store.record(gw, topic, 'disconnect', name, { wasConnected: was });
@@ -126,6 +148,8 @@ export class GatewaySession {
         if (!r.ok) return this.malformed(topic, r.error);
         this.warn(topic, r.warnings);
         for (const { device, values } of r.value) {
+          const quota = this.charge(topic, Object.keys(values).length, device);
+          if (quota) return quota;
           const d = this.ensure(topic, device);
           for (const k in values) d.clientAttributes.set(k, values[k]);
           this.store.record(gw, topic, 'attributes', device, values);
@@ -136,6 +160,8 @@ export class GatewaySession {
       case T.GW_ATTRIBUTES_REQUEST: {
         const r = P.parseAttributeRequest(obj);
         if (!r.ok) return this.malformed(topic, r.error);
+        const quota = this.charge(topic, 0, r.value.device);
+        if (quota) return quota;
         this.attributeRequest(topic, r.value);
         return OK;
       }
@@ -143,6 +169,8 @@ export class GatewaySession {
         const r = P.parseRpcReply(obj);
         if (!r.ok) return this.malformed(topic, r.error);
         const { device, id, data } = r.value;
+        const quota = this.charge(topic, 0, device);
+        if (quota) return quota;
         this.ensure(topic, device);
         const pending = this.pendingDeviceRpc.get(id);
         const matched = pending !== undefined && pending.device === device;
@@ -160,6 +188,8 @@ export class GatewaySession {
         if (!r.ok) return this.malformed(topic, r.error);
         this.warn(topic, r.warnings);
         for (const { device, claim } of r.value) {
+          const quota = this.charge(topic, 0, device);
+          if (quota) return quota;
           const d = this.ensure(topic, device);
           d.claims.push(claim);
           this.store.record(gw, topic, 'claim', device, claim);
@@ -182,6 +212,8 @@ export class GatewaySession {
     const counters = this.store.counters;
     counters.telemetryMessages++;
     for (const { device, points } of r.value) {
+      const quota = this.charge(topic, countValues(points), device);
+      if (quota) return quota;
       const d = this.ensure(topic, device);
       counters.telemetryPoints += points.length;
       counters.telemetryValues += countValues(points);
@@ -218,6 +250,8 @@ export class GatewaySession {
     if (topic.startsWith(T.ME_RPC_RESPONSE_PREFIX)) {
       const id = T.requestIdOf(topic, T.ME_RPC_RESPONSE_PREFIX);
       if (id === undefined) return this.malformed(topic, 'request id in topic is not an integer');
+      const quota = this.charge(topic, 0, undefined, true);
+      if (quota) return quota;
       const data = tryJson(payload);
       const pending = this.pendingOwnRpc.get(id);
       this.store.record(gw, topic, 'rpcReply', gw, { id, data, matched: pending !== undefined });
@@ -236,6 +270,8 @@ export class GatewaySession {
       if (!parsed.ok) return this.malformed(topic, parsed.error);
       const r = P.parseClientRpcRequest(parsed.value);
       if (!r.ok) return this.malformed(topic, r.error);
+      const quota = this.charge(topic, 0, undefined, true);
+      if (quota) return quota;
       this.store.record(gw, topic, 'gatewayRpc', gw, { id, method: r.value.method, params: r.value.params });
       this.platform.log(`[${gw}] gateway rpc id=${id} ${r.value.method}`);
       if (r.value.method === 'getSessionLimits') {
@@ -248,6 +284,8 @@ export class GatewaySession {
       if (id === undefined) return this.malformed(topic, 'request id in topic is not an integer');
       const parsed = payload.length === 0 ? { ok: true as const, value: {} as P.JsonObject } : P.parseJsonObject(payload);
       if (!parsed.ok) return this.malformed(topic, parsed.error);
+      const quota = this.charge(topic, 0, undefined, true);
+      if (quota) return quota;
       const csv = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
       const ck = csv(parsed.value.clientKeys);
       const sk = csv(parsed.value.sharedKeys);
@@ -279,6 +317,8 @@ export class GatewaySession {
       }
       const r = P.parseDeviceTelemetry(v, Date.now());
       if (!r.ok) return this.malformed(topic, r.error);
+      const quota = this.charge(topic, countValues(r.value), undefined, true);
+      if (quota) return quota;
       this.store.counters.telemetryMessages++;
       this.store.counters.telemetryPoints += r.value.length;
       this.store.counters.telemetryValues += countValues(r.value);
@@ -291,6 +331,8 @@ export class GatewaySession {
     if (topic === T.ME_ATTRIBUTES) {
       const parsed = P.parseJsonObject(payload);
       if (!parsed.ok) return this.malformed(topic, parsed.error);
+      const quota = this.charge(topic, Object.keys(parsed.value).length, undefined, true);
+      if (quota) return quota;
       for (const k in parsed.value) if (parsed.value[k] !== null) self.clientAttributes.set(k, parsed.value[k]);
       this.store.record(gw, topic, 'attributes', gw, parsed.value);
       return OK;

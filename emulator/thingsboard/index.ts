@@ -259,6 +259,30 @@ export class ThingsBoardEmulator {
     this.platform.refusals.push({ topic, reasonCode, close });
   }
 
+  /**
+   * Every later publish whose payload contains `fragment` is malformed to the server: on MQTT 3.1.1
+   * the connection is closed (no PUBACK), on MQTT 5 it is answered PUBACK 0x99. A stand-in for a
+   * payload the real server chokes on that the product did not foresee. `false` lifts it.
+   */
+  poisonPublishes(fragment: string, poison = true): void {
+    if (poison) this.platform.poisons.add(fragment);
+    else this.platform.poisons.delete(fragment);
+  }
+
+  /**
+   * Makes the server slow: each publish waits `ms` before it is processed and acknowledged. Then
+   * the server's queue bound holds: a client with more than maxInflightMessages publishes waiting
+   * is disconnected, as ThingsBoard does.
+   */
+  setAckDelay(ms: number): void {
+    this.platform.ackDelayMs = ms;
+  }
+
+  /** The largest PUBLISH remaining length (topic, packet id, properties, payload) received so far. */
+  largestPublish(): number {
+    return this.platform.largestPublish;
+  }
+
   failAttributeLookups(device = '*', fail = true): void {
     if (fail) this.platform.failingLookups.add(device);
     else this.platform.failingLookups.delete(device);

@@ -9,13 +9,17 @@
 //   PUBLISH    malformed payload     3.1.1: close, no PUBACK         5: PUBACK 0x99, connection kept
 //                                                      (QoS 0 has no PUBACK to carry it: closed)
 //              unknown topic         3.1.1: PUBACK                   5: PUBACK 0x90 topic name invalid
-//              payload > max         3.1.1: close                    5: DISCONNECT 0x95, close
+//              packet > max          3.1.1: close                    5: DISCONNECT 0x95, close
+//                (the remaining length: topic, packet id, properties and payload, as Netty's MqttDecoder checks it)
+//              rate limit exceeded   PUBACK (5: 0x97 quota exceeded), then close  (rate-limits.ts)
+//              queue past maxInflightMessages               close (5: DISCONNECT 0x97)  (publish-queue.ts)
 import { randomBytes } from 'crypto';
 import { Duplex } from 'stream';
 import * as tls from 'tls';
 import * as mqttPacket from 'mqtt-packet';
 import { authenticate, PeerCertificateInfo } from './auth';
 import { GatewaySession, SessionTransport } from './gateway-session';
+import { PublishQueue } from './publish-queue';
 import { Platform } from './platform';
 import { ALLOWED_SUBSCRIPTIONS, filterFor } from './topics';
 import { Counters } from './types';
@@ -37,6 +41,7 @@ export const RC = {
   TOPIC_NAME_INVALID: 0x90,
   TOPIC_ALIAS_INVALID: 0x94,
   PACKET_TOO_LARGE: 0x95,
+  QUOTA_EXCEEDED: 0x97,
   PAYLOAD_FORMAT_INVALID: 0x99,
 } as const;
 
@@ -90,6 +95,12 @@ export class MqttConnection {
   private keepaliveTimer?: NodeJS.Timeout;
   private connectTimer?: NodeJS.Timeout;
   private graceTimer?: NodeJS.Timeout;
+  private readonly publishes = new PublishQueue(
+    () => this.host.platform.ackDelayMs,
+    () => this.host.platform.limits.maxInflightMessages,
+    (p) => this.ended || this.onPublish(p),
+    (n) => this.close(`${n} messages waiting to be processed: maxInflightMessages is ${this.platform.limits.maxInflightMessages}`, RC.QUOTA_EXCEEDED),
+  );
 
   constructor(readonly stream: Duplex, private readonly host: ConnectionHost) {
     this.parser.on('packet', (p: mqttPacket.Packet) => this.onPacket(p));
@@ -173,6 +184,7 @@ export class MqttConnection {
     if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.keepaliveTimer = this.connectTimer = undefined;
+    this.publishes.clear();
   }
 
   private endSession(): void {
@@ -197,7 +209,7 @@ export class MqttConnection {
     if (!this.connected) return this.close(`${p.cmd} before CONNECT`, undefined, true);
     switch (p.cmd) {
       case 'publish':
-        return this.onPublish(p);
+        return this.received(p);
       case 'puback':
         this.inflight.delete(p.messageId ?? -1);
         return;
@@ -313,6 +325,15 @@ export class MqttConnection {
     }
   }
 
+  /** The decoder's check (remaining length against the max), then the session's queue. */
+  private received(p: mqttPacket.IPublishPacket): void {
+    const max = this.platform.maxPayload;
+    const length = p.length ?? 0;
+    if (length > this.platform.largestPublish) this.platform.largestPublish = length;
+    if (length > max) return this.refuse(p.topic, `oversize: a ${length}-byte packet (remaining length) > max ${max} on ${p.topic}`, RC.PACKET_TOO_LARGE);
+    this.publishes.offer(p);
+  }
+
   private onPublish(p: mqttPacket.IPublishPacket): void {
     const session = this.session;
     if (!session || !session.open) return this.close('publish outside a gateway session', RC.PROTOCOL_ERROR);
@@ -343,13 +364,6 @@ export class MqttConnection {
       if (refusal.close) this.close(`refused by test: 0x${refusal.reasonCode.toString(16)} on ${topic}`, refusal.reasonCode, true);
       return;
     }
-    // Netty's MqttDecoder(maxBytesInMessage) checks the remaining length (topic, packet id,
-    // properties and payload), and a packet over it fails to decode: the connection closes.
-    const max = this.platform.maxPayload;
-    const remaining = (p as { length?: number }).length ?? payload.length;
-    if (remaining > max) {
-      return this.refuse(topic, `oversize: packet of ${remaining} bytes (payload ${payload.length}) > max ${max} on ${topic}`, RC.PACKET_TOO_LARGE);
-    }
     const before = c.telemetryPoints;
     const beforeMsgs = c.telemetryMessages;
     const beforeValues = c.telemetryValues;
@@ -357,6 +371,12 @@ export class MqttConnection {
     totals.telemetryPoints += c.telemetryPoints - before;
     totals.telemetryMessages += c.telemetryMessages - beforeMsgs;
     totals.telemetryValues += c.telemetryValues - beforeValues;
+    if (!out.ok && 'quota' in out) {
+      // AbstractGatewaySessionHandler: PUBACK QUOTA_EXCEEDED (3.1.1: a plain PUBACK), then close.
+      this.ack(p, RC.QUOTA_EXCEEDED);
+      this.platform.closedReasons.push(`${session.gateway.name}: rate limit: ${out.quota}`);
+      return this.close(`rate limit: ${out.quota}`, undefined, true);
+    }
     if (!out.ok) {
       if (v5 && p.qos > 0) {
         this.platform.log(`[${session.gateway.name}] PUBACK 0x99 (payload format invalid) for ${topic}; connection kept`);

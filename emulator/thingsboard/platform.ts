@@ -3,15 +3,16 @@
 import { Store } from './store';
 import { EmulatorOptions, GatewayConfig, SessionLimits, SessionLimitsPatch } from './types';
 import type { GatewaySession } from './gateway-session';
+import { EntityLimits } from './rate-limits';
 
 export const DEFAULT_GATEWAY: GatewayConfig = { name: 'Gateway', token: 'GATEWAY_TOKEN' };
 export const DEFAULT_MAX_PAYLOAD = 65536;
 
 export function defaultLimits(maxPayload: number): SessionLimits {
-  // Generous but shaped like a tenant profile's "capacity:seconds" lists.
+  // Generous but shaped like a tenant profile's "capacity:seconds" lists, and enforced as announced.
   return {
-    rateLimits: { messages: '1000:1,60000:60', telemetryMessages: '1000:1,60000:60', telemetryDataPoints: '100000:1,6000000:60' },
-    gatewayRateLimits: { messages: '1000:1,60000:60', telemetryMessages: '1000:1,60000:60', telemetryDataPoints: '100000:1,6000000:60' },
+    rateLimits: { messages: '10000:1,600000:60', telemetryMessages: '10000:1,600000:60', telemetryDataPoints: '1000000:1,60000000:60' },
+    gatewayRateLimits: { messages: '10000:1,600000:60', telemetryMessages: '10000:1,600000:60', telemetryDataPoints: '1000000:1,60000000:60' },
     maxPayloadSize: maxPayload,
     maxInflightMessages: 100,
   };
@@ -27,6 +28,34 @@ export class Platform {
   readonly failingLookups = new Set<string>();
   /** Refusals a test queued for the next MQTT 5 publishes (per topic, or '*' for any). */
   readonly refusals: Array<{ topic: string; reasonCode: number; close: boolean }> = [];
+  /** Payload fragments a test made fatal: a publish containing one is malformed (see poisonPublishes). */
+  readonly poisons = new Set<string>();
+  /** How long each publish waits before it is processed and acknowledged (a busy server); 0 = at once. */
+  ackDelayMs = 0;
+  /** The largest PUBLISH remaining length received (tests check the product's split against the limit). */
+  largestPublish = 0;
+  /** Rate-limit buckets per gateway device: they outlive its connections, as on the server. */
+  private readonly rateBuckets = new Map<string, { devices: EntityLimits; own: EntityLimits }>();
+
+  /** The gateway's buckets, following the currently announced limits. */
+  rateLimitsOf(gateway: string): { devices: EntityLimits; own: EntityLimits } {
+    let b = this.rateBuckets.get(gateway);
+    if (!b) {
+      b = { devices: new EntityLimits(this.limits.gatewayRateLimits), own: new EntityLimits(this.limits.rateLimits) };
+      this.rateBuckets.set(gateway, b);
+    } else {
+      b.devices.update(this.limits.gatewayRateLimits);
+      b.own.update(this.limits.rateLimits);
+    }
+    return b;
+  }
+
+  poisoned(payload: Buffer): string | undefined {
+    if (this.poisons.size === 0) return undefined;
+    const s = payload.toString('utf8');
+    for (const p of this.poisons) if (s.includes(p)) return p;
+    return undefined;
+  }
 
   takeRefusal(topic: string): { reasonCode: number; close: boolean } | undefined {
     const i = this.refusals.findIndex((r) => r.topic === '*' || r.topic === topic);

@@ -49,16 +49,20 @@ describe('ThingsBoard emulator: malformed and oversize publishes (MQTT 3.1.1)', 
     emu.device('A')!.connected.should.be.false();
   });
 
-  it('accepts a payload of exactly the max size and closes on one byte more', async () => {
+  it('checks the remaining length, not the payload: accepts a packet of exactly the max and closes on one byte more', async () => {
     const body = (n: number) => {
       const head = '{"A":[{"s":"';
       const tail = '"}]}';
       return head + 'x'.repeat(n - head.length - tail.length) + tail;
     };
-    await publish(c!, 'v1/gateway/telemetry', body(65536));
+    // remaining length on MQTT 3.1.1 = topic (2 + 20 bytes) + packet id (2) + payload
+    const fits = 65536 - 24;
+    await publish(c!, 'v1/gateway/telemetry', body(fits));
     emu.telemetry('A').length.should.equal(1);
-    await expectClose('v1/gateway/telemetry', body(65537));
-    emu.closedReasons()[0].should.match(/oversize: 65537 bytes > max 65536/);
+    emu.largestPublish().should.equal(65536);
+    // the issue's case: a 65,518-byte payload is a 65,542-byte packet
+    await expectClose('v1/gateway/telemetry', body(65518));
+    emu.closedReasons()[0].should.match(/oversize: a 65542-byte packet \(remaining length\) > max 65536/);
   });
 
   it('enforces a lowered limit, and getSessionLimits reports it', async () => {

@@ -172,20 +172,22 @@ describe('ThingsBoard emulator: MQTT 5', () => {
       emu.gatewayConnected().should.be.true();
     });
 
-    it('accepts exactly the max payload and answers one byte more with DISCONNECT 0x95 (packet too large) and a close', async () => {
+    it('accepts a packet of exactly the max remaining length and answers one byte more with DISCONNECT 0x95 (packet too large) and a close', async () => {
       const body = (n: number) => {
         const head = '{"A":[{"s":"';
         const tail = '"}]}';
         return head + 'x'.repeat(n - head.length - tail.length) + tail;
       };
-      (await publishCode(c!, 'v1/gateway/telemetry', body(65536))).should.equal(0);
+      // remaining length on MQTT 5 = topic (2 + 20) + packet id (2) + properties (1, none) + payload
+      const fits = 65536 - 25;
+      (await publishCode(c!, 'v1/gateway/telemetry', body(fits))).should.equal(0);
       const gone = serverDisconnect(c!);
       let acked = false;
-      c!.publish('v1/gateway/telemetry', body(65537), { qos: 1 }, (err) => (acked = !err));
+      c!.publish('v1/gateway/telemetry', body(fits + 1), { qos: 1 }, (err) => (acked = !err));
       (await gone).should.equal(0x95);
       acked.should.be.false();
       emu.telemetry('A').length.should.equal(1);
-      emu.closedReasons()[0].should.match(/oversize: 65537 bytes > max 65536/);
+      emu.closedReasons()[0].should.match(/oversize: a 65537-byte packet \(remaining length\) > max 65536/);
       await emu.waitFor(() => !emu.gatewayConnected());
     });
   });
