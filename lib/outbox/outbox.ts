@@ -65,6 +65,16 @@ export class Outbox extends EventEmitter {
     super();
     this.opts = { ...DEFAULT_OUTBOX, ...opts };
     this.maxPayload = dialect.defaultMaxPayload;
+    // A durable store opens asynchronously (its entries appear then) and drops by its own limits.
+    store.bind?.({
+      added: (n) => {
+        this.counted += n;
+        this.schedule();
+      },
+      removed: (n) => {
+        this.counted -= n;
+      },
+    });
   }
 
   /** Uplinks accepted and not yet acknowledged. */
@@ -113,7 +123,7 @@ export class Outbox extends EventEmitter {
       oldest?.reject(new OutboxError(`outbox full: ${waiting} messages were waiting, the oldest was dropped for a newer one`, "full"));
       this.emit("full", waiting);
     }
-    this.store.push({ uplink, resolve, reject, free: !bounded });
+    if (this.store.push({ uplink, resolve, reject, free: !bounded }) === false) return; // refused by the store (its cap), already rejected
     if (bounded) this.counted++;
     this.schedule();
   }

@@ -10,20 +10,35 @@ export interface Entry {
 }
 
 /**
+ * What a store that changes on its own (a durable one: it opens asynchronously, applies its
+ * byte cap and age limit) tells the outbox, so that the outbox's counts stay right.
+ */
+export interface StoreEvents {
+  /** `count` entries became available without a push (recovered from disk once it opened). */
+  added(count: number): void;
+  /** `count` counted entries left the store without a take (dropped or absorbed by it; each already ended). */
+  removed(count: number): void;
+}
+
+/**
  * Where accepted uplinks wait until the server acknowledged them. The memory store is the
  * default; a durable store implements the same interface.
  */
 export interface UplinkStore {
+  /** Entries that `take` can hand out now. */
   readonly size: number;
-  push(entry: Entry): void;
+  /** Returns false when the store refused the entry (it has rejected it already). */
+  push(entry: Entry): void | boolean;
   /** Puts entries back at the head, in their order (after a lost connection). */
   unshift(entries: Entry[]): void;
   /** Takes up to `max` entries from the head. */
   take(max: number): Entry[];
   /** Removes and returns the oldest entry (overflow policy "drop oldest"). */
   dropOldest(): Entry | undefined;
-  /** Empties the store, returning what it held. */
+  /** Empties the store, returning what it held (a durable store keeps what is on disk for its next open). */
   clear(): Entry[];
+  /** Optional: the outbox passes its hooks once, at construction. */
+  bind?(events: StoreEvents): void;
 }
 
 export type OverflowPolicy = "reject" | "drop-oldest";

@@ -1,0 +1,251 @@
+// Group commit: records are appended to a buffer in memory and written with one write per
+// chunk and one fdatasync per segment for all of them, at most `delayMs` after the first one
+// arrived (or at once when a commit is due anyway), so that thousands of records share one
+// fsync. One commit runs at a time; what arrives meanwhile goes into the next. When a commit
+// is on disk, the items appended with its records are handed to `durable`.
+import fs from "fs";
+import { ackRecord, MAGIC, maxRecordBytes, writeData, type RecordType } from "./record";
+import { Segment } from "./segment-file";
+
+const CHUNK = 256 * 1024;
+/** Pending bytes beyond which a commit starts without waiting for the delay. */
+const EAGER = 1024 * 1024;
+
+export interface CommitOptions {
+  /** The bounded wait: how long the first record of a commit waits for others, ms. */
+  delayMs: number;
+  /** Size at which the active segment is closed and a new one begun. */
+  segmentBytes: number;
+}
+
+export interface CommitHooks<T> {
+  /** A new segment file exists (the commit writes its magic). */
+  created(seg: Segment): void;
+  durable(items: T[]): void;
+  /** Writing failed: these items are not stored; every later commit fails too. */
+  failed(err: Error, items: T[]): void;
+}
+
+interface Chunk {
+  seg: Segment;
+  /** Offset in the segment file of buf[0]. */
+  pos: number;
+  buf: Buffer;
+  used: number;
+}
+
+export interface Placed {
+  seg: Segment;
+  off: number;
+  bytes: number;
+}
+
+function write(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
+}
+
+async function writeAll(fd: number, buf: Buffer, len: number, pos: number): Promise<void> {
+  let done = 0;
+  while (done < len) done += await write(fd, buf, done, len - done, pos + done);
+}
+
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Makes a new file's name durable. Not every platform can fsync a folder; those cannot lose it either. */
+export function fsyncDir(dir: string): Promise<void> {
+  return new Promise((resolve) =>
+    fs.open(dir, "r", (err, fd) => {
+      if (err) return resolve();
+      fs.fsync(fd, () => fs.close(fd, () => resolve()));
+    }),
+  );
+}
+
+export class GroupCommit<T> {
+  active: Segment;
+  failure: Error | undefined;
+  /** Commits done and records written, for the benchmark and the tests. */
+  readonly counts = { commits: 0, records: 0 };
+  private chunks: Chunk[] = [];
+  private current: Chunk | undefined;
+  private items: T[] = [];
+  private acks: number[] = [];
+  private pendingBytes = 0;
+  private records = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private dirDirty = true;
+  private waiters: Array<() => void> = [];
+  /** Segments that stopped being active but still have writes in flight. */
+  private retiring: Segment[] = [];
+
+  constructor(private readonly dir: string, private nextId: number, private readonly opts: CommitOptions, private readonly hooks: CommitHooks<T>) {
+    this.active = this.newSegment();
+  }
+
+  get idle(): boolean {
+    return !this.running && !this.current && this.chunks.length === 0 && this.acks.length === 0;
+  }
+
+  /** Appends a data record; `item` is handed to `durable` once it is on disk. */
+  append(type: RecordType, seq: number, at: number, json: string, item: T): Placed {
+    const c = this.room(maxRecordBytes(json));
+    const off = c.pos + c.used;
+    const end = writeData(c.buf, c.used, type, seq, at, json);
+    const bytes = end - c.used;
+    c.used = end;
+    this.active.size += bytes;
+    this.pendingBytes += bytes;
+    this.records++;
+    this.items.push(item);
+    this.schedule();
+    return { seg: this.active, off, bytes };
+  }
+
+  /** Records that `seq` needs no delivery any more (written with the next commit). */
+  ack(seq: number): void {
+    if (this.failure) return;
+    this.acks.push(seq);
+    this.schedule();
+  }
+
+  /** Resolves once everything appended so far is on disk (or writing failed). */
+  flush(): Promise<void> {
+    if (this.idle || this.failure) return Promise.resolve();
+    const p = new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (!this.running) void this.commit();
+    return p;
+  }
+
+  /** Writes what is pending, then closes the files. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.clearTimer();
+    for (const s of [...this.retiring, this.active]) this.closeFd(s);
+    this.retiring = [];
+  }
+
+  private newSegment(): Segment {
+    const seg = Segment.create(this.dir, this.nextId++);
+    this.dirDirty = true;
+    const buf = Buffer.allocUnsafe(CHUNK);
+    MAGIC.copy(buf, 0);
+    if (this.current) this.chunks.push(this.current);
+    this.current = { seg, pos: 0, buf, used: MAGIC.length };
+    this.pendingBytes += MAGIC.length;
+    this.hooks.created(seg);
+    return seg;
+  }
+
+  /** The chunk to write `max` bytes into, in the active segment (rolled when it is full). */
+  private room(max: number): Chunk {
+    if (this.active.size > MAGIC.length && this.active.size + max > this.opts.segmentBytes) {
+      this.retiring.push(this.active);
+      this.active = this.newSegment();
+    }
+    const c = this.current;
+    if (c && c.seg === this.active && c.used + max <= c.buf.length) return c;
+    if (c) this.chunks.push(c);
+    const next: Chunk = { seg: this.active, pos: this.active.size, buf: Buffer.allocUnsafe(Math.max(CHUNK, max)), used: 0 };
+    this.current = next;
+    return next;
+  }
+
+  private schedule(): void {
+    if (this.running || this.failure) return;
+    if (this.pendingBytes >= EAGER) {
+      void this.commit();
+      return;
+    }
+    if (!this.timer) this.timer = setTimeout(() => void this.commit(), this.opts.delayMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private appendAcks(): void {
+    if (this.acks.length === 0) return;
+    const seqs = this.acks.sort((a, b) => a - b);
+    this.acks = [];
+    const ranges: number[] = [];
+    for (const s of seqs) {
+      if (ranges.length > 0 && s <= ranges[ranges.length - 1] + 1) ranges[ranges.length - 1] = Math.max(s, ranges[ranges.length - 1]);
+      else ranges.push(s, s);
+    }
+    const rec = ackRecord(ranges, Date.now());
+    const c = this.room(rec.length);
+    rec.copy(c.buf, c.used);
+    c.used += rec.length;
+    this.active.size += rec.length;
+    this.pendingBytes += rec.length;
+  }
+
+  private async commit(): Promise<void> {
+    this.clearTimer();
+    if (this.running || this.failure) return;
+    this.appendAcks();
+    if (this.current) this.chunks.push(this.current);
+    this.current = undefined;
+    const chunks = this.chunks;
+    const items = this.items;
+    const records = this.records;
+    this.chunks = [];
+    this.items = [];
+    this.pendingBytes = 0;
+    this.records = 0;
+    if (chunks.length === 0) return this.settleWaiters();
+    this.running = true;
+    try {
+      const touched = new Set<Segment>();
+      for (const c of chunks) {
+        await writeAll(c.seg.fd!, c.buf, c.used, c.pos);
+        touched.add(c.seg);
+      }
+      for (const s of touched) await datasync(s.fd!);
+      if (this.dirDirty) {
+        this.dirDirty = false;
+        await fsyncDir(this.dir);
+      }
+      for (const c of chunks) c.seg.written = Math.max(c.seg.written, c.pos + c.used);
+      this.retiring = this.retiring.filter((s) => {
+        if (s.written < s.size) return true;
+        this.closeFd(s);
+        return false;
+      });
+    } catch (err) {
+      this.running = false;
+      this.failure = err as Error;
+      this.hooks.failed(this.failure, items.concat(this.items));
+      this.items = [];
+      this.chunks = [];
+      this.current = undefined;
+      return this.settleWaiters();
+    }
+    this.running = false;
+    this.counts.commits++;
+    this.counts.records += records;
+    this.hooks.durable(items);
+    if (this.current || this.chunks.length > 0 || this.acks.length > 0) void this.commit();
+    else this.settleWaiters();
+  }
+
+  private settleWaiters(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private closeFd(s: Segment): void {
+    if (s.fd === undefined) return;
+    try {
+      fs.closeSync(s.fd);
+    } catch {
+      /* already closed */
+    }
+    s.fd = undefined;
+  }
+}

@@ -1,0 +1,100 @@
+// The record format of the segment log. Each record is
+//   u32 LE body length | u32 LE CRC-32 of the body | body
+// and the body is
+//   u8 type | f64 LE sequence number | f64 LE accept time (ms) | payload
+// where the payload of a data record is the JSON of its Uplink and that of an ack record the
+// acknowledged sequence numbers as f64 [from, to] pairs (inclusive). The CRC covers the whole
+// body, so a torn or corrupt record is never taken for data; seq and time sit outside the JSON
+// so that recovery reads them without parsing it.
+import { crc32 } from "./crc32";
+
+export const HEADER = 8;
+export const BODY_FIXED = 17;
+/** A length beyond this is corruption, not a record (no uplink comes near it). */
+export const MAX_BODY = 256 * 1024 * 1024;
+/** Every segment file starts with this (the format's version is its last digit). */
+export const MAGIC = Buffer.from("IGWLOG1\n", "latin1");
+
+export const enum RecordType {
+  /** An uplink. */
+  Data = 1,
+  /** Sequence numbers that need no delivery any more (acknowledged, refused or dropped). */
+  Ack = 2,
+  /** An uplink that only means something to the process that accepted it (a request with an id). */
+  Volatile = 3,
+}
+
+/** Most bytes a data record with this JSON can take (UTF-16 units → at most 3 bytes each). */
+export function maxRecordBytes(json: string): number {
+  return HEADER + BODY_FIXED + json.length * 3;
+}
+
+/** Writes a data record at `off` (room checked by the caller); returns its end. */
+export function writeData(buf: Buffer, off: number, type: RecordType, seq: number, at: number, json: string): number {
+  const body = off + HEADER;
+  buf[body] = type;
+  buf.writeDoubleLE(seq, body + 1);
+  buf.writeDoubleLE(at, body + 9);
+  const n = buf.write(json, body + BODY_FIXED, "utf8");
+  const end = body + BODY_FIXED + n;
+  buf.writeUInt32LE(BODY_FIXED + n, off);
+  buf.writeUInt32LE(crc32(buf, body, end), off + 4);
+  return end;
+}
+
+/** An ack record for these inclusive ranges. */
+export function ackRecord(ranges: number[], at: number): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER + BODY_FIXED + ranges.length * 8);
+  const body = HEADER;
+  buf[body] = RecordType.Ack;
+  buf.writeDoubleLE(0, body + 1);
+  buf.writeDoubleLE(at, body + 9);
+  for (let i = 0; i < ranges.length; i++) buf.writeDoubleLE(ranges[i], body + BODY_FIXED + i * 8);
+  buf.writeUInt32LE(buf.length - HEADER, 0);
+  buf.writeUInt32LE(crc32(buf, body, buf.length), 4);
+  return buf;
+}
+
+export interface RecordView {
+  type: RecordType;
+  seq: number;
+  at: number;
+  /** The record's first byte and the byte after it. */
+  start: number;
+  end: number;
+  /** The payload's bytes: [payloadStart, end). */
+  payloadStart: number;
+}
+
+export type Parsed = { ok: true; record: RecordView } | { ok: false; partial: boolean };
+
+/**
+ * The record at `off` in buf[..end): `partial` when it may continue beyond `end` (read more,
+ * or, at the end of a file, a torn write), otherwise not a valid record (corrupt).
+ */
+export function parseAt(buf: Buffer, off: number, end: number): Parsed {
+  if (end - off < HEADER) return { ok: false, partial: true };
+  const len = buf.readUInt32LE(off);
+  if (len < BODY_FIXED || len > MAX_BODY) return { ok: false, partial: false };
+  const bodyEnd = off + HEADER + len;
+  if (bodyEnd > end) return { ok: false, partial: true };
+  if (crc32(buf, off + HEADER, bodyEnd) !== buf.readUInt32LE(off + 4)) return { ok: false, partial: false };
+  const type = buf[off + HEADER] as RecordType;
+  if (type !== RecordType.Data && type !== RecordType.Ack && type !== RecordType.Volatile) return { ok: false, partial: false };
+  return { ok: true, record: { type, seq: buf.readDoubleLE(off + HEADER + 1), at: buf.readDoubleLE(off + HEADER + 9), start: off, end: bodyEnd, payloadStart: off + HEADER + BODY_FIXED } };
+}
+
+/** The next offset after `from` where a valid record starts, or -1 (resynchronising after corruption). */
+export function resync(buf: Buffer, from: number, end: number): number {
+  for (let off = from; off + HEADER + BODY_FIXED <= end; off++) {
+    const p = parseAt(buf, off, end);
+    if (p.ok) return off;
+  }
+  return -1;
+}
+
+export function ackRanges(buf: Buffer, r: RecordView): number[] {
+  const out: number[] = [];
+  for (let off = r.payloadStart; off + 16 <= r.end; off += 16) out.push(buf.readDoubleLE(off), buf.readDoubleLE(off + 8));
+  return out;
+}
