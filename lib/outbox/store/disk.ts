@@ -109,9 +109,13 @@ export class StoredEntry implements Entry {
   }
 }
 
-/** Requests with an id mean nothing to a restarted process: their records are skipped by recovery. */
-function recordType(u: Uplink): RecordType {
-  return u.kind === "attributeRequest" || u.kind === "gatewayRpcRequest" ? RecordType.Volatile : RecordType.Data;
+/**
+ * Requests with an id mean nothing to a restarted process, and the session's own announcements
+ * of devices are made again from the device list after every connect: their records are
+ * skipped by recovery (and do not count as waiting there).
+ */
+function recordType(e: Entry): RecordType {
+  return e.free || e.uplink.kind === "attributeRequest" || e.uplink.kind === "gatewayRpcRequest" ? RecordType.Volatile : RecordType.Data;
 }
 
 function errorCode(err: Error): string | undefined {
@@ -367,7 +371,7 @@ export class DiskStore extends EventEmitter implements UplinkStore {
     const seq = this.nextSeq++;
     const at = Date.now();
     const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
-    const placed = commit.append(recordType(entry.uplink), seq, at, json, se);
+    const placed = commit.append(recordType(entry), seq, at, json, se);
     se.seg = placed.seg;
     se.off = placed.off;
     se.bytes = placed.bytes;
@@ -645,7 +649,7 @@ export class DiskStore extends EventEmitter implements UplinkStore {
       if (waitingSeqs.length > 0) {
         this.emit("recovered", { count: waitingSeqs.length, bytes: r.waitingBytes, oldestAt: Math.min(...r.waiting.at.slice(0, 1000)) });
       }
-      if (r.volatile > 0) this.warn(`${r.volatile} requests of the previous run were not sent again (nobody waits for their answers)`);
+      if (r.volatile > 0) this.emit("info", `${r.volatile} requests and device announcements of the previous run were not sent again (nobody waits for the answers; devices are announced from the device list)`);
     } catch (err) {
       this.lock?.release();
       this.lock = undefined;
