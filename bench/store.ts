@@ -7,6 +7,7 @@ import type { PointCounter } from "./counter";
 import { GATEWAY_CREDENTIALS, telemetryOutCountedFlow, type FlowNode } from "./flows";
 import type { Broker } from "./mosquitto";
 import { NodeRedHost } from "./nodered";
+import { runEngine } from "./store-engine";
 import { runKillScenario, type KillResult } from "./store-kill";
 import type { Workload } from "./workload";
 
@@ -58,6 +59,9 @@ export async function runStoreBench(broker: Broker, counter: PointCounter, w: Wo
   console.log(`store: in ${fmt(disk.inRate)} points/s, out ${fmt(disk.outRate)} points/s, memory store ${fmt(memory.outRate)} points/s`);
   const met = disk.inRate >= STORE_TARGET.pointsPerSecond && disk.outRate >= STORE_TARGET.pointsPerSecond && Math.min(disk.inRate, disk.outRate) >= STORE_TARGET.ofMemory * memory.outRate;
   console.log(`    targets ≥ ${fmt(STORE_TARGET.pointsPerSecond)} points/s in and out, ≥ ${STORE_TARGET.ofMemory}× memory: ${met ? "met" : "NOT met"}${disk.errors || memory.errors ? `; errors disk ${disk.errors}, memory ${memory.errors} (${disk.firstError ?? memory.firstError})` : ""}${disk.timedOut || memory.timedOut ? "; TIMED OUT" : ""}`);
+  const de = await runEngine("disk", broker, counter, w, timeoutMs);
+  const me = await runEngine("memory", broker, counter, w, timeoutMs);
+  console.log(`store engine alone (no Node-RED): in ${fmt(de.inRate ?? 0)} points/s, out (backlog drain) ${fmt(de.outRate)} points/s, memory store ${fmt(me.outRate)} points/s${de.errors || me.errors ? `; errors ${de.errors + me.errors}` : ""}`);
   const kill = await runKillScenario({ rate: 500, devices: 100, outageMs: 10000, timeoutMs });
   console.log(`kill -9 during outage: stored ${fmt(kill.stored)}, delivered ${fmt(kill.delivered)}, lost ${fmt(kill.lost)}, duplicates ${fmt(kill.duplicates)}`);
   if (kill.outOfOrder || kill.errors.length) console.log(`    out of order on ${kill.outOfOrder} devices; errors: ${kill.errors.slice(0, 3).join("; ")}`);
