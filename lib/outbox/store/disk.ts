@@ -280,6 +280,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     const seq = this.nextSeq++;
     const at = Date.now();
     const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
+    se.prepared = entry.prepared;
     const placed = commit.append(recordType(entry), seq, at, json, se);
     se.seg = placed.seg;
     se.off = placed.off;

@@ -1,6 +1,7 @@
 // The disk store's entry: its record's place in the log, and the msg's own callbacks while
 // they still matter (with done-when "stored" they are called, and dropped, once the record is
 // on disk; entries read back from a previous run have none).
+import type { Prepared } from "../../dialect/types";
 import type { Uplink } from "../../records";
 import type { Entry } from "../types";
 import { RecordType } from "./record";
@@ -20,6 +21,10 @@ export class StoredEntry implements Entry {
   seg!: Segment;
   off = 0;
   bytes = 0;
+  /** The uplink as serialised at accept (none once read back from disk: the outbox prepares it again). */
+  prepared: Prepared | undefined;
+  /** The outbox's count of closes while it was in flight (isolation.ts). */
+  strikes?: number;
 
   constructor(readonly owner: EntryOwner, readonly seq: number, readonly at: number, readonly uplink: Uplink, readonly free: boolean | undefined, user: Entry | undefined) {
     this.user = user;
