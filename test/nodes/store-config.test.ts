@@ -143,14 +143,23 @@ describe("gateway-config store", function () {
     }
   });
 
-  it("applies the maximum age through the node: drop-oldest drops what is too old", async () => {
-    const dir = path.join(root, "age");
-    await load(flowWith(OFFLINE, { storeType: "disk", storePath: dir, storeMaxAgeH: 0.5 / 3600, overflow: "drop-oldest", doneWhen: "acknowledged" }));
-    const errors = collect("errors");
+  it("applies the maximum age through the node: drop-oldest drops what is too old, reject refuses new msgs meanwhile", async () => {
+    await load(flowWith(OFFLINE, { storeType: "disk", storePath: path.join(root, "age-drop"), storeMaxAgeH: 0.5 / 3600, overflow: "drop-oldest", doneWhen: "acknowledged" }));
+    let errors = collect("errors");
     for (let n = 0; n < 10; n++) helper.getNode("tel").receive({ device: "Meter", payload: { n } });
     await until(() => errors.length === 10, 5000, "10 expired");
     errText(errors[0]).should.match(/maximum age/);
     gw().stats()!.waiting.should.equal(0);
+    await helper.unload();
+
+    await load(flowWith(OFFLINE, { storeType: "disk", storePath: path.join(root, "age-reject"), storeMaxAgeH: 0.3 / 3600, overflow: "reject", doneWhen: "acknowledged" }));
+    errors = collect("errors");
+    for (let n = 0; n < 10; n++) helper.getNode("tel").receive({ device: "Meter", payload: { n } });
+    await new Promise((r) => setTimeout(r, 500));
+    helper.getNode("tel").receive({ device: "Meter", payload: { n: 10 } });
+    await until(() => errors.length === 1, 3000, "the new msg refused");
+    errText(errors[0]).should.match(/telemetry-out: the store is full: its oldest msg has waited .* more than the maximum age/);
+    gw().stats()!.waiting.should.equal(10); // what waits is kept: reject never drops
   });
 
   it("says clearly when the store folder cannot be written: status, catchable errors, no crash", async () => {
