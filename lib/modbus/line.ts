@@ -8,7 +8,7 @@
 import { EventEmitter } from "events";
 import { ModbusError, describeRequestError, errorMessage, isTimeout, safeEmit, type RequestContext } from "./errors";
 import type { FunctionCode, Request } from "./frame";
-import { isInnocent } from "./link";
+import { isInnocent, isUnattributed } from "./link";
 import { checkLineOptions, describeTarget, openLink, type Link } from "./transport";
 import type { Area, LineOptions, LineState } from "./types";
 
@@ -60,8 +60,10 @@ export class ModbusLine extends EventEmitter {
   private attempts = 0;
   private silentInARow = 0;
   private connectedOnce = false;
-  /** A reply was read on the current connection: a resync drop then reconnects at once. */
-  private answered = false;
+  /** Connections dropped out of step in a row with no good reply between: the first few reconnect at once. */
+  private resyncsInARow = 0;
+  /** Requests still to send one at a time after a break nobody could be blamed for. */
+  private isolating = 0;
 
   constructor(options: LineOptions) {
     super();
@@ -85,6 +87,7 @@ export class ModbusLine extends EventEmitter {
   }
 
   private get window(): number {
+    if (this.isolating > 0) return 1;
     return this.options.transport === "tcp" ? this.options.inFlight ?? 1 : 1;
   }
 
@@ -105,7 +108,6 @@ export class ModbusLine extends EventEmitter {
       (link) => {
         if (this.current.status === "closed") return link.destroy("line closed");
         this.link = link;
-        this.answered = false;
         if (this.connectedOnce) this.stats.reconnects++;
         this.connectedOnce = true;
         link.once("drop", (reason: string) => this.dropped(link, reason));
@@ -134,9 +136,9 @@ export class ModbusLine extends EventEmitter {
     if (this.current.status === "closed") return;
     if (reason.startsWith(OUT_OF_STEP)) {
       this.stats.resyncs++;
-      // the connection worked and one frame broke it: a new one reads every later frame right.
-      // The queue is kept; a connection that breaks before any good reply backs off as usual.
-      if (this.answered) {
+      // one frame broke the stream: a new connection reads every later frame right. The queue is
+      // kept; a server that breaks every new connection before a good reply backs off as usual.
+      if (++this.resyncsInARow <= 3) {
         this.attempts = 0;
         this.connect();
         return;
@@ -194,8 +196,9 @@ export class ModbusLine extends EventEmitter {
       try {
         this.stats.requests++;
         const reply = await link.transact(job.req, ctx.timeoutMs);
-        this.answered = true;
+        this.resyncsInARow = 0;
         this.silentInARow = 0;
+        if (this.isolating > 0) this.isolating--;
         job.resolve(reply.data);
         return;
       } catch (err) {
@@ -203,6 +206,7 @@ export class ModbusLine extends EventEmitter {
         if (isInnocent(err) && job.resent < 3) {
           // another unit's reply broke the connection this request was on: send it on the next one
           job.resent++;
+          if (isUnattributed(err)) this.isolating = Math.max(this.isolating, 2 * (this.options.inFlight ?? 1));
           this.queue.unshift(job);
           return;
         }

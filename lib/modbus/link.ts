@@ -37,8 +37,17 @@ export function isInnocent(err: unknown): boolean {
   return err instanceof ModbusError && (err as ModbusError & { innocent?: boolean }).innocent === true;
 }
 
-function innocent(reason: string, unitId: number): ModbusError {
-  return Object.assign(new ModbusError("disconnected", `connection reset: ${reason}`, { unitId }), { innocent: true });
+/**
+ * True for an innocent request that was one of several in flight when a frame nobody can be
+ * blamed for broke the link: the requests sent again go one at a time, so the next break names
+ * its culprit.
+ */
+export function isUnattributed(err: unknown): boolean {
+  return isInnocent(err) && (err as ModbusError & { unattributed?: boolean }).unattributed === true;
+}
+
+function innocent(reason: string, unitId: number, unattributed: boolean): ModbusError {
+  return Object.assign(new ModbusError("disconnected", `connection reset: ${reason}`, { unitId }), { innocent: true, unattributed });
 }
 
 export function timeoutError(req: Request, timeoutMs: number): ModbusError {
@@ -120,6 +129,9 @@ export class TcpLink extends BaseLink implements Link {
 
   /** The stream cannot be trusted any more: fail what is in flight (innocently) and end. */
   private fault(reason: string, culprit?: number, err?: ModbusError): void {
+    // one request on the wire: the frame that broke the stream was its reply
+    if (culprit === undefined && this.pending.size === 1) culprit = this.pending.keys().next().value as number;
+    const unattributed = culprit === undefined && this.pending.size > 1;
     if (culprit !== undefined) {
       const p = this.pending.get(culprit);
       if (p) {
@@ -128,7 +140,7 @@ export class TcpLink extends BaseLink implements Link {
         p.reject(err ?? new FrameMismatch(reason, p.req.unitId));
       }
     }
-    this.failAll((unitId) => innocent(reason, unitId));
+    this.failAll((unitId) => innocent(reason, unitId, unattributed));
     this.destroy(`out of step: ${reason}`);
   }
 
@@ -170,9 +182,16 @@ export class TcpLink extends BaseLink implements Link {
         }
         return this.fault((err as Error).message, tid, err as ModbusError);
       }
+      if (this.buf.length > 0 && this.pending.size === 1 && !(this.buf.length >= 2 && this.stale.has(this.buf.readUInt16BE(0)))) {
+        // more bytes came with the only reply awaited: they belong to no request
+        return this.fault(`${this.buf.length} bytes after the reply of unit ${unitId}, which no request asked for`, tid);
+      }
       this.pending.delete(tid);
       clearTimeout(p.timer);
       p.resolve(reply);
+    }
+    if (!this.ended && this.buf.length > 0 && this.pending.size === 0 && this.stale.size === 0) {
+      this.fault(`${this.buf.length} bytes that no request asked for`);
     }
   }
 }
