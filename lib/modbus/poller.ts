@@ -190,9 +190,14 @@ export class UnitPoller extends EventEmitter {
     if (changed) safeEmit(this, "state", { ...next });
   }
 
-  /** Backoff after a failed poll: initial * 2^n, capped; until then the unit is not polled. */
-  private backOff(): number {
-    const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.failures++, 30));
+  /**
+   * Backoff after a failed poll: initial * 2^n, capped, and at least 9 times the line time the
+   * failed poll took, so a unit that does not answer holds a shared line at most a tenth of the
+   * time. Until then the unit is not polled.
+   */
+  private backOff(heldMs: number): number {
+    const exp = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.failures++, 30));
+    const delay = Math.max(exp, Math.min(this.backoff.maxMs, 9 * heldMs));
     this.backoffUntil = Date.now() + delay;
     return delay;
   }
@@ -219,11 +224,11 @@ export class UnitPoller extends EventEmitter {
     this.stats.failedPolls++;
     this.stats.totalFailedPolls++;
     if (failure.kind === "timeout") {
-      const delay = this.backOff();
+      const delay = this.backOff(Date.now() - result.ts);
       this.setState({ unitId: this.unitId, status: "not-responding", message: `unit ${this.unitId} not responding; next try in ${delay} ms`, failedPolls: this.stats.failedPolls });
     } else if (failure.kind === "transport") {
       // garbled or wrong replies: the unit is there but cannot be trusted; it must not hold the line
-      this.backOff();
+      this.backOff(Date.now() - result.ts);
       this.setState({ unitId: this.unitId, status: "failing", message: failure.message, failedPolls: this.stats.failedPolls });
     } else {
       this.setState({ unitId: this.unitId, status: "failing", message: failure.message, failedPolls: this.stats.failedPolls });
