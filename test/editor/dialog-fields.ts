@@ -13,6 +13,8 @@ export interface FieldChange {
   tab?: string;
   /** a credential: saved to flows_cred.json, not flows.json */
   credential?: boolean;
+  /** what the dialog must show before the change (checked when given) */
+  before?: string | boolean;
   /** how the saved value is compared when it differs from the entered one */
   saved?: unknown;
 }
@@ -78,7 +80,14 @@ export const DIALOGS: DialogSpec[] = [
       { field: "reconnectMax", kind: "text", value: "90", tab: "gw-tab-connection" },
       { field: "batchWindow", kind: "text", value: "50", tab: "gw-tab-delivery" },
       { field: "maxPayload", kind: "text", value: "32768", tab: "gw-tab-delivery" },
+      // the saved flow has no store properties: the dialog shows the memory store, with its bound
+      { field: "storeType", kind: "select", value: "memory", tab: "gw-tab-delivery", before: "memory" },
       { field: "maxQueued", kind: "text", value: "5000", tab: "gw-tab-delivery" },
+      { field: "storeType", kind: "select", value: "disk", tab: "gw-tab-delivery" },
+      { field: "storePath", kind: "text", value: "/tmp/iotgw-dialogs-store", tab: "gw-tab-delivery" },
+      { field: "storeMaxMB", kind: "text", value: "64", tab: "gw-tab-delivery" },
+      { field: "storeMaxAgeH", kind: "text", value: "24", tab: "gw-tab-delivery" },
+      { field: "doneWhen", kind: "select", value: "acknowledged", tab: "gw-tab-delivery", before: "acknowledged" },
       { field: "overflow", kind: "select", value: "drop-oldest", tab: "gw-tab-delivery" },
     ],
   },

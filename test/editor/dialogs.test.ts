@@ -38,6 +38,7 @@ async function showTab(page: Page, spec: DialogSpec, tab: string | undefined): P
 async function enter(page: Page, spec: DialogSpec, c: FieldChange): Promise<void> {
   await showTab(page, spec, c.tab);
   const sel = inputId(spec, c.field);
+  if (c.before !== undefined) should((await shown(page, spec, c)).value).eql(c.before, `${spec.type}.${c.field} shown before the change`);
   if (c.kind === "text") await page.fill(sel, String(c.value));
   else if (c.kind === "select") await page.selectOption(sel, String(c.value));
   else if (c.kind === "check") await page.setChecked(sel, c.value === true);
@@ -129,6 +130,30 @@ async function waitFor<T>(probe: () => T | undefined, ms = 10000): Promise<T> {
   }
 }
 
+/** A gateway-config a user adds now: the disk store with its defaults, QoS 1 the only choice. */
+async function addGateway(page: Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { RED: { editor: { editConfig(n: string, t: string, i: string): void } } }).RED.editor.editConfig("", "gateway-config", "_ADD_"));
+  await page.waitForSelector("#node-config-dialog-ok", { state: "visible" });
+  await page.waitForTimeout(450);
+  await page.click(`#node-config-gw-tabs li a.red-ui-tab-label[href="#gw-tab-delivery"]`);
+  await page.waitForSelector("#node-config-input-storePath", { state: "visible" });
+  const shownValues = await page.evaluate(() => {
+    const $ = (window as unknown as { $: (s: string) => { val(): unknown; is(s: string): boolean; find(s: string): { map(f: (i: number, e: HTMLOptionElement) => string): { get(): string[] } } } }).$;
+    const v = (f: string) => $(`#node-config-input-${f}`).val();
+    return {
+      storeType: v("storeType"), storePath: v("storePath"), storeMaxMB: v("storeMaxMB"), storeMaxAgeH: v("storeMaxAgeH"), doneWhen: v("doneWhen"), overflow: v("overflow"),
+      maxQueuedShown: $("#node-config-input-maxQueued").is(":visible"),
+      qos: $("#node-config-input-qos").find("option").map((_i, o) => o.value).get(),
+    };
+  });
+  should(shownValues).eql({ storeType: "disk", storePath: "", storeMaxMB: "512", storeMaxAgeH: "168", doneWhen: "stored", overflow: "reject", maxQueuedShown: false, qos: ["1"] });
+  await page.selectOption("#node-config-input-storeType", "memory");
+  should(await page.isVisible("#node-config-input-maxQueued")).be.true();
+  should(await page.isVisible("#node-config-input-storeMaxMB")).be.false();
+  await page.click("#node-config-dialog-cancel");
+  await page.waitForSelector("#node-config-dialog-ok", { state: "detached" });
+}
+
 for (const runtime of runtimes()) {
   describe(`every dialog in Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(180000);
@@ -144,25 +169,36 @@ for (const runtime of runtimes()) {
       await red?.stop();
     });
 
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    async function step(name: string, run: () => Promise<void>): Promise<void> {
+      const failed = `/tmp/iotgw-dialogs-${runtime.label}-${name}-failed.png`;
+      try {
+        await run();
+      } catch (err) {
+        await page.screenshot({ path: failed, fullPage: true }).catch(() => undefined);
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n(screenshot: ${failed}; page errors: ${pageErrors.join(" | ")})`);
+      }
+      should(pageErrors).eql([]);
+    }
+
     it("opens every dialog without an error, reaches every tab, and keeps every field through Done, reopen and Deploy", async () => {
       red = await NodeRed.start(FLOW, TYPES, { runtime, credentials: CREDENTIALS });
       browser = await startBrowser();
-      const page = await browser.context.newPage();
-      const pageErrors: string[] = [];
+      page = await browser.context.newPage();
       page.on("pageerror", (e) => pageErrors.push(e.message));
       // Node-RED catches a throwing oneditprepare or label function and only console.logs it
       page.on("console", (m) => {
         const caught = /^(oneditprepare|oneditsave|Definition error)/.test(m.text());
         if ((m.type() === "error" || caught) && !/ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
       });
-      const failed = `/tmp/iotgw-dialogs-${runtime.label}-failed.png`;
-      try {
-        await editAll(page, red, pageErrors);
-      } catch (err) {
-        await page.screenshot({ path: failed, fullPage: true }).catch(() => undefined);
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n(screenshot: ${failed}; page errors: ${pageErrors.join(" | ")})`);
-      }
-      should(pageErrors).eql([]);
+      await step("edit", () => editAll(page, red as NodeRed, pageErrors));
+    });
+
+    it("offers a new gateway the disk store with its defaults, and QoS 1 only", async () => {
+      should.exist(red, "the first test started Node-RED");
+      await step("add", () => addGateway(page));
     });
   });
 }
