@@ -3,7 +3,7 @@
 // node itself stops: the core mqtt-broker pattern.
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { dialectFor } from "../lib/dialect";
-import type { Credentials } from "../lib/dialect/types";
+import type { Credentials, Dialect } from "../lib/dialect/types";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
@@ -31,7 +31,15 @@ export = function (RED: NodeAPI): void {
     const t = (key: string): string => RED._(key);
     const server = `${config.platform} ${config.url}`;
 
-    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : undefined;
+    // The platform's dialect for this gateway's identity (ThingsPanel: its device number names its topics).
+    let dialect: Dialect | undefined;
+    let dialectProblem: string | undefined;
+    try {
+      dialect = dialectFor(config.platform || "thingsboard", { deviceNumber: (config.deviceNumber ?? "").trim() || undefined });
+    } catch (err) {
+      dialectProblem = `gateway-config: ${(err as Error).message}`;
+    }
+    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
     if (problem) node.error(problem);
 
     function credentials(): Credentials {
@@ -53,11 +61,12 @@ export = function (RED: NodeAPI): void {
     function create(): GatewaySession {
       const s = new GatewaySession({
         url: config.url,
-        dialect: dialectFor(config.platform || "thingsboard"),
+        dialect: dialect as Dialect,
         credentials: credentials(),
         tls: tlsOptions(),
         protocolVersion: config.protocolVersion === "5" ? 5 : 4,
         keepaliveS: numberOr(config.keepalive, 60),
+        ackTimeoutMs: numberOr(config.ackTimeout, 10) * 1000,
         qos: config.qos === "0" ? 0 : 1,
         reconnect: { minMs: numberOr(config.reconnectMin, 1) * 1000, maxMs: numberOr(config.reconnectMax, 60) * 1000 },
         outbox: {

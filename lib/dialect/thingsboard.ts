@@ -13,6 +13,8 @@ const T = {
   attributeResponse: "v1/gateway/attributes/response",
   rpc: "v1/gateway/rpc",
   claim: "v1/gateway/claim",
+  meTelemetry: "v1/devices/me/telemetry",
+  meAttributes: "v1/devices/me/attributes",
   meRpcRequest: "v1/devices/me/rpc/request/",
   meRpcResponse: "v1/devices/me/rpc/response/",
 } as const;
@@ -40,6 +42,10 @@ function single(u: Uplink, index: number): Publish | null {
       return json(T.meRpcRequest + u.id, u.params === undefined ? { method: u.method } : { method: u.method, params: u.params }, index);
     case "gatewayRpcResponse":
       return json(T.meRpcResponse + u.id, u.data ?? null, index);
+    case "gatewayTelemetry":
+      return json(T.meTelemetry, u.points.map((p) => (p.ts === undefined ? p.values : { ts: p.ts, values: p.values })), index);
+    case "gatewayAttributes":
+      return json(T.meAttributes, u.values, index);
     default:
       return null;
   }
@@ -144,7 +150,21 @@ export const thingsboard: Dialect = {
     return { clientId: c.clientId, username: c.username, password: c.password };
   },
 
-  validate: uplinkProblem,
+  validate(u: Uplink): string | null {
+    switch (u.kind) {
+      case "event":
+      case "gatewayEvent":
+        return "ThingsBoard has no events: send them as telemetry (telemetry-out) under a key of your choice";
+      case "downlinkAnswer":
+        return "ThingsBoard has no such answer";
+      case "gatewayTelemetry":
+        return uplinkProblem({ kind: "telemetry", device: "gateway", points: u.points });
+      case "gatewayAttributes":
+        return uplinkProblem({ kind: "attributes", device: "gateway", values: u.values });
+      default:
+        return uplinkProblem(u);
+    }
+  },
 
   encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes = 0): Encoded {
     // The server counts the packet's remaining length: the payload gets what the topic

@@ -223,6 +223,8 @@ export class Outbox extends EventEmitter {
       entries[r.index].reject(new OutboxError(r.reason, "invalid"));
     }
     for (const p of publishes) for (const i of p.carries) batch.pending[i]++;
+    // Carried by no publish and not refused: the protocol has nothing to send for it (delivered).
+    for (let i = 0; i < entries.length; i++) if (batch.pending[i] === 0) entries[i].resolve();
     if (publishes.length === 0) return;
     this.inflight.push(batch);
     const generation = this.generation;

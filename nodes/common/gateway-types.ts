@@ -18,6 +18,10 @@ export interface GatewayConfigDef extends NodeDef {
   maxPayload: string;
   maxQueued: string;
   overflow: OverflowPolicy;
+  /** ThingsPanel: the gateway's device number; absent in flows saved before ThingsPanel. */
+  deviceNumber?: string;
+  /** Seconds a report waits for the platform's own ack (ThingsPanel); absent = 10. */
+  ackTimeout?: string;
 }
 
 export interface GatewayCredentials {
