@@ -60,9 +60,10 @@ export type Downlink =
   | { kind: "deviceDisconnected"; device: string; reason: number }
   /**
    * The platform's acknowledgement of an uplink publish (beyond the PUBACK), by the key the
-   * dialect's `awaitsAck` gave that publish; `error` when the platform reports a failure.
+   * dialect's `awaitsAck` gave that publish; `failure` when the platform reports one (not `error`:
+   * that names a decode failure).
    */
-  | { kind: "uplinkAck"; key: string; error?: string }
+  | { kind: "uplinkAck"; key: string; failure?: string }
   /**
    * One platform message with several parts (a command to many devices): each part is handled
    * as if it came alone, then `answer` (when set) goes up.

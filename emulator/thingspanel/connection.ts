@@ -118,12 +118,12 @@ export class TpConnection implements Session {
     if (this.clientId === '') return refuse(2, 0x85, 'empty client id');
     const password = p.password === undefined ? '' : p.password.toString();
     const gw = this.platform.authenticate(p.username ?? '', password);
-    if (typeof gw === 'string') return refuse(this.version === 5 ? 4 : 4, 0x86, gw);
-    this.deviceNumber = gw;
+    if (typeof gw === 'string') return refuse(4, 0x86, gw);
+    this.deviceNumber = gw.deviceNumber;
     let keepalive = p.keepalive ?? 0;
     if (keepalive === 0 || keepalive > MAX_KEEPALIVE_S) {
       // gmqtt's max_keepalive: the server's keepalive replaces the client's.
-      this.platform.violation(gw, `keepalive ${keepalive} s: the broker allows at most ${MAX_KEEPALIVE_S} s`);
+      this.platform.violation(gw.deviceNumber, `keepalive ${keepalive} s: the broker allows at most ${MAX_KEEPALIVE_S} s`);
       keepalive = MAX_KEEPALIVE_S;
     }
     this.keepaliveMs = keepalive * 1500;

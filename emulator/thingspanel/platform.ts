@@ -100,11 +100,12 @@ export class TpPlatform {
     this.log(`refused CONNECT: ${reason}`);
   }
 
-  authenticate(username: string, password: string): string {
+  /** The gateway's device number for a voucher, or why it is refused. */
+  authenticate(username: string, password: string): { deviceNumber: string } | string {
     if (username === 'root' || username === 'plugin') return `"${username}" is a platform user`;
     for (const g of this.gateways.values()) {
       if (g.username !== username) continue;
-      if ((g.password ?? '') === password) return g.deviceNumber;
+      if ((g.password ?? '') === password) return { deviceNumber: g.deviceNumber };
     }
     return 'bad voucher (username/password)';
   }

@@ -269,7 +269,7 @@ export class ThingsPanelDialect implements Dialect {
     if (segs.length === 5 && at(2) === "response" && at(3) === dn && (at(1) === "attributes" || at(1) === "event")) {
       const error = ackError(body);
       if (error === null) return 'expected {"result": 0|1}';
-      return error === undefined ? { kind: "uplinkAck", key: `${at(1)}/${at(4)}` } : { kind: "uplinkAck", key: `${at(1)}/${at(4)}`, error };
+      return error === undefined ? { kind: "uplinkAck", key: `${at(1)}/${at(4)}` } : { kind: "uplinkAck", key: `${at(1)}/${at(4)}`, failure: error };
     }
     if (segs[0] !== "gateway") return null;
     const ms = members(body);

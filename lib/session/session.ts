@@ -313,7 +313,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private onDownlink(d: Downlink): void {
     switch (d.kind) {
       case "uplinkAck":
-        if (!this.acks.settle(d.key, d.error)) this.warn(`ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
+        if (!this.acks.settle(d.key, d.failure)) this.warn(`ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
         return;
       case "group":
         for (const part of d.parts) this.onDownlink(part);

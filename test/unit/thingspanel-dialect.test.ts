@@ -89,7 +89,7 @@ describe("ThingsPanel dialect", () => {
   it("reads acks from both the backend's devices/… and the spec's gateway/… topics, with result 1 as an error", () => {
     const d = tp();
     should(d.decode("devices/attributes/response/GW-1/0000abcd", Buffer.from('{"result":0,"message":"success","ts":1}'))).eql({ kind: "uplinkAck", key: "attributes/0000abcd" });
-    should(d.decode("gateway/event/response/GW-1/ff", Buffer.from('{"result":1,"errcode":"E42","message":"bad event"}'))).eql({ kind: "uplinkAck", key: "event/ff", error: "E42: bad event" });
+    should(d.decode("gateway/event/response/GW-1/ff", Buffer.from('{"result":1,"errcode":"E42","message":"bad event"}'))).eql({ kind: "uplinkAck", key: "event/ff", failure: "E42: bad event" });
     (d.decode("devices/event/response/GW-1/ff", Buffer.from('{"nope":1}')) as { error: string }).error.should.match(/result/);
     should(d.decode("v1/gateway/rpc", Buffer.from("{}"))).be.null();
   });
