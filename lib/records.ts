@@ -74,6 +74,31 @@ export type Downlink =
 
 export type DownlinkKind = Downlink["kind"];
 
+/** One "capacity:seconds" pair of a server's rate limit (all pairs of a limit hold at once). */
+export interface RateLimit {
+  capacity: number;
+  seconds: number;
+}
+
+/** What one publish draws from the server's buckets, as the server counts it (the dialect knows how). */
+export interface PublishCost {
+  /** Traffic of the gateway device itself (its own bucket) rather than of its devices. */
+  own: boolean;
+  /** Device messages counted against `messages` (those that carry no data points). */
+  messages: number;
+  /** Device messages counted against `telemetryMessages` (those that carry data points). */
+  telemetryMessages: number;
+  /** Key-value pairs counted against `telemetryDataPoints`. */
+  dataPoints: number;
+}
+
+/** The counters a server's limit string names. */
+export type RateCounter = "messages" | "telemetryMessages" | "telemetryDataPoints";
+export const RATE_COUNTERS: readonly RateCounter[] = ["messages", "telemetryMessages", "telemetryDataPoints"];
+
+/** The largest cost of each counter one publish may carry: no bucket ever holds more. */
+export type PublishCaps = Record<RateCounter, number>;
+
 /** Connection state, as every user node shows it. */
 export type SessionState =
   | { state: "connecting"; reason?: string }

@@ -3,7 +3,8 @@
 // message id on devices/… (the backend) or gateway/… (the spec) response topics. A command to
 // several devices is answered once per message id, when every addressed device has answered.
 import type { Downlink, TelemetryPoint, Uplink, Values } from "../records";
-import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory, Encoded, GatewayIdentity, Publish, Refusal } from "./types";
+import type { PublishCost } from "../records";
+import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory, Encoded, GatewayIdentity, Prepared, Publish, Refusal } from "./types";
 import { utf8Length } from "./json-batch";
 import { uplinkProblem } from "./validate";
 import { pack, type EnvelopeEntry } from "./thingspanel-envelope";
@@ -14,6 +15,20 @@ export const MAX_ADDRESS = 36;
 /** Commands whose answers are still being gathered; the oldest are forgotten past this. */
 const MAX_OPEN_COMMANDS = 1000;
 const GATEWAY = "\u0000gateway";
+/** ThingsPanel's broker has no rate limit: every publish counts as one message, never held back. */
+const COST: PublishCost = { own: false, messages: 1, telemetryMessages: 0, dataPoints: 0 };
+
+/** JSON.stringify that says why a value cannot be sent instead of throwing or giving `undefined`. */
+function serialise(v: unknown, what: string): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch (err) {
+    throw new Error(`${what} cannot be sent as JSON: ${(err as Error).message}`);
+  }
+  if (s === undefined) throw new Error(`${what} cannot be sent as JSON: it serialises to nothing (a function, a Symbol, or a toJSON that returns undefined)`);
+  return s;
+}
 
 export function deviceNumberProblem(n: unknown): string | null {
   if (typeof n !== "string" || n.trim() === "") return "ThingsPanel needs the gateway's device number (it names the gateway's topics)";
@@ -134,6 +149,30 @@ export class ThingsPanelDialect implements Dialect {
     return m ? `${m[1]}/${m[2]}` : undefined;
   }
 
+  /** Checks at accept time that what the uplink carries survives JSON (encode serialises it per envelope). */
+  prepare(u: Uplink): Prepared {
+    let body = "null";
+    switch (u.kind) {
+      case "telemetry":
+      case "gatewayTelemetry":
+        body = serialise(u.points.map((p) => p.values), "the telemetry values");
+        break;
+      case "attributes":
+      case "gatewayAttributes":
+        body = serialise(u.values, "the attributes");
+        break;
+      case "event":
+      case "gatewayEvent":
+        body = serialise(u.params ?? null, "the event params");
+        break;
+      case "rpcResponse":
+      case "gatewayRpcResponse":
+        body = serialise(u.data ?? null, "the command answer");
+        break;
+    }
+    return { json: [body], bytes: [utf8Length(body)] };
+  }
+
   private messageId(): string {
     this.seq = (this.seq + 1) >>> 0;
     return this.seq.toString(16).padStart(8, "0").slice(-8);
@@ -184,7 +223,7 @@ export class ThingsPanelDialect implements Dialect {
         case "downlinkAnswer": {
           const m = /^set\/([^/]+)$/.exec(u.ref);
           if (!m) refused.push({ index, reason: `unknown downlink reference "${u.ref}"` });
-          else publishes.push({ topic: `gateway/attributes/set/response/${m[1]}`, payload: Buffer.from(response(u.error)), carries: [index] });
+          else publishes.push({ topic: `gateway/attributes/set/response/${m[1]}`, payload: Buffer.from(response(u.error)), carries: [index], cost: COST });
           break;
         }
         // connect / disconnect have no wire form: sub-devices are created in ThingsPanel's UI.
@@ -197,7 +236,7 @@ export class ThingsPanelDialect implements Dialect {
       if (entries.length === 0) return;
       // The topic's length is the same for every message id (8 hex characters).
       const { packed, tooBig } = pack(entries, room(topic()));
-      for (const p of packed) publishes.push({ topic: topic(), payload: Buffer.from(p.payload), carries: p.carries });
+      for (const p of packed) publishes.push({ topic: topic(), payload: Buffer.from(p.payload), carries: p.carries, cost: COST });
       for (const t of tooBig) for (const index of t.entry.carries) if (!refused.some((r) => r.index === index)) refused.push({ index, reason: `the ${what} of "${t.entry.path.join("/") || "the gateway"}" is ${t.bytes} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
     };
 
@@ -243,7 +282,7 @@ export class ThingsPanelDialect implements Dialect {
       return undefined;
     }
     // Kept (not deleted) until pushed out by newer ones: a publish lost with the connection is encoded again.
-    const p: Publish = { topic: `gateway/command/response/${cmd.messageId}`, payload: Buffer.from(response(cmd.error, cmd.method)), carries: [index] };
+    const p: Publish = { topic: `gateway/command/response/${cmd.messageId}`, payload: Buffer.from(response(cmd.error, cmd.method)), carries: [index], cost: COST };
     answered.set(id, p);
     return p;
   }

@@ -2,7 +2,7 @@
 // connect → subscribe → announce every registered device → deliver the outbox; on loss, back
 // off with jitter and do it all again on a fresh client, so nothing of the old one lingers.
 import { EventEmitter } from "events";
-import type { Credentials, Dialect } from "../dialect/types";
+import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
@@ -56,6 +56,8 @@ export interface SessionEvents {
 }
 
 const DEFAULT_RECONNECT: BackoffOptions = { minMs: 1000, maxMs: 60000 };
+/** How long data waits after a connect for the server's limits before it goes under the last known ones. */
+const LIMITS_HOLD_MS = 3000;
 
 export class GatewaySession extends EventEmitter<SessionEvents> {
   readonly registry = new DeviceRegistry();
@@ -169,14 +171,20 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * lost with the session, or without one when the server acknowledged them all.
    */
   submit(uplinks: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
+    // Validated and serialised, all of them, before any is queued.
+    const prepared: Prepared[] = [];
     for (const u of uplinks) {
-      const problem = this.opts.dialect.validate(u);
-      if (problem) return callback(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem, "invalid"));
+      const problem = this.opts.dialect.validate(u) ?? this.outbox.prepare(u);
+      if (typeof problem === "string" || problem instanceof OutboxError) {
+        const message = typeof problem === "string" ? problem : problem.message;
+        return callback(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${message}` : message, "invalid"));
+      }
+      prepared.push(problem);
     }
     if (uplinks.length === 1) {
       // The common case: the outbox calls back directly, no closure per msg.
       this.announceFor(uplinks[0], options);
-      return this.outbox.enqueue(uplinks[0], true, callback, callback);
+      return this.outbox.enqueue(uplinks[0], true, callback, callback, prepared[0]);
     }
     let waiting = uplinks.length;
     let failed = false;
@@ -188,10 +196,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       failed = true;
       callback(err);
     };
-    for (const u of uplinks) {
+    uplinks.forEach((u, i) => {
       this.announceFor(u, options);
-      this.outbox.enqueue(u, true, ok, fail);
-    }
+      this.outbox.enqueue(u, true, ok, fail, prepared[i]);
+    });
   }
 
   private accept(uplink: Uplink, options: SendOptions): Promise<void> {
@@ -277,23 +285,37 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     );
   }
 
-  /** Connected and subscribed: announce every known device, then deliver the outbox. */
+  /**
+   * Connected and subscribed: announce every known device, then deliver the outbox. Where the
+   * platform tells its limits, data waits for them (at most LIMITS_HOLD_MS): the first batch
+   * after a reconnect, a backlog, must already keep to them.
+   */
   private onUp(transport: Transport): void {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
-    this.outbox.attach(this.acks.wrap(transport), announcements);
+    const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
+    this.outbox.attach(this.acks.wrap(transport), announcements, ask);
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
-    if (this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc) void this.fetchLimits();
+    if (ask) void this.fetchLimits();
   }
 
   private async fetchLimits(): Promise<void> {
+    const hold = setTimeout(() => this.outbox.release(), LIMITS_HOLD_MS);
     try {
-      const limits = parseSessionLimits(await this.gatewayRpc("getSessionLimits", undefined, 10000));
+      const { id, answer } = this.gatewayRequests.open(10000, () => "gateway RPC \"getSessionLimits\"");
+      this.ownRequests.set(id, "getSessionLimits");
+      this.outbox.sendAhead({ kind: "gatewayRpcRequest", id, method: "getSessionLimits" }).catch((err: Error) => this.gatewayRequests.fail(id, err));
+      const limits = parseSessionLimits(await answer.finally(() => this.ownRequests.delete(id)));
       this.limits = limits;
       if (limits.maxPayloadSize) this.outbox.maxPayload = Math.min(limits.maxPayloadSize, this.configuredPayload);
+      this.outbox.setLimits({ rates: { own: limits.rateLimits, devices: limits.gatewayRateLimits }, maxInflight: limits.maxInflightMessages });
       this.emit("limits", limits);
     } catch (err) {
-      if (!this.stopping) this.warn(`session limits unknown, keeping a max payload of ${this.outbox.maxPayload} bytes: ${(err as Error).message}`);
+      const lost = err instanceof OutboxError && err.code === "closed";
+      if (!this.stopping && !lost) this.warn(`session limits unknown, keeping a max payload of ${this.outbox.maxPayload} bytes: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(hold);
+      this.outbox.release();
     }
   }
 
