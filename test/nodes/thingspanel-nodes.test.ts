@@ -231,6 +231,21 @@ describe("ThingsPanel nodes in a Node-RED runtime against the ThingsPanel emulat
       attrs.map((m) => [m.device, m.payload]).should.eql([["sensor_001", { sampling_rate: 10 }], ["line-2/sensor_101", { ip: "10.0.0.2" }]]);
     });
 
+    it("an attribute query reaches attribute-in (payload: the keys, [] = all); the flow answers with attribute-out", async () => {
+      const flow = downFlow(emu.url);
+      (flow.find((n) => n.id === "ain") as FlowNode).wires = [["attrs", "reply"]];
+      flow.push({ id: "reply", type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: '{"ip": "10.0.0.1", "asked": $count(payload)}', tot: "jsonata" }], wires: [["aout"]] });
+      flow.push({ id: "aout", type: "attribute-out", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] });
+      await load(flow);
+      await until(() => emu.subscribed(`gateway/attributes/get/${DN}`), 5000, "attribute get subscription");
+      const attrs = collect("attrs");
+      emu.getAttributes({ sub_device_data: { sensor_001: ["ip"] }, sub_gateway_data: { "line-2": { sub_device_data: { sensor_101: [] } } } }).should.be.true();
+      await until(() => attrs.length === 2, 3000, "two query msgs");
+      attrs.map((m) => [m.device, m.payload, m.source]).should.eql([["sensor_001", ["ip"], "query"], ["line-2/sensor_101", [], "query"]]);
+      await until(() => emu.attributes("sensor_001").ip === "10.0.0.1", 3000, "the answer stored");
+      emu.attributes("sensor_001").should.eql({ ip: "10.0.0.1", asked: 1 });
+    });
+
     it("telemetry control reaches rpc-in as method telemetry_control", async () => {
       await load(downFlow(emu.url));
       await until(() => emu.subscribed(`gateway/telemetry/control/${DN}`), 5000, "control subscription");
