@@ -3,7 +3,7 @@ import type { Downlink, Uplink, Value, Values } from "../records";
 import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory } from "./types";
 import { encode, prepare } from "./thingsboard-encode";
 import { T } from "./thingsboard-topics";
-import { uplinkProblem } from "./validate";
+import { deviceProblem, idProblem, uplinkProblem } from "./validate";
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -17,9 +17,18 @@ function parse(payload: Buffer): unknown {
   }
 }
 
+/** The request id a topic ends with: decimal digits of a safe integer ("1e+300", "-3", "1.5" are not ids). */
 function idFrom(topic: string, prefix: string): number {
-  const id = Number(topic.slice(prefix.length));
-  return Number.isInteger(id) ? id : NaN;
+  const text = topic.slice(prefix.length);
+  if (!/^\d{1,16}$/.test(text)) return NaN;
+  const id = Number(text);
+  return Number.isSafeInteger(id) ? id : NaN;
+}
+
+/** A name the platform sends, checked as the flow's are: one the gateway could not send back is not taken. */
+function nameProblem(name: unknown, what: string): string | null {
+  const p = deviceProblem(name);
+  return p ? `${what}: ${p}` : null;
 }
 
 function decodeDownlink(topic: string, body: unknown): Downlink | string {
@@ -29,10 +38,14 @@ function decodeDownlink(topic: string, body: unknown): Downlink | string {
     if (body.method === "gateway_device_renamed") {
       const names = isObject(body.params) ? Object.entries(body.params) : [];
       if (names.length !== 1 || typeof names[0][1] !== "string") return 'gateway_device_renamed expects params {"old name": "new name"}';
+      const bad = nameProblem(names[0][0], "gateway_device_renamed's old device name") ?? nameProblem(names[0][1], "gateway_device_renamed's new device name");
+      if (bad) return bad;
       return { kind: "deviceRenamed", id, from: names[0][0], to: names[0][1] as string };
     }
     if (body.method === "gateway_device_deleted") {
       if (typeof body.params !== "string") return "gateway_device_deleted expects the device name as params";
+      const bad = nameProblem(body.params, "gateway_device_deleted's device name");
+      if (bad) return bad;
       return { kind: "deviceDeleted", id, device: body.params };
     }
     return { kind: "gatewayRpcRequest", id, method: body.method, params: body.params };
@@ -45,6 +58,8 @@ function decodeDownlink(topic: string, body: unknown): Downlink | string {
   if (!isObject(body)) return "expected a JSON object";
   const device = body.device;
   if (typeof device !== "string") return 'expected a "device" name';
+  const badName = nameProblem(device, '"device"');
+  if (badName) return badName;
   switch (topic) {
     case T.attributes: {
       if (!isObject(body.data)) return 'expected "data" to be an object';
@@ -54,6 +69,7 @@ function decodeDownlink(topic: string, body: unknown): Downlink | string {
     }
     case T.attributeResponse: {
       if (typeof body.id !== "number") return 'expected a numeric "id"';
+      if (idProblem(body.id)) return `"id": ${idProblem(body.id)}`;
       const r: Downlink = { kind: "attributeResponse", id: body.id, device };
       if ("values" in body && isObject(body.values)) r.values = body.values as Values;
       else if ("value" in body) r.value = body.value as Value;
@@ -62,6 +78,7 @@ function decodeDownlink(topic: string, body: unknown): Downlink | string {
     case T.rpc: {
       const d = body.data;
       if (!isObject(d) || typeof d.id !== "number" || typeof d.method !== "string") return 'expected "data" with a numeric "id" and a "method"';
+      if (idProblem(d.id)) return `"data.id": ${idProblem(d.id)}`;
       return { kind: "rpcRequest", device, id: d.id, method: d.method, params: d.params };
     }
     case T.disconnect:

@@ -32,6 +32,8 @@ export interface DownlinkListener {
   methods?: readonly string[];
   /** Answer an RPC this listener received with an error when the flow has not within this time. */
   autoAnswerMs?: number;
+  /** How long an RPC it received stays open for the flow's answer (default: the session's). */
+  timeoutMs?: number;
   onRpc?(call: RpcCall): void;
   onAttributes?(change: AttributeChange): void;
   /** The platform asks for attribute values (ThingsPanel); the flow answers with attribute-out. */
@@ -52,7 +54,11 @@ interface Entry {
 export class Listeners {
   private readonly entries = new Set<Entry>();
 
-  constructor(private readonly warn: (message: string) => void) {}
+  /** @param current the platform's current name of a device the flow names (renames followed) */
+  constructor(
+    private readonly warn: (message: string) => void,
+    private readonly current: (name: string) => string = (name) => name,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -62,7 +68,7 @@ export class Listeners {
   add(listener: DownlinkListener): () => void {
     const e: Entry = {
       listener,
-      devices: listener.devices === "all" ? undefined : new Set(listener.devices),
+      devices: listener.devices === "all" ? undefined : new Set(listener.devices.map((d) => this.current(d))),
       methods: listener.methods && listener.methods.length > 0 ? new Set(listener.methods) : undefined,
     };
     this.entries.add(e);

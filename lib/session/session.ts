@@ -8,6 +8,7 @@ import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
 import { DeviceRegistry, type DeviceRecord } from "./registry";
+import { profileProblem } from "../dialect/validate";
 import { PendingRequests } from "./requests";
 import { nameAnswer } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
@@ -33,6 +34,10 @@ export interface SessionOptions {
   store?: UplinkStore;
   /** Ask the server for its limits after each connect (ThingsBoard getSessionLimits). */
   askLimits?: boolean;
+  /** How long an RPC waits for the flow's answer before it is closed (default 60 s, ThingsBoard's own RPC timeout). */
+  rpcTimeoutMs?: number;
+  /** RPCs waiting for the flow's answer at most; the oldest is closed first (default 1000). */
+  maxOpenRpcs?: number;
   /** How long a publish the platform acknowledges itself (dialect.awaitsAck) waits for that ack. Default 10 s. */
   ackTimeoutMs?: number;
 }
@@ -40,6 +45,8 @@ export interface SessionOptions {
 export interface Handover {
   entries: Entry[];
   devices: DeviceRecord[];
+  /** The platform's renames: [the flow's name, the current name]. */
+  renames: Array<[string, string]>;
 }
 
 export interface SendOptions {
@@ -69,6 +76,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private started = false;
   private readonly attributeRequests = new PendingRequests<Downlink & { kind: "attributeResponse" }>();
   private readonly attributeKeys = new Map<number, string[]>();
+  /** The device each attribute request asked about: a response naming another one is not its answer. */
+  private readonly attributeDevices = new Map<number, string>();
   private readonly gatewayRequests = new PendingRequests<unknown>();
   /** Methods of the gateway's own requests in flight, by id: a broker that echoes them back is not the server asking. */
   private readonly ownRequests = new Map<number, string>();
@@ -76,10 +85,14 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private configuredPayload: number;
   private readonly acks: UplinkAcks;
   /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
-  readonly router: DownlinkRouter = new DownlinkRouter({ send: (u) => this.send(u), warn: (m) => this.warn(m) });
+  readonly router: DownlinkRouter;
 
   constructor(readonly opts: SessionOptions) {
     super();
+    this.router = new DownlinkRouter(
+      { send: (u) => this.send(u), warn: (m) => this.warn(m), current: (name) => this.registry.current(name) },
+      { timeoutMs: opts.rpcTimeoutMs, max: opts.maxOpenRpcs },
+    );
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
@@ -139,14 +152,15 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * not yet acknowledged (in order) and the devices announced.
    */
   async handOver(): Promise<Handover> {
-    const handover = { entries: this.outbox.handOver(), devices: [...this.registry.all()] };
+    const snapshot = this.registry.snapshot();
+    const handover = { entries: this.outbox.handOver(), devices: snapshot.devices, renames: snapshot.renames };
     await this.stop();
     return handover;
   }
 
-  /** Takes over a predecessor's queue and devices; call before `start`. */
+  /** Takes over a predecessor's queue, devices and renames (only what validates); call before `start`. */
   adopt(h: Handover): void {
-    for (const d of h.devices) this.registry.add(d.name, d.profile);
+    this.registry.restore({ devices: h.devices, renames: h.renames });
     this.outbox.adopt(h.entries);
   }
 
@@ -155,9 +169,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * announced first (unless `autoConnect` is false).
    */
   send(uplink: Uplink, options: SendOptions = {}): Promise<void> {
-    const problem = this.opts.dialect.validate(uplink);
+    const u = this.renamed(uplink);
+    const problem = this.optionsProblem(options) ?? this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
-    return this.accept(uplink, options);
+    return this.accept(u, options);
   }
 
   /** Several uplinks of one msg: all are queued, or (when one is invalid) none. */
@@ -170,7 +185,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * is called once, with an error if any uplink was invalid (then none is queued), refused or
    * lost with the session, or without one when the server acknowledged them all.
    */
-  submit(uplinks: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
+  submit(given: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
+    const bad = this.optionsProblem(options);
+    if (bad) return callback(new OutboxError(bad, "invalid"));
+    const uplinks = given.length === 1 ? [this.renamed(given[0])] : given.map((u) => this.renamed(u));
     // Validated and serialised, all of them, before any is queued.
     const prepared: Prepared[] = [];
     for (const u of uplinks) {
@@ -202,6 +220,18 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     });
   }
 
+  /** The uplink under the platform's current name of its device (the flow may use an old one). */
+  private renamed(u: Uplink): Uplink {
+    if (!("device" in u)) return u;
+    const now = this.registry.current(u.device);
+    return now === u.device ? u : { ...u, device: now };
+  }
+
+  /** A profile announced with a device is held and re-published after every reconnect: it must validate. */
+  private optionsProblem(options: SendOptions): string | null {
+    return options.autoConnect === false ? null : profileProblem(options.profile);
+  }
+
   private accept(uplink: Uplink, options: SendOptions): Promise<void> {
     this.announceFor(uplink, options);
     return this.outbox.accept(uplink);
@@ -214,7 +244,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Announces a device (again, if its profile changed) and resolves on the server's PUBACK. */
-  connectDevice(device: string, profile?: string): Promise<void> {
+  connectDevice(flowName: string, profile?: string): Promise<void> {
+    const device = this.registry.current(flowName);
     const u: Uplink = { kind: "connect", device, profile };
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
@@ -224,7 +255,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     return acked;
   }
 
-  disconnectDevice(device: string): Promise<void> {
+  disconnectDevice(flowName: string): Promise<void> {
+    const device = this.registry.current(flowName);
     const u: Uplink = { kind: "disconnect", device };
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
@@ -233,10 +265,15 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Asks the platform for attribute values; resolves to {key: value} (empty keys = all). */
-  async requestAttributes(device: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
+  async requestAttributes(flowName: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
+    const device = this.registry.current(flowName);
     const { id, answer } = this.attributeRequests.open(timeoutMs, () => `attribute request for "${device}"`);
     this.attributeKeys.set(id, keys);
-    const settled = answer.finally(() => this.attributeKeys.delete(id));
+    this.attributeDevices.set(id, device);
+    const settled = answer.finally(() => {
+      this.attributeKeys.delete(id);
+      this.attributeDevices.delete(id);
+    });
     this.send({ kind: "attributeRequest", device, id, scope, keys }).catch((err: Error) => this.attributeRequests.fail(id, err));
     const named = nameAnswer(keys, await settled);
     if (!named.unnamed) return named.values;
@@ -341,20 +378,27 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
         for (const part of d.parts) this.onDownlink(part);
         if (d.answer) this.outbox.send(d.answer, false).catch((err: Error) => this.warn(`answering the platform failed: ${err.message}`));
         return;
-      case "attributeResponse":
+      case "attributeResponse": {
+        const asked = this.attributeDevices.get(d.id);
+        if (asked !== undefined && asked !== d.device) return this.warn(`ignored an attribute response for "${d.device}": request ${d.id} asked about "${asked}"`);
         if (!this.attributeRequests.settle(d.id, d)) this.warn(`ignored an attribute response for unknown request ${d.id}`);
         return;
+      }
       case "gatewayRpcResponse":
         this.gatewayRequests.settle(d.id, d.data);
         return;
       case "gatewayRpcRequest":
-        if (this.ownRequests.get(d.id) === d.method) return; // our own request, echoed by a plain broker
+        if (this.ownRequests.get(d.id) === d.method) {
+          // Our own request, echoed: a plain broker (no ThingsBoard behind it) will not tell limits.
+          if (d.method === "getSessionLimits") this.outbox.release();
+          return;
+        }
         break;
       case "deviceRenamed":
         this.registry.rename(d.from, d.to);
         break;
       case "deviceDeleted":
-        this.registry.remove(d.device);
+        this.registry.deleted(d.device);
         break;
       case "deviceDisconnected":
         this.registry.remove(d.device);
