@@ -344,6 +344,12 @@ export class Outbox extends EventEmitter {
       entries[r.index].reject(new OutboxError(r.reason, "invalid"));
     }
     for (const p of publishes) for (const i of p.carries) batch.pending[i]++;
+    // Carried by no publish and not refused: the protocol has nothing to send for it (delivered).
+    for (let i = 0; i < entries.length; i++) {
+      if (batch.pending[i] !== 0) continue;
+      this.isolation.onAck(entries[i]);
+      entries[i].resolve();
+    }
     if (publishes.length === 0) return true;
     this.inflight.push(batch);
     for (const publish of publishes) {
