@@ -23,17 +23,18 @@ import { UNITS, perBlockReads, perKeyReads, registersPerUnit, unitMap, type Read
 import type { ServerConfig, ServerCounts } from "./modbus-server";
 import { printSummary, summarise, type ProfileSummary } from "./profile";
 
-export type Variant = "engine" | "ours" | "theirs-key" | "theirs-block";
+export type Variant = "engine" | "ours" | "ours-w8" | "theirs-key" | "theirs-block";
 
 export const LABELS: Record<Variant, string> = {
   engine: "ours, engine only (ModbusLine + 5 UnitPollers)",
   ours: "ours: modbus-connection + 5 modbus-source",
+  "ours-w8": "ours, in-flight window 8 (inFlight 8)",
   "theirs-key": "contrib-modbus: 1 modbus-read per key",
   "theirs-block": "contrib-modbus: 1 modbus-read per block",
 };
 
 /** Longer poll periods tried in the throughput phase by a client that did not keep up. */
-const SWEEP_MS = [20, 50, 100, 200, 500, 1000];
+const SWEEP_MS = [5, 10, 20, 50, 100, 200, 500, 1000];
 const TARGET = { fewerRequests: 5, registersPerSecond: 3 };
 const RESULTS = path.resolve(__dirname, "..", "..", "bench", "results");
 const MAP_REGISTERS = registersPerUnit() * UNITS.length;
@@ -113,7 +114,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function defaultOptions(): Options {
   return {
-    variants: ["engine", "ours", "theirs-key", "theirs-block"],
+    variants: ["engine", "ours", "ours-w8", "theirs-key", "theirs-block"],
     scenarios: parseScenarios("2,2s,0"),
     seconds: 6,
     slowSeconds: 4,
@@ -135,12 +136,13 @@ function parseScenarios(s: string): Scenario[] {
 
 // ---- flows -------------------------------------------------------------------------------------
 
-function oursFlow(port: number, periodMs: number): FlowNode[] {
+function oursFlow(port: number, periodMs: number, inFlight = 1): FlowNode[] {
   const flows: FlowNode[] = [
     { id: "tab", type: "tab", label: "modbus bench" },
     {
       id: "conn", type: "modbus-connection", name: "", transport: "tcp", host: "127.0.0.1", port: String(port), path: "", baudRate: "9600",
       dataBits: "8", stopBits: "1", parity: "none", timeout: "1000", retries: "1", delay: "0", queueLimit: "100", reconnectMin: "1", reconnectMax: "30", dropAfterTimeouts: "0",
+      ...(inFlight > 1 ? { inFlight: String(inFlight) } : {}),
     },
     { id: "count", type: "modbus-bench-counter", z: "tab", wires: [] },
   ];
@@ -195,6 +197,7 @@ function resultsPerCycle(v: Variant): number {
 function hostStart(v: Variant, port: number, periodMs: number): HostStart {
   if (v === "engine") return { mode: "engine", port, periodMs };
   if (v === "ours") return { mode: "node-red", flows: oursFlow(port, periodMs) };
+  if (v === "ours-w8") return { mode: "node-red", flows: oursFlow(port, periodMs, 8) };
   return { mode: "node-red", flows: theirsFlow(port, periodMs, v === "theirs-key" ? perKeyReads() : perBlockReads()) };
 }
 
