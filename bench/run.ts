@@ -171,6 +171,7 @@ async function main(): Promise<void> {
         if (cpuProfile) profiles[v] = summarise(cpuProfile);
       }
     }
+    await (await import("./store")).runStoreBench(broker, counter, w, args.timeoutMs); // issue 8: disk store, kill -9
     if (args.rss) {
       process.stdout.write(`RSS with ${fmt(args.rssDevices)} connected devices … `);
       rss = await measureRss(broker, args.rssDevices, args.timeoutMs);

@@ -42,7 +42,8 @@ export class UnitPoller extends EventEmitter {
   private firstTimer: NodeJS.Timeout | undefined;
   private running: Promise<CycleOutcome> | undefined;
   private backoffUntil = 0;
-  private timeouts = 0;
+  /** Polls in a row that failed for the unit's own reason (no answer, a reply that is not one). */
+  private failures = 0;
   private stopped = true;
   /** Set by stop(): results of a poll still running are dropped, no events after stop. */
   private halted = false;
@@ -138,8 +139,10 @@ export class UnitPoller extends EventEmitter {
 
   private async read(req: ReadRequest): Promise<number[] | boolean[]> {
     this.stats.requests++;
-    if (req.area === "coil" || req.area === "discrete") return this.line.readBits(this.unitId, req.area, req.address, req.count);
-    return this.line.readRegisters(this.unitId, req.area, req.address, req.count);
+    // a unit in backoff is probed: one request, no retries, so it holds the line for one timeout
+    const opts = this.failures > 0 ? { retries: 0 } : undefined;
+    if (req.area === "coil" || req.area === "discrete") return this.line.readBits(this.unitId, req.area, req.address, req.count, opts);
+    return this.line.readRegisters(this.unitId, req.area, req.address, req.count, opts);
   }
 
   private async cycle(): Promise<CycleOutcome> {
@@ -187,6 +190,18 @@ export class UnitPoller extends EventEmitter {
     if (changed) safeEmit(this, "state", { ...next });
   }
 
+  /**
+   * Backoff after a failed poll: initial * 2^n, capped, and at least 9 times the line time the
+   * failed poll took, so a unit that does not answer holds a shared line at most a tenth of the
+   * time. Until then the unit is not polled.
+   */
+  private backOff(heldMs: number): number {
+    const exp = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.failures++, 30));
+    const delay = Math.max(exp, Math.min(this.backoff.maxMs, 9 * heldMs));
+    this.backoffUntil = Date.now() + delay;
+    return delay;
+  }
+
   private settle({ result, failure }: CycleOutcome): void {
     this.stats.polls++;
     if (this.halted) return;
@@ -200,7 +215,7 @@ export class UnitPoller extends EventEmitter {
       safeEmit(this, "values", result);
     }
     if (!failure) {
-      this.timeouts = 0;
+      this.failures = 0;
       this.backoffUntil = 0;
       this.stats.failedPolls = 0;
       this.setState({ unitId: this.unitId, status: "ok", failedPolls: 0 });
@@ -209,9 +224,12 @@ export class UnitPoller extends EventEmitter {
     this.stats.failedPolls++;
     this.stats.totalFailedPolls++;
     if (failure.kind === "timeout") {
-      const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.timeouts++, 30));
-      this.backoffUntil = Date.now() + delay;
+      const delay = this.backOff(Date.now() - result.ts);
       this.setState({ unitId: this.unitId, status: "not-responding", message: `unit ${this.unitId} not responding; next try in ${delay} ms`, failedPolls: this.stats.failedPolls });
+    } else if (failure.kind === "transport") {
+      // garbled or wrong replies: the unit is there but cannot be trusted; it must not hold the line
+      this.backOff(Date.now() - result.ts);
+      this.setState({ unitId: this.unitId, status: "failing", message: failure.message, failedPolls: this.stats.failedPolls });
     } else {
       this.setState({ unitId: this.unitId, status: "failing", message: failure.message, failedPolls: this.stats.failedPolls });
     }

@@ -368,7 +368,11 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
         this.gatewayRequests.settle(d.id, d.data);
         return;
       case "gatewayRpcRequest":
-        if (this.ownRequests.get(d.id) === d.method) return; // our own request, echoed by a plain broker
+        if (this.ownRequests.get(d.id) === d.method) {
+          // Our own request, echoed: a plain broker (no ThingsBoard behind it) will not tell limits.
+          if (d.method === "getSessionLimits") this.outbox.release();
+          return;
+        }
         break;
       case "deviceRenamed":
         this.registry.rename(d.from, d.to);

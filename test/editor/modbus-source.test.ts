@@ -5,7 +5,7 @@ import * as fs from "fs";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 
 const SHOT = "/tmp/modbus-source-editor.png";
 const FAILED = "/tmp/modbus-source-editor-failed.png";
@@ -37,7 +37,7 @@ async function rows(page: Page): Promise<Array<{ key: string; invalid: boolean; 
   })));
 }
 
-describe("modbus-source editor in Chromium", function () {
+for (const runtime of runtimes()) describe(`modbus-source editor in Chromium, Node-RED ${runtime.label}`, function () {
   this.timeout(90000);
   let red: NodeRed | undefined;
   let browser: Browser | undefined;
@@ -52,7 +52,7 @@ describe("modbus-source editor in Chromium", function () {
   });
 
   it("shows the map as a table, flags a bad imported CSV row with its reason, exports JSON, and saves the map", async () => {
-    red = await NodeRed.start(FLOW, ["modbus-connection", "modbus-source"]);
+    red = await NodeRed.start(FLOW, ["modbus-connection", "modbus-source"], { runtime });
     browser = await startBrowser();
     const page = await browser.context.newPage();
     const pageErrors: string[] = [];
