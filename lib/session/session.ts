@@ -42,8 +42,8 @@ export interface SessionOptions {
 export interface Handover {
   entries: Entry[];
   devices: DeviceRecord[];
-  /** The platform's renames: [the flow's name, the current name]. */
-  renames: Array<[string, string]>;
+  /** The platform's renames: [the flow's name, the current name] (none: a registry saved before renames were kept). */
+  renames?: Array<[string, string]>;
 }
 
 export interface SendOptions {
