@@ -138,7 +138,7 @@ export const DIALOGS: DialogSpec[] = [
     id: "ri", type: "rpc-in", config: false,
     changes: [
       gateway, { field: "devices", kind: "text", value: "Pump 1" }, { field: "target", kind: "select", value: "both" }, { field: "methods", kind: "text", value: "setValve" },
-      { field: "autoAnswer", kind: "text", value: "3000" }, name("pump rpc"),
+      { field: "autoAnswer", kind: "text", value: "3000" }, { field: "timeout", kind: "text", value: "30" }, name("pump rpc"),
     ],
   },
   { id: "rr", type: "rpc-response", config: false, changes: [gateway, name("answer")] },
