@@ -18,13 +18,13 @@ import os from "os";
 import path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import { dialectFor } from "../lib/dialect";
-import type { Credentials } from "../lib/dialect/types";
+import type { Credentials, Dialect } from "../lib/dialect/types";
 import { fmtCount, OutboxMonitor } from "../lib/outbox/stats";
 import { DevicesFile } from "../lib/outbox/store/devices-file";
 import { DiskStore, type DoneWhen } from "../lib/outbox/store/disk";
 import { fmtAge } from "../lib/outbox/store/disk-stats";
 import { MemoryStore } from "../lib/outbox/store/memory";
-import type { DeviceRecord } from "../lib/session/registry";
+import type { RegistrySnapshot } from "../lib/session/registry";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
@@ -44,7 +44,7 @@ interface Running {
   session: GatewaySession;
   store: MemoryStore | DiskStore;
   monitor: OutboxMonitor;
-  devices?: DevicesFile<DeviceRecord[]>;
+  devices?: DevicesFile<RegistrySnapshot>;
 }
 
 export = function (RED: NodeAPI): void {
@@ -68,7 +68,15 @@ export = function (RED: NodeAPI): void {
     const doneWhen: DoneWhen = !disk ? "acknowledged" : config.doneWhen === "acknowledged" ? "acknowledged" : "stored";
     const storeDir = path.resolve(config.storePath || path.join(RED.settings.userDir || path.join(os.homedir(), ".node-red"), "iot-gateway", node.id));
 
-    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : undefined;
+    // The platform's dialect for this gateway's identity (ThingsPanel: its device number names its topics).
+    let dialect: Dialect | undefined;
+    let dialectProblem: string | undefined;
+    try {
+      dialect = dialectFor(config.platform || "thingsboard", { deviceNumber: (config.deviceNumber ?? "").trim() || undefined });
+    } catch (err) {
+      dialectProblem = `gateway-config: ${(err as Error).message}`;
+    }
+    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
     if (problem) node.error(problem);
 
     function credentials(): Credentials {
@@ -107,11 +115,12 @@ export = function (RED: NodeAPI): void {
       const store = createStore();
       const session = new GatewaySession({
         url: config.url,
-        dialect: dialectFor(config.platform || "thingsboard"),
+        dialect: dialect as Dialect,
         credentials: credentials(),
         tls: tlsOptions(),
         protocolVersion: config.protocolVersion === "5" ? 5 : 4,
         keepaliveS: numberOr(config.keepalive, 60),
+        ackTimeoutMs: numberOr(config.ackTimeout, 10) * 1000,
         qos: config.qos === "0" ? 0 : 1,
         reconnect: { minMs: numberOr(config.reconnectMin, 1) * 1000, maxMs: numberOr(config.reconnectMax, 60) * 1000 },
         outbox: {
@@ -126,10 +135,11 @@ export = function (RED: NodeAPI): void {
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
       if (store instanceof DiskStore) {
-        r.devices = new DevicesFile<DeviceRecord[]>(storeDir, () => [...session.registry.all()], (m) => node.warn(m));
-        // Devices first: a restarted gateway announces them before their backlog leaves.
-        const saved = predecessor ? undefined : readDevices(r.devices);
-        if (saved) session.adopt({ entries: [], devices: saved });
+        const file = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
+        r.devices = file;
+        // Devices and renames first: a restarted gateway announces them before their backlog leaves.
+        if (!predecessor) session.registry.restore(readRegistry(file));
+        session.registry.on("changed", () => file.touch());
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
       }
@@ -154,10 +164,10 @@ export = function (RED: NodeAPI): void {
       return r;
     }
 
-    function readDevices(file: DevicesFile<DeviceRecord[]>): DeviceRecord[] | undefined {
-      const v = file.read();
-      if (!Array.isArray(v)) return undefined;
-      return v.filter((d): d is DeviceRecord => typeof d?.name === "string" && d.name !== "" && (d.profile === undefined || typeof d.profile === "string"));
+    /** What the last run wrote (the registry's restore validates every entry of it). */
+    function readRegistry(file: DevicesFile<RegistrySnapshot>): Partial<RegistrySnapshot> | undefined {
+      const v: unknown = file.read();
+      return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Partial<RegistrySnapshot>) : undefined;
     }
 
     // ---- status: the session's state, what waits, and at most one update a second ----------

@@ -1,7 +1,7 @@
 // The device registry beside the data: a restarted gateway announces its devices (with their
-// profiles, and the rename map once the registry has one) before their backlog leaves. The
-// registry has no change events, so its snapshot is compared a few times a second and written
-// (atomically, coalesced) when it changed, and written once more, synchronously, at close.
+// profiles) and follows the platform's renames before their backlog leaves. After the registry
+// says it changed (`touch`), its snapshot is written atomically, coalesced to a few times a
+// second, and once more, synchronously, at close.
 import path from "path";
 import { StateFile } from "./state-file";
 
@@ -11,6 +11,7 @@ export class DevicesFile<T> {
   private readonly file: StateFile<T>;
   private timer: NodeJS.Timeout | undefined;
   private written = "";
+  private dirty = false;
 
   constructor(dir: string, private readonly snapshot: () => T, warn: (m: string) => void, private readonly everyMs = 200) {
     this.file = new StateFile<T>(path.join(dir, DEVICES_FILE), warn);
@@ -21,6 +22,11 @@ export class DevicesFile<T> {
     const v = this.file.read();
     if (v !== undefined) this.written = JSON.stringify(v);
     return v;
+  }
+
+  /** The registry changed: write its snapshot at the next tick. */
+  touch(): void {
+    this.dirty = true;
   }
 
   start(): void {
@@ -46,6 +52,8 @@ export class DevicesFile<T> {
   }
 
   private check(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
     const v = this.snapshot();
     const json = JSON.stringify(v);
     if (json === this.written) return;
