@@ -24,7 +24,7 @@ import { DevicesFile } from "../lib/outbox/store/devices-file";
 import { DiskStore, type DoneWhen } from "../lib/outbox/store/disk";
 import { fmtAge } from "../lib/outbox/store/disk-stats";
 import { MemoryStore } from "../lib/outbox/store/memory";
-import type { DeviceRecord } from "../lib/session/registry";
+import type { RegistrySnapshot } from "../lib/session/registry";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
@@ -44,7 +44,7 @@ interface Running {
   session: GatewaySession;
   store: MemoryStore | DiskStore;
   monitor: OutboxMonitor;
-  devices?: DevicesFile<DeviceRecord[]>;
+  devices?: DevicesFile<RegistrySnapshot>;
 }
 
 export = function (RED: NodeAPI): void {
@@ -126,10 +126,11 @@ export = function (RED: NodeAPI): void {
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
       if (store instanceof DiskStore) {
-        r.devices = new DevicesFile<DeviceRecord[]>(storeDir, () => [...session.registry.all()], (m) => node.warn(m));
-        // Devices first: a restarted gateway announces them before their backlog leaves.
-        const saved = predecessor ? undefined : readDevices(r.devices);
-        if (saved) session.adopt({ entries: [], devices: saved });
+        const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
+        r.devices = devices;
+        // Devices first: a restarted gateway announces them (under their current names) before their backlog.
+        if (!predecessor) session.registry.restore(devices.read());
+        session.registry.on("changed", () => devices.changed());
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
       }
@@ -152,12 +153,6 @@ export = function (RED: NodeAPI): void {
         store.on("failed", () => refresh(true));
       }
       return r;
-    }
-
-    function readDevices(file: DevicesFile<DeviceRecord[]>): DeviceRecord[] | undefined {
-      const v = file.read();
-      if (!Array.isArray(v)) return undefined;
-      return v.filter((d): d is DeviceRecord => typeof d?.name === "string" && d.name !== "" && (d.profile === undefined || typeof d.profile === "string"));
     }
 
     // ---- status: the session's state, what waits, and at most one update a second ----------
@@ -227,7 +222,7 @@ export = function (RED: NodeAPI): void {
     /** Stops the session and closes its store; `remove` deletes the store folder too. */
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
-      r.devices?.close(how !== "remove");
+      await r.devices?.close(how !== "remove");
       if (how === "handover") successors.set(node.id, await r.session.handOver());
       else await r.session.stop();
       if (r.store instanceof DiskStore) await r.store.close(how === "remove");

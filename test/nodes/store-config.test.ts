@@ -193,7 +193,21 @@ describe("gateway-config store", function () {
     await load([...flowWith(OFFLINE, { storeType: "disk", storePath: dir }), { id: "dc", type: "device-connect", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", action: "connect", wires: [[]] }]);
     helper.getNode("dc").receive({ device: "Valve", profile: "Valves" });
     helper.getNode("tel").receive({ device: "Meter", payload: { n: 1 } });
-    await until(() => fs.existsSync(path.join(dir, "devices.json")) && fs.readFileSync(path.join(dir, "devices.json"), "utf8").includes("Valves"), 3000, "devices.json");
-    JSON.parse(fs.readFileSync(path.join(dir, "devices.json"), "utf8")).should.containDeep([{ name: "Valve", profile: "Valves" }, { name: "Meter" }]);
+    const file = path.join(dir, "registry.json");
+    await until(() => fs.existsSync(file) && fs.readFileSync(file, "utf8").includes("Meter"), 3000, "registry.json");
+    JSON.parse(fs.readFileSync(file, "utf8")).devices.should.containDeep([{ name: "Valve", profile: "Valves" }, { name: "Meter" }]);
+  });
+
+  it("keeps the platform's renames in the store folder with the devices", async () => {
+    const dir = path.join(root, "renames");
+    await load(flowWith(emu.url, { storeType: "disk", storePath: dir }));
+    await until(() => emu.gatewayConnected(), 5000, "connected");
+    const completed = collect("completed");
+    helper.getNode("tel").receive({ device: "Meter", payload: { n: 1 } });
+    await until(() => completed.length === 1 && emu.telemetry("Meter").length === 1, 3000, "delivered");
+    await emu.renameDevice("Meter", "Meter 2");
+    const file = path.join(dir, "registry.json");
+    await until(() => fs.existsSync(file) && fs.readFileSync(file, "utf8").includes("Meter 2"), 3000, "the rename on disk");
+    JSON.parse(fs.readFileSync(file, "utf8")).renames.should.eql([["Meter", "Meter 2"]]);
   });
 });
