@@ -314,6 +314,18 @@ describe("DiskStore", function () {
     fs.existsSync(again.dir).should.be.false();
   });
 
+  it("removed, deletes only its own files from a folder that holds the user's too", async () => {
+    const dir = path.join(root, "shared");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "notes.txt"), "mine");
+    const s = await store({ segmentBytes: 4096 }, dir);
+    for (let n = 0; n < 200; n++) s.push(entry(tel("A", n)));
+    await tick(20);
+    s.clear();
+    await s.close(true);
+    fs.readdirSync(dir).should.eql(["notes.txt"]);
+  });
+
   it("hands its live msgs to a successor on the same folder (a redeploy) without storing them twice", async () => {
     const a = await store({ doneWhen: "acknowledged" });
     const es = Array.from({ length: 20 }, (_, i) => entry(tel("H", i)));

@@ -4,12 +4,12 @@
 // deleted once nothing in it or before it waits any more. After a restart, recover.ts reads
 // the log back; those entries belong to a dead process, so their resolve/reject end nothing.
 //
-// What waits is kept in order by queue.ts (memory for the newest, the log itself for a long
-// backlog); the cap and the age limit are limits.ts. With done-when "acknowledged" every live
+// This file keeps the msgs' side (when a msg is stored, done, dropped, handed to a successor);
+// the files are log.ts, what waits is kept in order by queue.ts (memory for the newest, the log
+// itself for a long backlog), the cap and the age limit are limits.ts. With done-when "acknowledged" every live
 // entry stays in memory (its msg is held by Node-RED until done anyway): the disk is for
 // crashes only.
 import { EventEmitter } from "events";
-import fs from "fs";
 import path from "path";
 import type { Entry, StoreEvents, UplinkStore } from "../types";
 import { LossReport, RateMeter, fmtAge, fmtBytes } from "./disk-stats";
@@ -17,7 +17,7 @@ import { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreSta
 import { describeFsError, StoreError, type StoreErrorCode } from "./errors";
 import { admit, applyLimits, type LimitedStore } from "./limits";
 import { WaitQueue } from "./queue";
-import { SegmentLog } from "./log";
+import { removeStoreFiles, SegmentLog } from "./log";
 import { recordType, StoredEntry } from "./stored-entry";
 
 export { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats, type DoneWhen, type StorePolicy } from "./disk-types";
@@ -175,7 +175,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     this.losses.flush();
     try {
       if (this.log) await this.log.close(removed);
-      else if (removed) fs.rmSync(this.dir, { recursive: true, force: true });
+      else if (removed) removeStoreFiles(this.dir);
     } finally {
       this.queue.reader.close();
     }

@@ -8,7 +8,8 @@ import { DirLock } from "./lock";
 import type { Position } from "./reader";
 import { MAGIC, type RecordType } from "./record";
 import { recover, type Recovered } from "./recover";
-import type { Segment } from "./segment-file";
+import { DEVICES_FILE } from "./devices-file";
+import { listSegments, segmentPath, type Segment } from "./segment-file";
 
 export interface LogHooks<T> {
   durable(items: T[]): void;
@@ -91,7 +92,7 @@ export class SegmentLog<T> {
       await this.commit.close();
     } finally {
       this.lock.release();
-      if (removed) fs.rmSync(this.dir, { recursive: true, force: true });
+      if (removed) removeStoreFiles(this.dir);
     }
   }
 
@@ -108,5 +109,26 @@ export class SegmentLog<T> {
         if (err && err.code !== "ENOENT") this.hooks.warn(describeFsError(err, `could not delete ${s.path}`));
       });
     }
+  }
+}
+
+/**
+ * Deletes what a store keeps in `dir` (segments, lock, registry, temporary files), then the
+ * folder if nothing else is in it: a folder the user chose may hold other things, which stay.
+ */
+export function removeStoreFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return; // gone already
+  }
+  const ours = new Set([DEVICES_FILE, "lock"]);
+  for (const id of listSegments(dir)) fs.rmSync(segmentPath(dir, id), { force: true });
+  for (const n of names) if (ours.has(n) || (n.startsWith(DEVICES_FILE + ".") && n.endsWith(".tmp"))) fs.rmSync(`${dir}/${n}`, { force: true });
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    /* not empty: the user's own files stay */
   }
 }
