@@ -2,7 +2,7 @@
 // (and, optionally, their current shared attributes each time a device is connected again);
 // on input, asks the platform for attribute values of a device and outputs the answer.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
-import type { AttributeChange } from "../lib/session/listeners";
+import type { AttributeChange, AttributeQuery } from "../lib/session/listeners";
 import type { AttributeScope } from "../lib/records";
 import { useGateway, userError } from "./common/gateway-user";
 import { numberOr, property } from "./common/property";
@@ -66,6 +66,11 @@ export = function (RED: NodeAPI): void {
           onAttributes:
             config.updates !== false
               ? (c: AttributeChange) => node.send({ topic: c.device, device: c.device, payload: c.values, deleted: c.deleted, source: "update" } as unknown as NodeMessageInFlow)
+              : undefined,
+          // ThingsPanel asks for values (payload: the keys, [] = all); the flow answers with attribute-out.
+          onAttributeQuery:
+            config.updates !== false
+              ? (q: AttributeQuery) => node.send({ topic: q.device ?? "", device: q.device, payload: q.keys, source: "query" } as unknown as NodeMessageInFlow)
               : undefined,
           onDeviceConnected: config.fetchOnConnect
             ? (name: string) => {

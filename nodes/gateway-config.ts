@@ -18,7 +18,7 @@ import os from "os";
 import path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import { dialectFor } from "../lib/dialect";
-import type { Credentials } from "../lib/dialect/types";
+import type { Credentials, Dialect } from "../lib/dialect/types";
 import { fmtCount, OutboxMonitor } from "../lib/outbox/stats";
 import { DevicesFile } from "../lib/outbox/store/devices-file";
 import { DiskStore, type DoneWhen } from "../lib/outbox/store/disk";
@@ -68,7 +68,15 @@ export = function (RED: NodeAPI): void {
     const doneWhen: DoneWhen = !disk ? "acknowledged" : config.doneWhen === "acknowledged" ? "acknowledged" : "stored";
     const storeDir = path.resolve(config.storePath || path.join(RED.settings.userDir || path.join(os.homedir(), ".node-red"), "iot-gateway", node.id));
 
-    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : undefined;
+    // The platform's dialect for this gateway's identity (ThingsPanel: its device number names its topics).
+    let dialect: Dialect | undefined;
+    let dialectProblem: string | undefined;
+    try {
+      dialect = dialectFor(config.platform || "thingsboard", { deviceNumber: (config.deviceNumber ?? "").trim() || undefined });
+    } catch (err) {
+      dialectProblem = `gateway-config: ${(err as Error).message}`;
+    }
+    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
     if (problem) node.error(problem);
 
     function credentials(): Credentials {
@@ -107,11 +115,12 @@ export = function (RED: NodeAPI): void {
       const store = createStore();
       const session = new GatewaySession({
         url: config.url,
-        dialect: dialectFor(config.platform || "thingsboard"),
+        dialect: dialect as Dialect,
         credentials: credentials(),
         tls: tlsOptions(),
         protocolVersion: config.protocolVersion === "5" ? 5 : 4,
         keepaliveS: numberOr(config.keepalive, 60),
+        ackTimeoutMs: numberOr(config.ackTimeout, 10) * 1000,
         qos: config.qos === "0" ? 0 : 1,
         reconnect: { minMs: numberOr(config.reconnectMin, 1) * 1000, maxMs: numberOr(config.reconnectMax, 60) * 1000 },
         outbox: {
@@ -129,7 +138,7 @@ export = function (RED: NodeAPI): void {
         const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
         r.devices = devices;
         // Devices first: a restarted gateway announces them (under their current names) before their backlog.
-        if (!predecessor) session.registry.restore(devices.read());
+        if (!predecessor) session.registry.restore(readRegistry(devices));
         session.registry.on("changed", () => devices.changed());
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
@@ -153,6 +162,12 @@ export = function (RED: NodeAPI): void {
         store.on("failed", () => refresh(true));
       }
       return r;
+    }
+
+    /** What the last run wrote (the registry's restore validates every entry of it). */
+    function readRegistry(file: DevicesFile<RegistrySnapshot>): Partial<RegistrySnapshot> | undefined {
+      const v: unknown = file.read();
+      return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Partial<RegistrySnapshot>) : undefined;
     }
 
     // ---- status: the session's state, what waits, and at most one update a second ----------

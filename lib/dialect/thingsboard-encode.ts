@@ -93,6 +93,8 @@ export function prepare(u: Uplink): Prepared {
       if (u.durationMs !== undefined) body.durationMs = u.durationMs;
       return whole(serialise(body, "the claim"));
     }
+    default:
+      throw new Error(`ThingsBoard has no ${u.kind} uplink`); // validate refuses it first
   }
 }
 
@@ -105,7 +107,7 @@ function topicOf(u: Uplink): string {
     case "rpcResponse":
       return T.rpc;
     default:
-      return T[u.kind];
+      return T[u.kind as keyof typeof T];
   }
 }
 

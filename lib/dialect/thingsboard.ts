@@ -1,5 +1,5 @@
 // ThingsBoard's gateway MQTT API, as the server really accepts it (shared/protocols/thingsboard.md).
-import type { Downlink, Value, Values } from "../records";
+import type { Downlink, Uplink, Value, Values } from "../records";
 import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory } from "./types";
 import { encode, prepare } from "./thingsboard-encode";
 import { T } from "./thingsboard-topics";
@@ -99,7 +99,19 @@ export const thingsboard: Dialect = {
     return { clientId: c.clientId, username: c.username, password: c.password };
   },
 
-  validate: uplinkProblem,
+  validate(u: Uplink): string | null {
+    switch (u.kind) {
+      case "event":
+      case "gatewayEvent":
+        return "ThingsBoard has no events: send them as telemetry (telemetry-out) under a key of your choice";
+      case "gatewayTelemetry":
+      case "gatewayAttributes":
+      case "downlinkAnswer":
+        return `the gateway's own ${u.kind === "gatewayTelemetry" ? "telemetry" : u.kind === "gatewayAttributes" ? "attributes" : "answers"} are not sent to ThingsBoard yet`;
+      default:
+        return uplinkProblem(u);
+    }
+  },
 
   prepare,
   encode,

@@ -112,6 +112,14 @@ export interface Dialect {
   encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes?: number, extras?: EncodeExtras): Encoded;
   /** Decodes one received message; null for topics that are not this dialect's. */
   decode(topic: string, payload: Buffer): Decoded;
+  /**
+   * Optional: the key of the platform's own acknowledgement that a publish on `topic` awaits
+   * (an `uplinkAck` downlink with that key); its uplinks are delivered on that ack, not on the
+   * PUBACK. Undefined (or no method): the PUBACK is the answer.
+   */
+  awaitsAck?(topic: string): string | undefined;
+  /** Optional: the longest MQTT keepalive the server accepts, in seconds. */
+  readonly maxKeepaliveS?: number;
 }
 
 /**

@@ -17,6 +17,12 @@ export interface AttributeChange {
   deleted: string[];
 }
 
+/** The platform asks for attribute values; `device` undefined = of the gateway itself; no keys = all. */
+export interface AttributeQuery {
+  device?: string;
+  keys: string[];
+}
+
 export interface DownlinkListener {
   /** The sub-devices watched: "all", or their names. */
   devices: "all" | readonly string[];
@@ -30,6 +36,8 @@ export interface DownlinkListener {
   timeoutMs?: number;
   onRpc?(call: RpcCall): void;
   onAttributes?(change: AttributeChange): void;
+  /** The platform asks for attribute values (ThingsPanel); the flow answers with attribute-out. */
+  onAttributeQuery?(query: AttributeQuery): void;
   /** A watched device was announced to the platform (first time, or again after a reconnect). */
   onDeviceConnected?(device: string): void;
   onDeviceRenamed?(from: string, to: string): void;
@@ -91,6 +99,17 @@ export class Listeners {
     for (const e of this.matching(change.device)) {
       if (e.listener.onAttributes) this.safely(() => e.listener.onAttributes?.({ ...change, values: { ...change.values }, deleted: [...change.deleted] }), "an attribute update");
     }
+  }
+
+  /** Delivers a query to the listeners that watch its device (the gateway's own: those that watch all); returns how many. */
+  attributeQuery(q: AttributeQuery): number {
+    let n = 0;
+    for (const e of [...this.entries]) {
+      if (!e.listener.onAttributeQuery || (q.device === undefined ? e.devices !== undefined : e.devices !== undefined && !e.devices.has(q.device))) continue;
+      n++;
+      this.safely(() => e.listener.onAttributeQuery?.({ device: q.device, keys: [...q.keys] }), "an attribute query");
+    }
+    return n;
   }
 
   deviceConnected(device: string): void {

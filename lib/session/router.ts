@@ -49,6 +49,11 @@ export class DownlinkRouter {
       case "attributeUpdate":
         this.listeners.attributes({ device: d.device, values: d.values, deleted: d.deleted });
         return true;
+      case "attributeQuery":
+        if (this.listeners.attributeQuery({ device: d.device, keys: d.keys }) === 0) {
+          this.host.warn(`no attribute-in node watches ${d.device === undefined ? "the gateway" : `"${d.device}"`}: the platform's attribute query goes unanswered`);
+        }
+        return true;
       case "deviceRenamed":
         this.rpcs.renamed(d.from, d.to);
         this.listeners.renamed(d.from, d.to);

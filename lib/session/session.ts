@@ -14,6 +14,7 @@ import { nameAnswer } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
 import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
+import { UplinkAcks } from "./uplink-acks";
 import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "../records";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
@@ -37,6 +38,8 @@ export interface SessionOptions {
   rpcTimeoutMs?: number;
   /** RPCs waiting for the flow's answer at most; the oldest is closed first (default 1000). */
   maxOpenRpcs?: number;
+  /** How long a publish the platform acknowledges itself (dialect.awaitsAck) waits for that ack. Default 10 s. */
+  ackTimeoutMs?: number;
 }
 
 export interface Handover {
@@ -80,6 +83,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly ownRequests = new Map<number, string>();
   private readonly warned = new Set<string>();
   private configuredPayload: number;
+  private readonly acks: UplinkAcks;
   /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
   readonly router: DownlinkRouter;
 
@@ -92,13 +96,14 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
+    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000);
     this.connection = new Connection({
       url: opts.url,
       client: {
         ...opts.tls,
         ...opts.dialect.connectOptions(opts.credentials),
         protocolVersion: opts.protocolVersion ?? 4,
-        keepalive: opts.keepaliveS ?? 60,
+        keepalive: Math.min(opts.keepaliveS ?? 60, opts.dialect.maxKeepaliveS ?? Infinity),
         connectTimeout: opts.connectTimeoutMs ?? 30000,
       },
       subscriptions: opts.dialect.subscriptions,
@@ -107,7 +112,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     });
     this.connection.on("state", (s) => this.setState(s));
     this.connection.on("up", (transport) => this.onUp(transport));
-    this.connection.on("down", () => this.outbox.detach());
+    this.connection.on("down", () => {
+      this.outbox.detach();
+      this.acks.lost();
+    });
     this.connection.on("message", (topic, payload) => this.onMessage(topic, payload));
     this.connection.on("warning", (m) => this.warn(m));
   }
@@ -131,6 +139,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.stopping = true;
     const closed = new Error("the gateway session is closed");
     this.outbox.close(closed.message);
+    this.acks.lost();
     this.attributeRequests.failAll(closed);
     this.gatewayRequests.failAll(closed);
     this.router.close();
@@ -321,7 +330,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private onUp(transport: Transport): void {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
     const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
-    this.outbox.attach(transport, announcements, ask);
+    this.outbox.attach(this.acks.wrap(transport), announcements, ask);
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (ask) void this.fetchLimits();
@@ -357,7 +366,18 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     const d = this.opts.dialect.decode(topic, payload);
     if (d === null) return;
     if ("error" in d) return this.warn(`ignored a message from the server: ${d.error}`);
+    this.onDownlink(d);
+  }
+
+  private onDownlink(d: Downlink): void {
     switch (d.kind) {
+      case "uplinkAck":
+        if (!this.acks.settle(d.key, d.failure)) this.warn(`ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
+        return;
+      case "group":
+        for (const part of d.parts) this.onDownlink(part);
+        if (d.answer) this.outbox.send(d.answer, false).catch((err: Error) => this.warn(`answering the platform failed: ${err.message}`));
+        return;
       case "attributeResponse": {
         const asked = this.attributeDevices.get(d.id);
         if (asked !== undefined && asked !== d.device) return this.warn(`ignored an attribute response for "${d.device}": request ${d.id} asked about "${asked}"`);

@@ -25,6 +25,10 @@ export interface GatewayConfigDef extends NodeDef {
   storeMaxMB?: string | number;
   storeMaxAgeH?: string | number;
   doneWhen?: "stored" | "acknowledged";
+  /** ThingsPanel: the gateway's device number; absent in flows saved before ThingsPanel. */
+  deviceNumber?: string;
+  /** Seconds a report waits for the platform's own ack (ThingsPanel); absent = 10. */
+  ackTimeout?: string;
 }
 
 export interface GatewayCredentials {

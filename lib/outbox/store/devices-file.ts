@@ -5,12 +5,13 @@
 import path from "path";
 import { StateFile } from "./state-file";
 
-export const DEVICES_FILE = "registry.json";
+export const DEVICES_FILE = "devices.json";
 
 export class DevicesFile<T> {
   private readonly file: StateFile<T>;
   private started = false;
   private written = "";
+  private dirty = false;
 
   constructor(dir: string, private readonly snapshot: () => T, warn: (m: string) => void) {
     this.file = new StateFile<T>(path.join(dir, DEVICES_FILE), warn);
