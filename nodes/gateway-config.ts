@@ -158,7 +158,7 @@ export = function (RED: NodeAPI): void {
       };
       session.outbox.on("full", () => onFull(session.outbox.queued));
       if (store instanceof DiskStore) {
-        store.on("full", () => onFull(session.outbox.size));
+        store.on("full", () => onFull(session.outbox.queued));
         store.on("failed", () => refresh(true));
       }
       return r;
