@@ -7,6 +7,8 @@ import path from "path";
 import "should";
 import { thingsboard } from "../../lib/dialect/thingsboard";
 import { Outbox, type Transport } from "../../lib/outbox/outbox";
+import { OutboxMonitor } from "../../lib/outbox/stats";
+import { MemoryStore } from "../../lib/outbox/store/memory";
 import { crc32, crc32Js } from "../../lib/outbox/store/crc32";
 import { DiskStore, type DiskStoreOptions } from "../../lib/outbox/store/disk";
 import { StoreError } from "../../lib/outbox/store/errors";
@@ -373,5 +375,22 @@ describe("DiskStore", function () {
       box.close();
       await s.close();
     }
+  });
+});
+
+describe("OutboxMonitor (the stats the status and the sidebar read)", function () {
+  it("says how much waits, how old the oldest is, and at the present rate how long until the cap", () => {
+    const box = new Outbox(thingsboard, { maxQueued: 1000 });
+    const store = (box as unknown as { store: MemoryStore }).store;
+    const monitor = new OutboxMonitor(box, store);
+    const t0 = Date.now();
+    monitor.sample(t0);
+    for (let n = 0; n < 100; n++) box.accept(tel("A", n)).catch(() => undefined);
+    monitor.sample(t0 + 1000); // 100 more in one second
+    const s = monitor.read(t0 + 1500);
+    s.should.have.properties({ store: "memory", waiting: 100, growthPerS: 100, cap: { msgs: 1000 } });
+    s.oldestAgeMs!.should.be.within(1500 - (Date.now() - t0) - 5, 1500);
+    s.fullInMs!.should.equal(9000); // 900 more at 100/s
+    box.close();
   });
 });
