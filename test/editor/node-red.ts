@@ -43,19 +43,59 @@ function get(url: string): Promise<number> {
   });
 }
 
+/** A Node-RED to run the editor tests on: its red.js and the node binary that runs it. */
+export interface Runtime {
+  label: string;
+  redJs: string;
+  node: string;
+}
+
+function versionOf(redJs: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(path.dirname(redJs), "package.json"), "utf8")) as { version: string }).version;
+}
+
+/**
+ * The package's own Node-RED (devDependency), then every other one installed under the folder
+ * named by IOTGW_NODE_RED_RUNTIMES: <folder>/<any>/node_modules/node-red/red.js, run by
+ * <folder>/<any>/node_modules/node/bin/node when that exists (npm package "node@22"), else by
+ * this process's node. scripts/editor-runtimes.sh installs them.
+ */
+export function runtimes(): Runtime[] {
+  const own = require.resolve("node-red/red.js");
+  const list: Runtime[] = [{ label: versionOf(own), redJs: own, node: process.execPath }];
+  const dir = process.env.IOTGW_NODE_RED_RUNTIMES;
+  if (!dir) return list;
+  if (!fs.existsSync(dir)) throw new Error(`IOTGW_NODE_RED_RUNTIMES names ${dir}, which does not exist`);
+  for (const sub of fs.readdirSync(dir).sort()) {
+    const redJs = path.join(dir, sub, "node_modules", "node-red", "red.js");
+    if (!fs.existsSync(redJs)) continue;
+    const node = path.join(dir, sub, "node_modules", "node", "bin", "node");
+    list.push({ label: versionOf(redJs), redJs, node: fs.existsSync(node) ? node : process.execPath });
+  }
+  return list;
+}
+
+export interface StartOptions {
+  runtime?: Runtime;
+  /** credentials by node id, written to flows_cred.json unencrypted */
+  credentials?: Record<string, Record<string, string>>;
+}
+
 export class NodeRed {
   private constructor(private readonly child: ChildProcess, readonly url: string, readonly userDir: string, private readonly output: () => string) {}
 
-  static async start(flows: object[], types: string[]): Promise<NodeRed> {
+  static async start(flows: object[], types: string[], opts: StartOptions = {}): Promise<NodeRed> {
+    const runtime = opts.runtime ?? runtimes()[0];
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), "iotgw-editor-"));
     installPackage(userDir, types);
     const port = await freePort();
     fs.writeFileSync(path.join(userDir, "flows.json"), JSON.stringify(flows, null, 2));
+    if (opts.credentials) fs.writeFileSync(path.join(userDir, "flows_cred.json"), JSON.stringify(opts.credentials));
     fs.writeFileSync(path.join(userDir, "settings.js"), `module.exports = ${JSON.stringify({
       uiHost: "127.0.0.1", uiPort: port, flowFile: "flows.json", credentialSecret: false,
       editorTheme: { tours: false }, telemetry: { enabled: false }, logging: { console: { level: "warn" } },
     })};\n`);
-    const child = spawn(process.execPath, [require.resolve("node-red/red.js"), "-u", userDir, "-s", path.join(userDir, "settings.js")], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(runtime.node, [runtime.redJs, "-u", userDir, "-s", path.join(userDir, "settings.js")], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout?.on("data", (d: Buffer) => { out += d.toString(); });
     child.stderr?.on("data", (d: Buffer) => { out += d.toString(); });
