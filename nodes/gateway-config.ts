@@ -45,6 +45,8 @@ interface Running {
   store: MemoryStore | DiskStore;
   monitor: OutboxMonitor;
   devices?: DevicesFile<RegistrySnapshot>;
+  /** The predecessor's folder, being emptied into this session (its store was moved or made memory). */
+  moved?: { close(): Promise<void> };
 }
 
 export = function (RED: NodeAPI): void {
@@ -54,6 +56,8 @@ export = function (RED: NodeAPI): void {
    * broker URL must not cost the readings queued during an outage. One map per runtime.
    */
   const successors = new Map<string, Handover>();
+  /** The store folder a redeployed gateway-config used: a successor on another folder (or in memory) empties it. */
+  const previousDirs = new Map<string, string>();
 
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -134,6 +138,8 @@ export = function (RED: NodeAPI): void {
       const r: Running = { session, store, monitor: new OutboxMonitor(session.outbox, store).start() };
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
+      const prevDir = previousDirs.get(node.id);
+      previousDirs.delete(node.id);
       if (store instanceof DiskStore) {
         const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
         r.devices = devices;
@@ -143,7 +149,10 @@ export = function (RED: NodeAPI): void {
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
       }
-      if (predecessor) session.adopt(predecessor);
+      if (predecessor && prevDir !== undefined && prevDir !== (store instanceof DiskStore ? store.dir : undefined)) {
+        session.registry.restore({ devices: predecessor.devices, renames: predecessor.renames });
+        r.moved = carryOver(prevDir, predecessor.entries, session);
+      } else if (predecessor) session.adopt(predecessor);
       session.setMaxPayload(numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload));
       session.on("state", (state) => {
         if (state.state === "connected") full = 0;
@@ -162,6 +171,40 @@ export = function (RED: NodeAPI): void {
         store.on("failed", () => refresh(true));
       }
       return r;
+    }
+
+    /**
+     * The store moved (another folder, or memory): what waits in the old folder, the handed-over
+     * msgs with it, goes first into this session; each is acknowledged in the old folder as it is
+     * delivered, and the old folder's files are deleted once nothing waits there any more.
+     */
+    function carryOver(dir: string, entries: Handover["entries"], session: GatewaySession): { close(): Promise<void> } {
+      const old = new DiskStore({ dir, doneWhen: "acknowledged", maxBytes: 0, maxAgeMs: 0 });
+      old.on("warning", (m: string) => node.warn(`store ${dir}: ${m}`));
+      old.unshift(entries); // its own entries: their msgs' callbacks are joined to their records
+      let closed: Promise<void> | undefined;
+      const close = (removed: boolean): Promise<void> => {
+        clearInterval(timer);
+        if (!closed) {
+          old.clear();
+          closed = old.close(removed);
+        }
+        return closed;
+      };
+      const timer = setInterval(() => {
+        if (old.status === "open" && old.size === 0 && old.bytes === 0) void close(true).then(() => node.log(`store ${dir}: emptied into ${disk ? storeDir : "the memory store"} and removed`));
+      }, 1000);
+      timer.unref?.();
+      void old.open().then(() => {
+        if (closed) return; // redeployed again before it opened: the next successor takes it from the folder
+        if (old.status !== "open") {
+          node.warn(`store ${dir}: the previous store folder cannot be read, what waits there stays there`);
+          session.outbox.adopt(old.clear());
+          return void close(false);
+        }
+        session.outbox.adopt(old.take(Number.MAX_SAFE_INTEGER));
+      });
+      return { close: () => close(false) };
     }
 
     /** What the last run wrote (the registry's restore validates every entry of it). */
@@ -238,7 +281,11 @@ export = function (RED: NodeAPI): void {
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
       await r.devices?.close(how !== "remove");
-      if (how === "handover") successors.set(node.id, await r.session.handOver());
+      await r.moved?.close();
+      if (how === "handover") {
+        successors.set(node.id, await r.session.handOver());
+        if (r.store instanceof DiskStore) previousDirs.set(node.id, r.store.dir);
+      }
       else await r.session.stop();
       if (r.store instanceof DiskStore) await r.store.close(how === "remove");
     }
