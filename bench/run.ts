@@ -1,7 +1,7 @@
 // npm run bench: the benchmark of issue 2. One run, the four variants one after the other
 // through one mosquitto at QoS 1, then the RSS of Node-RED with 10,000 connected devices.
 //   npm run bench -- [--variants a,b,c,d] [--msgs 200000] [--devices 100] [--chunk 1000]
-//                    [--timeout 300] [--rss-devices 10000] [--no-rss] [--profile [a,b]] [--repeat 1] [--no-modbus]
+//                    [--timeout 300] [--rss-devices 10000] [--no-rss] [--profile [a,b]] [--repeat 1] [--no-modbus] [--no-drain]
 import { execFileSync } from "child_process";
 import fs from "fs";
 import os from "os";
@@ -29,10 +29,12 @@ interface Args {
   repeat: number;
   /** Then the Modbus benchmark (bench/modbus.ts); off with --no-modbus. */
   modbus: boolean;
+  /** Then the backlog drain under rate limits (bench/drain.ts, about two minutes); off with --no-drain. */
+  drain: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { variants: ["f", "a", "b", "c", "d", "m"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [], repeat: 1, modbus: true };
+  const a: Args = { variants: ["f", "a", "b", "c", "d", "m"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [], repeat: 1, modbus: true, drain: true };
   for (let i = 0; i < argv.length; i++) {
     const next = (): string => {
       const v = argv[++i];
@@ -71,6 +73,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--no-modbus":
         a.modbus = false;
+        break;
+      case "--no-drain":
+        a.drain = false;
         break;
       case "--no-rss":
         a.rss = false;
@@ -166,6 +171,7 @@ async function main(): Promise<void> {
         if (cpuProfile) profiles[v] = summarise(cpuProfile);
       }
     }
+    await (await import("./store")).runStoreBench(broker, counter, w, args.timeoutMs); // issue 8: disk store, kill -9
     if (args.rss) {
       process.stdout.write(`RSS with ${fmt(args.rssDevices)} connected devices … `);
       rss = await measureRss(broker, args.rssDevices, args.timeoutMs);
@@ -213,6 +219,11 @@ async function main(): Promise<void> {
   const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd, md }, cpuAboveFloorUs: { a: costA, b: costB }, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
   fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
+  if (args.drain) {
+    console.log("\n--- a backlog drained under rate limits (issue 7) ---");
+    const { runDrain, printDrain } = await import("./drain");
+    printDrain(await runDrain());
+  }
   if (args.modbus) {
     console.log("\n--- Modbus: modbus-source against node-red-contrib-modbus (issue 4) ---");
     await (await import("./modbus")).runModbusBench();

@@ -2,6 +2,7 @@
 // Flags (or env): --port (TB_PORT), --token (TB_TOKEN), --name (TB_GATEWAY), --ws-port (TB_WS_PORT),
 // --max-payload (TB_MAX_PAYLOAD), --host (TB_HOST). Prints one line per event; Ctrl-C stops it.
 import { ThingsBoardEmulator } from './thingsboard';
+import { runThingsPanelEmulator } from './thingspanel/cli';
 
 function flag(name: string, env: string): string | undefined {
   const argv = process.argv.slice(2);
@@ -22,6 +23,13 @@ function num(v: string | undefined, what: string): number | undefined {
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     console.log('usage: node dist/emulator/cli.js [--port 1883] [--token GATEWAY_TOKEN] [--name Gateway] [--ws-port N] [--max-payload 65536] [--host 127.0.0.1]');
+    return;
+  }
+  if (flag('platform', 'EMU_PLATFORM') === 'thingspanel') {
+    const tp = await runThingsPanelEmulator((name) => flag(name, `TP_${name.toUpperCase().replace(/-/g, '_')}`));
+    const stopTp = () => void tp.stop().then(() => process.exit(0), () => process.exit(1));
+    process.on('SIGINT', stopTp);
+    process.on('SIGTERM', stopTp);
     return;
   }
   const token = flag('token', 'TB_TOKEN') ?? 'GATEWAY_TOKEN';

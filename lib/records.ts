@@ -25,7 +25,20 @@ export type Uplink =
   /** An RPC from the gateway device itself to the server (v1/devices/me/rpc/request/{id}). */
   | { kind: "gatewayRpcRequest"; id: number; method: string; params?: unknown }
   /** The gateway device's own answer to a server-side RPC addressed to it. */
-  | { kind: "gatewayRpcResponse"; id: number; data: unknown };
+  | { kind: "gatewayRpcResponse"; id: number; data: unknown }
+  /** Something that happened on a device: a named occurrence with its parameters. */
+  | { kind: "event"; device: string; method: string; params: unknown }
+  /** Time-series values of the gateway device itself. */
+  | { kind: "gatewayTelemetry"; points: TelemetryPoint[] }
+  /** Client-side attributes of the gateway device itself. */
+  | { kind: "gatewayAttributes"; values: Values }
+  /** An event of the gateway device itself. */
+  | { kind: "gatewayEvent"; method: string; params: unknown }
+  /**
+   * The gateway's answer to a platform message that the session handles itself once its parts
+   * were routed (an attribute set): `ref` is the dialect's own reference from the downlink.
+   */
+  | { kind: "downlinkAnswer"; ref: string; error?: string };
 
 export type UplinkKind = Uplink["kind"];
 
@@ -44,9 +57,47 @@ export type Downlink =
   | { kind: "deviceRenamed"; id: number; from: string; to: string }
   | { kind: "deviceDeleted"; id: number; device: string }
   /** MQTT 5 only: the server dropped a device from this gateway session. */
-  | { kind: "deviceDisconnected"; device: string; reason: number };
+  | { kind: "deviceDisconnected"; device: string; reason: number }
+  /**
+   * The platform's acknowledgement of an uplink publish (beyond the PUBACK), by the key the
+   * dialect's `awaitsAck` gave that publish; `failure` when the platform reports one (not `error`:
+   * that names a decode failure).
+   */
+  | { kind: "uplinkAck"; key: string; failure?: string }
+  /**
+   * One platform message with several parts (a command to many devices): each part is handled
+   * as if it came alone, then `answer` (when set) goes up.
+   */
+  | { kind: "group"; parts: Downlink[]; answer?: Uplink }
+  /** The platform asks for a device's attribute values (`device` absent = the gateway itself); no keys = all. */
+  | { kind: "attributeQuery"; device?: string; keys: string[] };
 
 export type DownlinkKind = Downlink["kind"];
+
+/** One "capacity:seconds" pair of a server's rate limit (all pairs of a limit hold at once). */
+export interface RateLimit {
+  capacity: number;
+  seconds: number;
+}
+
+/** What one publish draws from the server's buckets, as the server counts it (the dialect knows how). */
+export interface PublishCost {
+  /** Traffic of the gateway device itself (its own bucket) rather than of its devices. */
+  own: boolean;
+  /** Device messages counted against `messages` (those that carry no data points). */
+  messages: number;
+  /** Device messages counted against `telemetryMessages` (those that carry data points). */
+  telemetryMessages: number;
+  /** Key-value pairs counted against `telemetryDataPoints`. */
+  dataPoints: number;
+}
+
+/** The counters a server's limit string names. */
+export type RateCounter = "messages" | "telemetryMessages" | "telemetryDataPoints";
+export const RATE_COUNTERS: readonly RateCounter[] = ["messages", "telemetryMessages", "telemetryDataPoints"];
+
+/** The largest cost of each counter one publish may carry: no bucket ever holds more. */
+export type PublishCaps = Record<RateCounter, number>;
 
 /** Connection state, as every user node shows it. */
 export type SessionState =

@@ -2,7 +2,7 @@
 // (and, optionally, their current shared attributes each time a device is connected again);
 // on input, asks the platform for attribute values of a device and outputs the answer.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
-import type { AttributeChange } from "../lib/session/listeners";
+import type { AttributeChange, AttributeQuery } from "../lib/session/listeners";
 import type { AttributeScope } from "../lib/records";
 import { useGateway, userError } from "./common/gateway-user";
 import { numberOr, property } from "./common/property";
@@ -32,8 +32,17 @@ function list(text: string | undefined): string[] {
 function keysOf(v: unknown, fallback: string[]): string[] {
   if (v === undefined || v === null) return fallback;
   if (typeof v === "string") return list(v);
-  if (Array.isArray(v) && v.every((k) => typeof k === "string" && k.length > 0)) return v as string[];
-  throw new Error(`msg.keys must be a key, a comma-separated list or an array of keys, got ${Array.isArray(v) ? "an array with a non-string" : typeof v}`);
+  if (Array.isArray(v)) {
+    // By index, not every(): every() skips a sparse array's holes, which would go out as no key at all.
+    const keys: string[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const k: unknown = v[i];
+      if (typeof k !== "string" || k.length === 0) throw new Error(`msg.keys must be a key, a comma-separated list or an array of keys, got an array with ${k === undefined ? "a missing" : k === "" ? "an empty" : "a non-string"} key at ${i}`);
+      keys.push(k);
+    }
+    return keys;
+  }
+  throw new Error(`msg.keys must be a key, a comma-separated list or an array of keys, got ${typeof v}`);
 }
 
 export = function (RED: NodeAPI): void {
@@ -57,6 +66,11 @@ export = function (RED: NodeAPI): void {
           onAttributes:
             config.updates !== false
               ? (c: AttributeChange) => node.send({ topic: c.device, device: c.device, payload: c.values, deleted: c.deleted, source: "update" } as unknown as NodeMessageInFlow)
+              : undefined,
+          // ThingsPanel asks for values (payload: the keys, [] = all); the flow answers with attribute-out.
+          onAttributeQuery:
+            config.updates !== false
+              ? (q: AttributeQuery) => node.send({ topic: q.device ?? "", device: q.device, payload: q.keys, source: "query" } as unknown as NodeMessageInFlow)
               : undefined,
           onDeviceConnected: config.fetchOnConnect
             ? (name: string) => {
@@ -86,16 +100,29 @@ export = function (RED: NodeAPI): void {
         const asked = keysOf(m.keys, keys);
         const s = m.scope === undefined ? scope : m.scope;
         if (s !== "client" && s !== "shared") throw new Error(`msg.scope must be "client" or "shared", got ${JSON.stringify(s)}`);
+        // The answer goes out on a copy made now: the input may be frozen, and is not ours
+        // to change once this handler has returned.
+        const { deleted: _deleted, ...out } = msg as typeof m;
+        let ended = false;
+        const end = (err?: Error): void => {
+          if (ended) return;
+          ended = true;
+          try {
+            done(err);
+          } catch (thrown) {
+            node.error(userError(TYPE, thrown)); // never an unhandled rejection
+          }
+        };
         gateway.session().requestAttributes(name, s, asked, timeoutMs).then(
           (values) => {
-            m.device = name;
-            m.payload = values;
-            m.source = "request";
-            delete m.deleted;
-            send(msg);
-            done();
+            try {
+              send({ ...out, device: name, payload: values, source: "request" } as typeof msg);
+              end();
+            } catch (err) {
+              end(userError(TYPE, err));
+            }
           },
-          (err: unknown) => done(userError(TYPE, err)),
+          (err: unknown) => end(userError(TYPE, err)),
         );
       } catch (err) {
         done(userError(TYPE, err));

@@ -1,9 +1,30 @@
 // gateway-config: owns the one MQTT session of a gateway. The session opens with its first
 // user and closes when its last user is removed (not merely redeployed), or when this config
 // node itself stops: the core mqtt-broker pattern.
-import type { Node, NodeAPI, NodeDef } from "node-red";
+//
+// Where waiting msgs live (properties added with the disk store; a flow saved before them has
+// none of them and keeps the memory store and done-on-PUBACK):
+//   storeType     "memory" | "disk"         missing: "memory" (the editor's default for new nodes: "disk")
+//   storePath     folder                    "" or missing: <userDir>/iot-gateway/<this node's id>
+//   storeMaxMB    MiB of waiting records    default 512; 0 = no cap
+//   storeMaxAgeH  hours a msg may wait      default 168 (7 days); 0 = no limit
+//   overflow      "reject" | "drop-oldest"  at the cap or the age limit (the memory store: at maxQueued)
+//   doneWhen      "stored" | "acknowledged" missing: "stored" with the disk store (done() once the msg is
+//                                           on disk), "acknowledged" with the memory store (the only choice)
+// A redeploy hands what waits to the successor, also when the broker URL changed (the user who
+// fixes a URL wants the data to arrive); the store folder survives it and is deleted only with
+// the gateway-config.
+import os from "os";
+import path from "path";
+import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
 import { dialectFor } from "../lib/dialect";
-import type { Credentials } from "../lib/dialect/types";
+import type { Credentials, Dialect } from "../lib/dialect/types";
+import { fmtCount, OutboxMonitor } from "../lib/outbox/stats";
+import { DevicesFile } from "../lib/outbox/store/devices-file";
+import { DiskStore, type DoneWhen } from "../lib/outbox/store/disk";
+import { fmtAge } from "../lib/outbox/store/disk-stats";
+import { MemoryStore } from "../lib/outbox/store/memory";
+import type { RegistrySnapshot } from "../lib/session/registry";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
@@ -14,24 +35,48 @@ interface TlsConfigNode extends Node {
 }
 
 const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
+const MiB = 1024 * 1024;
+/** Status updates at most this often, except when the session's state changes. */
+const STATUS_EVERY_MS = 1000;
 
-/**
- * What a gateway-config redeployed in place leaves to its successor (same node id): the msgs
- * not yet acknowledged and the devices announced, when it still speaks to the same server: a
- * changed reconnect delay or batch window must not cost the readings queued during an outage.
- */
-const successors = new Map<string, { server: string; handover: Handover }>();
+/** One open session with its store and the helpers that live as long as it. */
+interface Running {
+  session: GatewaySession;
+  store: MemoryStore | DiskStore;
+  monitor: OutboxMonitor;
+  devices?: DevicesFile<RegistrySnapshot>;
+}
 
 export = function (RED: NodeAPI): void {
+  /**
+   * What a gateway-config redeployed in place leaves to its successor (same node id): the msgs
+   * not yet acknowledged and the devices announced. A changed reconnect delay, batch window or
+   * broker URL must not cost the readings queued during an outage. One map per runtime.
+   */
+  const successors = new Map<string, Handover>();
+
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const users = new Map<string, Node>();
-    let session: GatewaySession | undefined;
+    let running: Running | undefined;
+    /** A store closing (last user removed): the next one on the same folder opens after it. */
+    let closing: Promise<void> = Promise.resolve();
     const t = (key: string): string => RED._(key);
-    const server = `${config.platform} ${config.url}`;
 
-    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : undefined;
+    const disk = config.storeType === "disk";
+    const doneWhen: DoneWhen = !disk ? "acknowledged" : config.doneWhen === "acknowledged" ? "acknowledged" : "stored";
+    const storeDir = path.resolve(config.storePath || path.join(RED.settings.userDir || path.join(os.homedir(), ".node-red"), "iot-gateway", node.id));
+
+    // The platform's dialect for this gateway's identity (ThingsPanel: its device number names its topics).
+    let dialect: Dialect | undefined;
+    let dialectProblem: string | undefined;
+    try {
+      dialect = dialectFor(config.platform || "thingsboard", { deviceNumber: (config.deviceNumber ?? "").trim() || undefined });
+    } catch (err) {
+      dialectProblem = `gateway-config: ${(err as Error).message}`;
+    }
+    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
     if (problem) node.error(problem);
 
     function credentials(): Credentials {
@@ -50,83 +95,190 @@ export = function (RED: NodeAPI): void {
       return opts;
     }
 
-    function create(): GatewaySession {
-      const s = new GatewaySession({
+    function createStore(): MemoryStore | DiskStore {
+      if (!disk) return new MemoryStore();
+      const store = new DiskStore({
+        dir: storeDir,
+        maxBytes: Math.max(0, numberOr(config.storeMaxMB, 512)) * MiB,
+        maxAgeMs: Math.max(0, numberOr(config.storeMaxAgeH, 168)) * 3600000,
+        policy: config.overflow === "drop-oldest" ? "drop-oldest" : "reject",
+        doneWhen,
+      });
+      store.on("warning", (m: string) => node.warn(`store ${storeDir}: ${m}`));
+      store.on("failed", (m: string) => node.error(m));
+      store.on("info", (m: string) => node.log(`store ${storeDir}: ${m}`));
+      store.on("recovered", (r: { count: number; oldestAt: number }) => node.log(`store ${storeDir}: ${r.count} msgs of the previous run wait for the connection (oldest ${fmtAge(Date.now() - r.oldestAt)})`));
+      return store;
+    }
+
+    function create(): Running {
+      const store = createStore();
+      const session = new GatewaySession({
         url: config.url,
-        dialect: dialectFor(config.platform || "thingsboard"),
+        dialect: dialect as Dialect,
         credentials: credentials(),
         tls: tlsOptions(),
         protocolVersion: config.protocolVersion === "5" ? 5 : 4,
         keepaliveS: numberOr(config.keepalive, 60),
+        ackTimeoutMs: numberOr(config.ackTimeout, 10) * 1000,
         qos: config.qos === "0" ? 0 : 1,
         reconnect: { minMs: numberOr(config.reconnectMin, 1) * 1000, maxMs: numberOr(config.reconnectMax, 60) * 1000 },
         outbox: {
           batchWindowMs: numberOr(config.batchWindow, 20),
-          maxQueued: numberOr(config.maxQueued, 100000),
+          // The disk store counts bytes and age itself: the count bound is for the memory store.
+          maxQueued: disk ? Number.MAX_SAFE_INTEGER : numberOr(config.maxQueued, 100000),
           overflow: config.overflow === "drop-oldest" ? "drop-oldest" : "reject",
         },
+        store,
       });
+      const r: Running = { session, store, monitor: new OutboxMonitor(session.outbox, store).start() };
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
-      if (predecessor && predecessor.server === server) s.adopt(predecessor.handover);
-      s.setMaxPayload(numberOr(config.maxPayload, s.opts.dialect.defaultMaxPayload));
-      // "outbox full" stays on the nodes until the connection is back, over the reconnect attempts.
-      let full = 0;
-      const push = (): void => {
-        const status = full > 0 && s.state.state !== "connected" ? { fill: "red" as const, shape: "dot" as const, text: RED._("gateway-config.status.full", { n: full }) } : statusOf(s.state, t);
-        for (const u of users.values()) u.status(status);
-      };
-      s.on("state", (state) => {
+      if (store instanceof DiskStore) {
+        const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
+        r.devices = devices;
+        // Devices first: a restarted gateway announces them (under their current names) before their backlog.
+        if (!predecessor) session.registry.restore(readRegistry(devices));
+        session.registry.on("changed", () => devices.changed());
+        const opened = closing.then(() => store.open());
+        opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
+      }
+      if (predecessor) session.adopt(predecessor);
+      session.setMaxPayload(numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload));
+      session.on("state", (state) => {
         if (state.state === "connected") full = 0;
-        push();
+        refresh(true);
         if (state.state === "disconnected" && state.reason !== "closed") node.log(RED._("gateway-config.log.disconnected", { reason: state.reason }));
         if (state.state === "connected") node.log(RED._("gateway-config.log.connected", { url: config.url }));
       });
-      s.on("warning", (message) => node.warn(message));
-      s.outbox.on("full", (waiting: number) => {
+      session.on("warning", (message) => node.warn(message));
+      const onFull = (waiting: number): void => {
         full = waiting;
-        push();
-      });
-      return s;
+        refresh();
+      };
+      session.outbox.on("full", () => onFull(session.outbox.queued));
+      if (store instanceof DiskStore) {
+        store.on("full", () => onFull(session.outbox.queued));
+        store.on("failed", () => refresh(true));
+      }
+      return r;
     }
 
+    /** What the last run wrote (the registry's restore validates every entry of it). */
+    function readRegistry(file: DevicesFile<RegistrySnapshot>): Partial<RegistrySnapshot> | undefined {
+      const v: unknown = file.read();
+      return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Partial<RegistrySnapshot>) : undefined;
+    }
+
+    // ---- status: the session's state, what waits, and at most one update a second ----------
+
+    /** "outbox full" stays on the nodes until the connection is back, over the reconnect attempts. */
+    let full = 0;
+    let shown = "";
+    let shownAt = 0;
+    let pending: NodeJS.Timeout | undefined;
+    const ticker = setInterval(() => refresh(), STATUS_EVERY_MS);
+    ticker.unref?.();
+
+    function currentStatus(): NodeStatus {
+      if (problem) return { fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") };
+      if (!running) return statusOf({ state: "disconnected", reason: "closed" }, t);
+      const { session, store, monitor } = running;
+      if (store instanceof DiskStore && store.status === "failed") return { fill: "red", shape: "ring", text: RED._("gateway-config.status.store-failed") };
+      if (session.state.state === "connected") return statusOf(session.state, t);
+      if (full > 0) return { fill: "red", shape: "dot", text: RED._("gateway-config.status.full", { n: fmtCount(full) }) };
+      const base = statusOf(session.state, t);
+      const s = monitor.read();
+      if (s.waiting === 0) return base;
+      const age = s.oldestAgeMs === undefined ? "" : `, ${t("gateway-config.status.oldest")} ${fmtAge(s.oldestAgeMs)}`;
+      return { ...base, text: `${base.text} · ${fmtCount(s.waiting)} ${t("gateway-config.status.waiting")}${age}` };
+    }
+
+    function pushNow(): void {
+      const status = currentStatus();
+      const key = `${status.fill}|${status.shape}|${status.text}`;
+      shownAt = Date.now();
+      if (key === shown) return;
+      shown = key;
+      for (const u of users.values()) u.status(status);
+    }
+
+    /** `urgent`: a change of state, shown at once; anything else waits for its turn. */
+    function refresh(urgent = false): void {
+      if (pending && !urgent) return;
+      if (pending) clearTimeout(pending);
+      pending = undefined;
+      const wait = urgent ? 0 : shownAt + STATUS_EVERY_MS - Date.now();
+      if (wait <= 0) return pushNow();
+      pending = setTimeout(() => {
+        pending = undefined;
+        pushNow();
+      }, wait);
+    }
+
+    // ---- the API of the nodes that use it --------------------------------------------------
+
     node.session = () => {
-      if (!session) throw new Error(problem ?? "gateway-config: the session is not open (no node uses it)");
-      return session;
+      if (!running) throw new Error(problem ?? "gateway-config: the session is not open (no node uses it)");
+      return running.session;
     };
+
+    node.stats = () => running?.monitor.read();
 
     node.register = (user: Node) => {
       users.set(user.id, user);
-      if (problem) {
-        user.status({ fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") });
-        return;
+      if (!problem && !running) {
+        running = create();
+        running.session.start();
       }
-      if (!session) {
-        session = create();
-        session.start();
-      }
-      user.status(statusOf(session.state, t));
+      user.status(currentStatus());
     };
+
+    /** Stops the session and closes its store; `remove` deletes the store folder too. */
+    async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
+      r.monitor.stop();
+      await r.devices?.close(how !== "remove");
+      if (how === "handover") successors.set(node.id, await r.session.handOver());
+      else await r.session.stop();
+      if (r.store instanceof DiskStore) await r.store.close(how === "remove");
+    }
 
     node.deregister = async (user: Node, removed: boolean) => {
       users.delete(user.id);
-      if (removed && users.size === 0 && session) {
-        const s = session;
-        session = undefined;
-        await s.stop();
+      if (removed && users.size === 0 && running) {
+        const r = running;
+        running = undefined;
+        closing = shut(r, "stop").catch((err: Error) => node.warn(err.message));
+        await closing;
       }
     };
 
     node.on("close", (removed: boolean, done: () => void) => {
-      const s = session;
-      session = undefined;
-      if (!s) return done();
-      if (removed) return void s.stop().then(done, done);
-      s.handOver().then((handover) => {
-        successors.set(node.id, { server, handover });
+      clearInterval(ticker);
+      if (pending) clearTimeout(pending);
+      pending = undefined;
+      const r = running;
+      running = undefined;
+      const finish = (err?: Error): void => {
+        if (err) node.warn(err.message);
         done();
-      }, done);
+      };
+      if (!r) {
+        // No session (no user left), but a deleted gateway-config still takes its folder along.
+        if (removed && disk) void closing.then(() => removeFolder(storeDir)).then(() => done(), finish);
+        else void closing.then(() => done());
+        return;
+      }
+      shut(r, removed ? "remove" : "handover").then(() => finish(), finish);
     });
+  }
+
+  /** A folder of a deleted gateway-config whose session was not open: locked by nobody here. */
+  async function removeFolder(dir: string): Promise<void> {
+    const store = new DiskStore({ dir });
+    await store.open();
+    store.clear();
+    await store.close(store.status === "open");
   }
 
   RED.nodes.registerType("gateway-config", GatewayConfig as unknown as (this: Node, def: NodeDef) => void, {

@@ -49,6 +49,8 @@ function lineOptions(c: ModbusConnectionDef): LineOptions {
     o.host = (c.host || "").trim();
     o.port = numberOr(c.port, 502);
   }
+  // only Modbus TCP can keep several requests apart (transaction ids); old flows have no field
+  if (transport === "tcp") o.inFlight = numberOr(c.inFlight, 1);
   return o;
 }
 

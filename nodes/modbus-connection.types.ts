@@ -18,6 +18,8 @@ export interface ModbusConnectionDef extends NodeDef {
   reconnectMin: string;
   reconnectMax: string;
   dropAfterTimeouts: string;
+  /** Modbus TCP: requests in flight at once (default 1; absent in flows made before it). */
+  inFlight?: string;
 }
 
 export interface ModbusConnectionNode extends Node {

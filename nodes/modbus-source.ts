@@ -134,22 +134,34 @@ export = function (RED: NodeAPI): void {
     p.start();
 
     // ---- writes and reads on input ----------------------------------------------------------
+    // The input msg is never written to (it may be frozen, or already handed on elsewhere):
+    // answers on output 3 are new msgs with the input's properties and a new payload. done is
+    // called exactly once, whatever throws.
     node.on("input", (msg, send, done) => {
+      let ended = false;
+      const end = (err?: Error): void => {
+        if (ended) return;
+        ended = true;
+        if (err) done(err);
+        else done();
+      };
+      const answer = (payload: unknown): void => send([null, null, { ...msg, payload } as NodeMessage, null]);
       const m = msg as NodeMessage & { device?: unknown; method?: unknown; rpc?: { method?: unknown } };
-      const method = m.method ?? (typeof m.rpc === "object" && m.rpc !== null ? m.rpc.method : undefined);
-      const isRpc = m.rpc !== undefined || method === "set" || method === "get";
+      let isRpc = false;
       const fail = (err: unknown): void => {
         const e = userError(TYPE, err);
-        if (isRpc) {
+        try {
           // rpc-response still answers the platform, with the reason
-          msg.payload = { error: e.message };
-          send([null, null, msg, null]);
+          if (isRpc) answer({ error: e.message });
+        } finally {
+          end(e);
         }
-        done(e);
       };
       try {
+        const method = m.method ?? (typeof m.rpc === "object" && m.rpc !== null ? m.rpc.method : undefined);
+        isRpc = m.rpc !== undefined || method === "set" || method === "get";
         // a msg for another device (an unfiltered rpc-in or attribute-in feeding several sources) is not ours
-        if (typeof m.device === "string" && m.device !== "" && m.device !== c.device) return done();
+        if (typeof m.device === "string" && m.device !== "" && m.device !== c.device) return end();
         let work: Promise<Record<string, Value>>;
         if (isRpc && method === "get") {
           const keys = getKeys(msg.payload);
@@ -166,14 +178,19 @@ export = function (RED: NodeAPI): void {
         }
         work.then(
           (result) => {
-            msg.payload = result;
-            send([null, null, msg, null]);
-            done();
+            try {
+              answer(result);
+              end();
+            } catch (err) {
+              fail(err);
+            }
           },
-          fail,
+          (err: unknown) => {
+            try { fail(err); } catch { /* done was called; a throwing send is the flow's */ }
+          },
         );
       } catch (err) {
-        fail(err);
+        try { fail(err); } catch { /* as above */ }
       }
     });
 

@@ -16,7 +16,12 @@ interface RpcInDef extends NodeDef {
   methods: string;
   /** ms; blank or 0 = never answer for the flow */
   autoAnswer: string;
+  /** seconds an RPC stays open for the flow's answer; missing (a flow saved before it existed) or blank = 60 */
+  timeout?: string;
 }
+
+/** ThingsBoard's own default RPC timeout: its caller has given up by then. */
+const DEFAULT_TIMEOUT_S = 60;
 
 const TYPE = "rpc-in";
 
@@ -33,6 +38,8 @@ export = function (RED: NodeAPI): void {
     const target = config.target || "devices";
     const names = list(config.devices);
     const autoAnswerMs = numberOr(config.autoAnswer, 0);
+    const timeoutS = numberOr(config.timeout, DEFAULT_TIMEOUT_S);
+    const timeoutMs = (timeoutS > 0 ? timeoutS : DEFAULT_TIMEOUT_S) * 1000;
     let stop: (() => void) | undefined;
     try {
       stop = gateway.session().listen({
@@ -40,6 +47,7 @@ export = function (RED: NodeAPI): void {
         gateway: target !== "devices",
         methods: list(config.methods),
         autoAnswerMs: autoAnswerMs > 0 ? autoAnswerMs : undefined,
+        timeoutMs,
         onRpc(call: RpcCall) {
           const msg = {
             topic: call.method,

@@ -13,10 +13,13 @@ const MQTT_PORT = Number(process.env.DEMO_MQTT_PORT || 1883);
 const UI_PORT = Number(process.env.DEMO_UI_PORT || 1880);
 const MODBUS_PORT = Number(process.env.DEMO_MODBUS_PORT || 5020);
 const TOKEN = "GATEWAY_TOKEN";
+// `npm start -- --platform thingspanel`: the ThingsPanel emulator and the thingspanel-* examples.
+const PLATFORM = process.argv.includes("--platform") ? process.argv[process.argv.indexOf("--platform") + 1] : "thingsboard";
+const DEVICE_NUMBER = "GW-0001";
 
 /** Example flows, each on its own tab, pointed at the emulator. */
 function demoFlows() {
-  const files = fs.readdirSync(path.join(root, "examples")).filter((f) => f.endsWith(".json")).sort();
+  const files = fs.readdirSync(path.join(root, "examples")).filter((f) => f.endsWith(".json") && f.startsWith("thingspanel-") === (PLATFORM === "thingspanel")).sort();
   const flows = [];
   const credentials = {};
   let gatewayId;
@@ -28,7 +31,7 @@ function demoFlows() {
         // one gateway for every example: one session, as a user would have it
         if (!gatewayId) {
           gatewayId = node.id;
-          flows.push({ ...node, url: `mqtt://127.0.0.1:${MQTT_PORT}`, auth: "token" });
+          flows.push({ ...node, url: `mqtt://127.0.0.1:${MQTT_PORT}`, auth: "token", ...(PLATFORM === "thingspanel" ? { platform: "thingspanel", deviceNumber: DEVICE_NUMBER } : {}) });
           credentials[node.id] = { token: TOKEN };
         }
         continue;
@@ -61,14 +64,27 @@ function prepareUserDir() {
 }
 
 async function main() {
-  const { ThingsBoardEmulator } = require(path.join(root, "dist", "emulator", "thingsboard"));
   const stamp = () => new Date().toISOString().slice(11, 23);
-  const emu = await ThingsBoardEmulator.start({
-    port: MQTT_PORT,
-    gateways: [{ name: "Gateway", token: TOKEN }],
-    log: (line) => console.log(`[emulator] ${stamp()} ${line}`),
-  });
-  console.log(`[emulator] ThingsBoard emulator on ${emu.url}, gateway token "${TOKEN}"`);
+  let emu;
+  if (PLATFORM === "thingspanel") {
+    const { ThingsPanelEmulator } = require(path.join(root, "dist", "emulator", "thingspanel"));
+    const { DEMO_SUB_DEVICES } = require(path.join(root, "dist", "emulator", "thingspanel", "cli"));
+    emu = await ThingsPanelEmulator.start({
+      port: MQTT_PORT,
+      gateways: [{ deviceNumber: DEVICE_NUMBER, username: TOKEN }],
+      subDevices: { [DEVICE_NUMBER]: DEMO_SUB_DEVICES },
+      log: (line) => console.log(`[emulator] ${stamp()} ${line}`),
+    });
+    console.log(`[emulator] ThingsPanel emulator on ${emu.url}, gateway device number "${DEVICE_NUMBER}", token "${TOKEN}"`);
+  } else {
+    const { ThingsBoardEmulator } = require(path.join(root, "dist", "emulator", "thingsboard"));
+    emu = await ThingsBoardEmulator.start({
+      port: MQTT_PORT,
+      gateways: [{ name: "Gateway", token: TOKEN }],
+      log: (line) => console.log(`[emulator] ${stamp()} ${line}`),
+    });
+    console.log(`[emulator] ThingsBoard emulator on ${emu.url}, gateway token "${TOKEN}"`);
+  }
   const { startModbusSimulator } = require(path.join(root, "dist", "emulator", "modbus-sim"));
   const sim = await startModbusSimulator({ port: MODBUS_PORT, log: (line) => console.log(`[modbus-sim] ${line}`) });
   console.log(`[modbus-sim] boiler on modbus tcp://127.0.0.1:${sim.port}, unit 1`);

@@ -379,6 +379,8 @@ export class GatewaySession {
   renameDevice(oldName: string, newName: string): void {
     if (!this.devices.delete(oldName)) return;
     this.devices.add(newName);
+    // The server waits on the device entity, not its name: a reply under the new name is its answer.
+    for (const p of this.pendingDeviceRpc.values()) if (p.device === oldName) p.device = newName;
   }
 
   forgetDevice(name: string): void {

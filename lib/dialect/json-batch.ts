@@ -17,6 +17,8 @@ interface Member {
   /** Serialised array elements, or serialised object members (`"k":v`). */
   parts: string[];
   partBytes: number[];
+  /** Data points of each part, as the server counts them. */
+  partPoints: number[];
   /** Object members by key, so that a later update of a key replaces the earlier one. */
   byKey: Map<string, number> | undefined;
 }
@@ -35,11 +37,27 @@ export class JsonBatch {
   readonly carries: number[] = [];
   private readonly members = new Map<string, Member>();
   private bytes = 2; // {}
+  private points = 0;
 
   constructor(readonly topic: string, private readonly shape: MemberShape) {}
 
   get size(): number {
     return this.bytes;
+  }
+
+  /** Devices in the payload: each is one device message to the server. */
+  get devices(): number {
+    return this.members.size;
+  }
+
+  /** Data points in the payload (a replaced field counts once). */
+  get dataPoints(): number {
+    return this.points;
+  }
+
+  /** Whether the device already has a member here (adding to it costs no new device message). */
+  has(device: string): boolean {
+    return this.members.has(device);
   }
 
   /** The payload size after adding a part of `partBytes` for `device`. */
@@ -50,11 +68,11 @@ export class JsonBatch {
   }
 
   /** Appends an element to the device's array, or sets a field `"name":value` of its object. */
-  add(device: string, key: Key, json: string, bytes: number, field?: string): void {
+  add(device: string, key: Key, json: string, bytes: number, field?: string, points = 0): void {
     let m = this.members.get(device);
     if (!m) {
       this.bytes += memberOverhead(this.shape, key, this.members.size === 0);
-      m = { key, parts: [], partBytes: [], byKey: undefined };
+      m = { key, parts: [], partBytes: [], partPoints: [], byKey: undefined };
       this.members.set(device, m);
     }
     if (this.shape === "value") field = ""; // one whole value: a later one replaces it
@@ -63,15 +81,19 @@ export class JsonBatch {
       const at = byKey.get(field);
       if (at !== undefined) {
         this.bytes += bytes - m.partBytes[at];
+        this.points += points - m.partPoints[at];
         m.parts[at] = json;
         m.partBytes[at] = bytes;
+        m.partPoints[at] = points;
         return;
       }
       byKey.set(field, m.parts.length);
     }
     this.bytes += bytes + (m.parts.length > 0 ? 1 : 0);
+    this.points += points;
     m.parts.push(json);
     m.partBytes.push(bytes);
+    m.partPoints.push(points);
   }
 
   carry(index: number): void {

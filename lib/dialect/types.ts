@@ -1,4 +1,4 @@
-import type { Downlink, Uplink } from "../records";
+import type { Downlink, PublishCaps, PublishCost, Uplink } from "../records";
 
 /** One MQTT publish that the outbox hands to the session. */
 export interface Publish {
@@ -9,6 +9,33 @@ export interface Publish {
    * split over several publishes is delivered when every one of them is acknowledged.
    */
   carries: number[];
+  /** What the server charges for it against its rate limits. */
+  cost: PublishCost;
+}
+
+/**
+ * An uplink serialised once, when it is accepted: what was validated is exactly what is sent, and
+ * a value that cannot be serialised fails its own msg at its own node, never a whole batch.
+ */
+export interface Prepared {
+  /** Serialised pieces: telemetry points, attribute members (`"key":value`), or one whole body. */
+  json: string[];
+  /** UTF-8 bytes of each piece. */
+  bytes: number[];
+  /** Per piece, the attribute key it sets (a later value of the key replaces an earlier one). */
+  fields?: string[];
+  /** Per piece, the data points the server counts in it. */
+  points?: number[];
+}
+
+/** What bounds each publish besides its packet size: the most one publish may draw of each rate counter. */
+export interface EncodeExtras {
+  /** Serialised forms from `prepare`, by batch index (an uplink without one is prepared here). */
+  prepared?: ReadonlyArray<Prepared | undefined>;
+  /** Rate-limit caps for the devices' traffic; none = unlimited. */
+  caps?: PublishCaps;
+  /** Rate-limit caps for the gateway's own traffic. */
+  ownCaps?: PublishCaps;
 }
 
 /** An uplink the dialect refuses, with a reason a user can act on. */
@@ -72,13 +99,27 @@ export interface Dialect {
   /** Checks one uplink before it is queued; a string explains what is wrong. */
   validate(uplink: Uplink): string | null;
   /**
+   * Serialises a valid uplink for `encode`; throws an Error a user can act on when a value does not
+   * survive JSON (a throwing toJSON, a BigInt, a function, toJSON returning undefined).
+   */
+  prepare(uplink: Uplink): Prepared;
+  /**
    * Encodes a batch (in queue order) into as few publishes as the protocol allows, none whose
    * packet remaining length (topic, packet id, `propertiesBytes` of MQTT 5 properties, payload)
-   * exceeds `maxPacket` bytes. Order per device is preserved.
+   * exceeds `maxPacket` bytes, and none that draws more than `extras.caps` of a rate counter (an
+   * uplink that cannot fit under them is refused, never sent). Order per device is preserved.
    */
-  encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes?: number): Encoded;
+  encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes?: number, extras?: EncodeExtras): Encoded;
   /** Decodes one received message; null for topics that are not this dialect's. */
   decode(topic: string, payload: Buffer): Decoded;
+  /**
+   * Optional: the key of the platform's own acknowledgement that a publish on `topic` awaits
+   * (an `uplinkAck` downlink with that key); its uplinks are delivered on that ack, not on the
+   * PUBACK. Undefined (or no method): the PUBACK is the answer.
+   */
+  awaitsAck?(topic: string): string | undefined;
+  /** Optional: the longest MQTT keepalive the server accepts, in seconds. */
+  readonly maxKeepaliveS?: number;
 }
 
 /**

@@ -70,6 +70,27 @@ export function deviceProblem(device: unknown): string | null {
   return null;
 }
 
+/** A device profile (ThingsBoard device type): absent, or a non-empty string. */
+export function profileProblem(profile: unknown): string | null {
+  if (profile === undefined || (typeof profile === "string" && profile.length > 0)) return null;
+  return `device profile must be a non-empty string, got ${profile === "" ? "an empty string" : describe(profile)}`;
+}
+
+/** A request or RPC id as the platform's JSON carries it: a safe integer, not negative. */
+export function idProblem(id: unknown): string | null {
+  return typeof id === "number" && Number.isSafeInteger(id) && id >= 0 ? null : `the id must be a whole number from 0 to 2^53-1, got ${typeof id === "number" ? String(id) : describe(id)}`;
+}
+
+/** Every element of an array is a non-empty string (a sparse array's holes count as missing). */
+export function keysProblem(keys: unknown): string | null {
+  if (!Array.isArray(keys)) return "attribute keys must be an array of non-empty strings";
+  for (let i = 0; i < keys.length; i++) {
+    const k: unknown = keys[i];
+    if (typeof k !== "string" || k.length === 0) return "attribute keys must be non-empty strings";
+  }
+  return null;
+}
+
 /** Platform-neutral checks of an uplink's shape. */
 export function uplinkProblem(u: Uplink): string | null {
   if ("device" in u) {
@@ -78,10 +99,7 @@ export function uplinkProblem(u: Uplink): string | null {
   }
   switch (u.kind) {
     case "connect":
-      if (u.profile !== undefined && (typeof u.profile !== "string" || u.profile.length === 0)) {
-        return `device profile must be a non-empty string, got ${describe(u.profile)}`;
-      }
-      return null;
+      return profileProblem(u.profile);
     case "telemetry": {
       if (!Array.isArray(u.points) || u.points.length === 0) return "telemetry has no points";
       for (let i = 0; i < u.points.length; i++) {
@@ -93,10 +111,10 @@ export function uplinkProblem(u: Uplink): string | null {
     case "attributes":
       return valuesProblem(u.values, "attributes");
     case "attributeRequest":
-      if (!Array.isArray(u.keys) || u.keys.some((k) => typeof k !== "string" || k.length === 0)) {
-        return "attribute keys must be non-empty strings";
-      }
-      return null;
+      return idProblem(u.id) ?? keysProblem(u.keys);
+    case "rpcResponse":
+    case "gatewayRpcResponse":
+      return idProblem(u.id);
     case "claim":
       if (u.secretKey !== undefined && typeof u.secretKey !== "string") return "claim secret key must be a string";
       if (u.durationMs !== undefined && (!Number.isInteger(u.durationMs) || u.durationMs <= 0)) {
@@ -104,6 +122,7 @@ export function uplinkProblem(u: Uplink): string | null {
       }
       return null;
     case "gatewayRpcRequest":
+      if (idProblem(u.id)) return idProblem(u.id);
       return typeof u.method === "string" && u.method.length > 0 ? null : "RPC method must be a non-empty string";
     default:
       return null;

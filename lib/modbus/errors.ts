@@ -72,7 +72,7 @@ export function isPortNotOpen(err: unknown): boolean {
 }
 
 export function isTimeout(err: unknown): boolean {
-  return field(err, "errno") === "ETIMEDOUT" || field(err, "name") === "TransactionTimedOutError";
+  return (err instanceof ModbusError && err.kind === "timeout") || field(err, "errno") === "ETIMEDOUT" || field(err, "name") === "TransactionTimedOutError";
 }
 
 function where(ctx: RequestContext): string {
@@ -82,7 +82,7 @@ function where(ctx: RequestContext): string {
 
 /** Turns whatever modbus-serial rejected with into a ModbusError a user can read. */
 export function describeRequestError(err: unknown, ctx: RequestContext): ModbusError {
-  if (err instanceof ModbusError) return err;
+  if (err instanceof ModbusError && err.kind !== "exception" && err.kind !== "timeout" && err.kind !== "transport") return err;
   const code = field(err, "modbusCode");
   if (typeof code === "number") {
     return new ModbusError("exception", `${exceptionName(code)} at ${where(ctx)} (unit ${ctx.unitId}, ${ctx.op})`, {
@@ -102,6 +102,7 @@ export function describeRequestError(err: unknown, ctx: RequestContext): ModbusE
       unitId: ctx.unitId,
     });
   }
+  if (err instanceof ModbusError && err.kind !== "transport") return err;
   return new ModbusError("transport", `${ctx.op} ${where(ctx)} on unit ${ctx.unitId} failed: ${errorMessage(err)}`, {
     unitId: ctx.unitId,
   });

@@ -1,17 +1,24 @@
 // One Modbus line: a TCP connection or a serial port, shared by every unit on it. Requests are
-// serialised (one in flight), queued up to a bound, retried on timeout, and spaced by an optional
-// silence. A dropped transport is reopened with capped exponential backoff. Nothing here throws
-// asynchronously: every failure settles the caller's promise with a ModbusError.
+// queued up to a bound, sent one at a time (or, on Modbus TCP with `inFlight` > 1, up to that
+// many at once), retried on timeout, and spaced by an optional silence. A dropped transport is
+// reopened with capped exponential backoff; a TCP connection dropped because its stream went
+// out of step (lib/modbus/link.ts) is reopened at once, and the requests of other units that
+// were on it are sent again. Nothing here throws asynchronously: every failure settles the
+// caller's promise with a ModbusError.
 import { EventEmitter } from "events";
-import { ModbusError, describeRequestError, errorMessage, isPortNotOpen, isTimeout, safeEmit, type RequestContext } from "./errors";
-import { checkLineOptions, describeTarget, discardClient, emitterOf, openClient, type Client } from "./transport";
+import { ModbusError, describeRequestError, errorMessage, isTimeout, safeEmit, type RequestContext } from "./errors";
+import type { FunctionCode, Request } from "./frame";
+import { isInnocent, isUnattributed } from "./link";
+import { checkLineOptions, describeTarget, openLink, type Link } from "./transport";
 import type { Area, LineOptions, LineState } from "./types";
 
 interface Job {
   ctx: RequestContext;
+  req: Request;
   retries: number;
-  run(client: Client): Promise<unknown>;
-  resolve(v: unknown): void;
+  /** Times sent again because another request broke the connection it was on. */
+  resent: number;
+  resolve(v: number[] | boolean[]): void;
   reject(e: ModbusError): void;
 }
 
@@ -25,6 +32,8 @@ export interface LineStats {
   timeouts: number;
   exceptions: number;
   reconnects: number;
+  /** Connections dropped because a frame could not be read (TCP), or recoveries (serial). */
+  resyncs: number;
 }
 
 /** Backoff delay for attempt n (0-based): initial * 2^n, capped, with up to 10% jitter. */
@@ -33,22 +42,28 @@ export function backoffDelay(n: number, initialMs: number, maxMs: number, random
   return Math.round(Math.min(maxMs, base * (1 + 0.1 * random())));
 }
 
+const OUT_OF_STEP = "out of step: ";
+
 /**
  * Events: `state` (LineState) on every status change.
  */
 export class ModbusLine extends EventEmitter {
   readonly options: Readonly<LineOptions>;
   readonly target: string;
-  readonly stats: LineStats = { requests: 0, timeouts: 0, exceptions: 0, reconnects: 0 };
+  readonly stats: LineStats = { requests: 0, timeouts: 0, exceptions: 0, reconnects: 0, resyncs: 0 };
   private current: LineState = { status: "idle" };
-  private client: Client | undefined;
+  private link: Link | undefined;
   private readonly queue: Job[] = [];
-  private inFlight: Promise<void> | undefined;
+  private readonly active = new Set<Promise<void>>();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private delayTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private silentInARow = 0;
   private connectedOnce = false;
+  /** Connections dropped out of step in a row with no good reply between: the first few reconnect at once. */
+  private resyncsInARow = 0;
+  /** Requests still to send one at a time after a break nobody could be blamed for. */
+  private isolating = 0;
 
   constructor(options: LineOptions) {
     super();
@@ -62,13 +77,22 @@ export class ModbusLine extends EventEmitter {
     return { ...this.current };
   }
 
-  /** Requests waiting behind the one in flight. */
+  /** Requests waiting behind the ones in flight. */
   get queueLength(): number {
     return this.queue.length;
   }
 
   private get timeoutMs(): number {
     return this.options.timeoutMs ?? 1000;
+  }
+
+  /** Requests this line keeps in flight at once (Modbus TCP with `inFlight`; 1 otherwise). */
+  get inFlight(): number {
+    return this.options.transport === "tcp" ? this.options.inFlight ?? 1 : 1;
+  }
+
+  private get window(): number {
+    return this.isolating > 0 ? 1 : this.inFlight;
   }
 
   private setState(s: LineState): void {
@@ -84,14 +108,13 @@ export class ModbusLine extends EventEmitter {
   private connect(): void {
     this.reconnectTimer = undefined;
     this.setState({ status: "connecting" });
-    openClient(this.options, this.options.connectTimeoutMs ?? 5000).then(
-      (client) => {
-        if (this.current.status === "closed") return discardClient(client);
-        this.client = client;
-        this.attempts = 0;
+    openLink(this.options, this.options.connectTimeoutMs ?? 5000).then(
+      (link) => {
+        if (this.current.status === "closed") return link.destroy("line closed");
+        this.link = link;
         if (this.connectedOnce) this.stats.reconnects++;
         this.connectedOnce = true;
-        emitterOf(client).once("close", () => this.dropped(client, "connection closed by the other end"));
+        link.once("drop", (reason: string) => this.dropped(link, reason));
         this.setState({ status: "connected" });
         this.pump();
       },
@@ -110,10 +133,21 @@ export class ModbusLine extends EventEmitter {
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
-  private dropped(client: Client, reason: string): void {
-    if (client !== this.client || this.current.status !== "connected") return;
-    this.client = undefined;
-    discardClient(client);
+  private dropped(link: Link, reason: string): void {
+    if (link !== this.link) return;
+    this.link = undefined;
+    link.destroy(reason);
+    if (this.current.status === "closed") return;
+    if (reason.startsWith(OUT_OF_STEP)) {
+      this.stats.resyncs++;
+      // one frame broke the stream: a new connection reads every later frame right. The queue is
+      // kept; a server that breaks every new connection before a good reply backs off as usual.
+      if (++this.resyncsInARow <= 3) {
+        this.attempts = 0;
+        this.connect();
+        return;
+      }
+    }
     this.scheduleReconnect(reason);
   }
 
@@ -121,65 +155,67 @@ export class ModbusLine extends EventEmitter {
     for (const job of this.queue.splice(0)) job.reject(err);
   }
 
-  /** Queues a request; `run` gets the client with the unit id and timeout already set. */
-  request<T>(ctx: Omit<RequestContext, "timeoutMs">, run: (client: Client) => Promise<T>, opts: RequestOptions = {}): Promise<T> {
-    const full: RequestContext = { ...ctx, timeoutMs: opts.timeoutMs ?? this.timeoutMs };
+  /** Queues one request. */
+  request(req: Request, area: Area, opts: RequestOptions = {}): Promise<number[] | boolean[]> {
+    const ctx: RequestContext = { unitId: req.unitId, op: req.fc >= 5 ? "write" : "read", area, address: req.address, count: req.count, timeoutMs: opts.timeoutMs ?? this.timeoutMs };
     const status = this.current.status;
     if (status === "closed") return Promise.reject(new ModbusError("closed", `line ${this.target} is closed`));
     if (status === "disconnected") {
       const next = this.current.retryInMs !== undefined ? `; retrying every ${this.current.retryInMs} ms or so` : "";
-      return Promise.reject(new ModbusError("disconnected", `not connected to ${this.target}: ${this.current.reason ?? "unknown reason"}${next}`, { unitId: ctx.unitId }));
+      return Promise.reject(new ModbusError("disconnected", `not connected to ${this.target}: ${this.current.reason ?? "unknown reason"}${next}`, { unitId: req.unitId }));
     }
     const limit = this.options.queueLimit ?? 100;
     if (this.queue.length >= limit) {
-      return Promise.reject(new ModbusError("queue-full", `queue of ${this.target} is full (${limit} requests waiting); the line is slower than the polling asks for`, { unitId: ctx.unitId }));
+      return Promise.reject(new ModbusError("queue-full", `queue of ${this.target} is full (${limit} requests waiting); the line is slower than the polling asks for`, { unitId: req.unitId }));
     }
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({
-        ctx: full,
-        retries: opts.retries ?? this.options.retries ?? 1,
-        run,
-        resolve: (v) => resolve(v as T),
-        reject,
-      });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ctx, req, retries: opts.retries ?? this.options.retries ?? 1, resent: 0, resolve, reject });
       if (status === "idle") this.open();
       this.pump();
     });
   }
 
   private pump(): void {
-    if (this.inFlight || this.delayTimer || this.current.status !== "connected" || !this.client) return;
-    const job = this.queue.shift();
-    if (!job) return;
-    const client = this.client;
-    this.inFlight = this.execute(client, job).then(() => {
-      this.inFlight = undefined;
-      const delay = this.options.interRequestDelayMs ?? 0;
-      if (delay > 0 && this.current.status !== "closed") {
-        this.delayTimer = setTimeout(() => {
-          this.delayTimer = undefined;
-          this.pump();
-        }, delay);
-      } else this.pump();
-    });
+    while (this.active.size < this.window && !this.delayTimer && this.current.status === "connected" && this.link) {
+      const job = this.queue.shift();
+      if (!job) return;
+      const run: Promise<void> = this.execute(this.link, job).then(() => {
+        this.active.delete(run);
+        const delay = this.options.interRequestDelayMs ?? 0;
+        if (delay > 0 && this.current.status !== "closed" && !this.delayTimer) {
+          this.delayTimer = setTimeout(() => {
+            this.delayTimer = undefined;
+            this.pump();
+          }, delay);
+        } else this.pump();
+      });
+      this.active.add(run);
+    }
   }
 
   /** Runs one job with retries; always resolves (the job's own promise carries the outcome). */
-  private async execute(client: Client, job: Job): Promise<void> {
+  private async execute(link: Link, job: Job): Promise<void> {
     const { ctx } = job;
     for (let attempt = 0; ; attempt++) {
       try {
-        client.setID(ctx.unitId);
-        client.setTimeout(ctx.timeoutMs);
         this.stats.requests++;
-        job.resolve(await guard(job.run(client), ctx.timeoutMs + 250));
+        const reply = await link.transact(job.req, ctx.timeoutMs);
+        this.resyncsInARow = 0;
         this.silentInARow = 0;
+        if (this.isolating > 0) this.isolating--;
+        job.resolve(reply.data);
         return;
       } catch (err) {
         if (this.current.status === "closed") return job.reject(new ModbusError("closed", `line ${this.target} is closed`));
-        if (isPortNotOpen(err)) {
-          this.dropped(client, "connection lost");
-          return job.reject(new ModbusError("disconnected", `not connected to ${this.target}: connection lost`, { unitId: ctx.unitId }));
+        if (isInnocent(err) && job.resent < 3) {
+          // another unit's reply broke the connection this request was on: send it on the next one
+          job.resent++;
+          if (isUnattributed(err)) this.isolating = Math.max(this.isolating, 2 * (this.options.inFlight ?? 1));
+          this.queue.unshift(job);
+          return;
+        }
+        if (err instanceof ModbusError && err.kind === "disconnected") {
+          return job.reject(new ModbusError("disconnected", `not connected to ${this.target}: ${err.message}`, { unitId: ctx.unitId }));
         }
         if (isTimeout(err)) {
           this.stats.timeouts++;
@@ -187,8 +223,8 @@ export class ModbusLine extends EventEmitter {
           const limit = this.options.dropAfterTimeouts ?? 0;
           if (limit > 0 && this.silentInARow >= limit) {
             this.silentInARow = 0;
-            this.dropped(client, `no answer to ${limit} requests in a row`);
-          } else if (attempt < job.retries) continue;
+            if (this.link === link) link.destroy(`no answer to ${limit} requests in a row`);
+          } else if (attempt < job.retries && this.link === link) continue;
         } else this.silentInARow = 0;
         const e = describeRequestError(err, ctx);
         if (e.kind === "exception") this.stats.exceptions++;
@@ -198,37 +234,36 @@ export class ModbusLine extends EventEmitter {
   }
 
   async readRegisters(unitId: number, area: "holding" | "input", address: number, count: number, opts?: RequestOptions): Promise<number[]> {
-    const r = await this.request({ unitId, op: "read", area, address, count }, (c) =>
-      area === "holding" ? c.readHoldingRegisters(address, count) : c.readInputRegisters(address, count), opts);
-    return checkLength(r.data, count, unitId, area, address);
+    return (await this.request({ unitId, fc: area === "holding" ? 3 : 4, address, count }, area, opts)) as number[];
   }
 
   async readBits(unitId: number, area: "coil" | "discrete", address: number, count: number, opts?: RequestOptions): Promise<boolean[]> {
-    const r = await this.request({ unitId, op: "read", area, address, count }, (c) =>
-      area === "coil" ? c.readCoils(address, count) : c.readDiscreteInputs(address, count), opts);
-    // FC1/FC2 answers come in whole bytes; the padding bits are not ours
-    return checkLength(r.data.slice(0, count), count, unitId, area, address);
+    return (await this.request({ unitId, fc: area === "coil" ? 1 : 2, address, count }, area, opts)) as boolean[];
   }
 
-  async writeCoil(unitId: number, address: number, value: boolean, opts?: RequestOptions): Promise<void> {
-    await this.request({ unitId, op: "write", area: "coil", address, count: 1 }, (c) => c.writeCoil(address, value), opts);
+  private async write(unitId: number, fc: FunctionCode, area: "coil" | "holding", address: number, values: Array<boolean | number>, opts?: RequestOptions): Promise<void> {
+    await this.request({ unitId, fc, address, count: values.length, values }, area, opts);
   }
 
-  async writeCoils(unitId: number, address: number, values: boolean[], opts?: RequestOptions): Promise<void> {
-    await this.request({ unitId, op: "write", area: "coil", address, count: values.length }, (c) => c.writeCoils(address, values), opts);
+  writeCoil(unitId: number, address: number, value: boolean, opts?: RequestOptions): Promise<void> {
+    return this.write(unitId, 5, "coil", address, [value], opts);
   }
 
-  async writeRegister(unitId: number, address: number, value: number, opts?: RequestOptions): Promise<void> {
-    await this.request({ unitId, op: "write", area: "holding", address, count: 1 }, (c) => c.writeRegister(address, value), opts);
+  writeCoils(unitId: number, address: number, values: boolean[], opts?: RequestOptions): Promise<void> {
+    return this.write(unitId, 15, "coil", address, values, opts);
   }
 
-  async writeRegisters(unitId: number, address: number, values: number[], opts?: RequestOptions): Promise<void> {
-    await this.request({ unitId, op: "write", area: "holding", address, count: values.length }, (c) => c.writeRegisters(address, values), opts);
+  writeRegister(unitId: number, address: number, value: number, opts?: RequestOptions): Promise<void> {
+    return this.write(unitId, 6, "holding", address, [value], opts);
+  }
+
+  writeRegisters(unitId: number, address: number, values: number[], opts?: RequestOptions): Promise<void> {
+    return this.write(unitId, 16, "holding", address, values, opts);
   }
 
   /**
-   * Closes the line: queued requests fail with kind "closed", the request in flight is allowed
-   * to finish (bounded by its timeout), then the port is closed. Every timer is cleared.
+   * Closes the line: queued requests fail with kind "closed", the requests in flight are allowed
+   * to finish (bounded by their timeout), then the port is closed. Every timer is cleared.
    */
   async close(): Promise<void> {
     if (this.current.status === "closed") return;
@@ -237,29 +272,11 @@ export class ModbusLine extends EventEmitter {
     clearTimeout(this.delayTimer);
     this.reconnectTimer = this.delayTimer = undefined;
     this.failQueue(new ModbusError("closed", `line ${this.target} is closed`));
-    if (this.inFlight) await this.inFlight;
+    while (this.active.size) await Promise.all([...this.active]);
     clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
-    const client = this.client;
-    this.client = undefined;
-    if (client) discardClient(client);
+    const link = this.link;
+    this.link = undefined;
+    if (link) link.destroy("line closed");
   }
-}
-
-function checkLength<T>(data: T[], count: number, unitId: number, area: Area, address: number): T[] {
-  if (data.length !== count) {
-    throw new ModbusError("transport", `unit ${unitId} answered ${data.length} values for ${count} requested at ${area} ${address}`, { unitId });
-  }
-  return data;
-}
-
-/** modbus-serial has its own timeout; this one only guarantees that nothing hangs forever. */
-function guard<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(Object.assign(new Error("Timed out"), { errno: "ETIMEDOUT" })), ms);
-    p.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e: unknown) => { clearTimeout(timer); reject(e); }
-    );
-  });
 }

@@ -42,7 +42,8 @@ export class UnitPoller extends EventEmitter {
   private firstTimer: NodeJS.Timeout | undefined;
   private running: Promise<CycleOutcome> | undefined;
   private backoffUntil = 0;
-  private timeouts = 0;
+  /** Polls in a row that failed for the unit's own reason (no answer, a reply that is not one). */
+  private failures = 0;
   private stopped = true;
   /** Set by stop(): results of a poll still running are dropped, no events after stop. */
   private halted = false;
@@ -138,8 +139,10 @@ export class UnitPoller extends EventEmitter {
 
   private async read(req: ReadRequest): Promise<number[] | boolean[]> {
     this.stats.requests++;
-    if (req.area === "coil" || req.area === "discrete") return this.line.readBits(this.unitId, req.area, req.address, req.count);
-    return this.line.readRegisters(this.unitId, req.area, req.address, req.count);
+    // a unit in backoff is probed: one request, no retries, so it holds the line for one timeout
+    const opts = this.failures > 0 ? { retries: 0 } : undefined;
+    if (req.area === "coil" || req.area === "discrete") return this.line.readBits(this.unitId, req.area, req.address, req.count, opts);
+    return this.line.readRegisters(this.unitId, req.area, req.address, req.count, opts);
   }
 
   private async cycle(): Promise<CycleOutcome> {
@@ -148,22 +151,7 @@ export class UnitPoller extends EventEmitter {
     const errors: Record<string, string> = {};
     let failure: ModbusError | undefined;
     let abandon: ModbusError | undefined;
-    for (const req of this.plan.requests) {
-      if (abandon) {
-        for (const i of req.entries) errors[this.entries[i].key] = `not read: ${abandon.message}`;
-        continue;
-      }
-      let data: number[] | boolean[];
-      try {
-        data = await this.read(req);
-      } catch (err) {
-        const e = asModbusError(err);
-        failure = failure ?? e;
-        for (const i of req.entries) errors[this.entries[i].key] = e.message;
-        // an exception answer concerns only this request; anything else concerns the unit or line
-        if (e.kind !== "exception") abandon = e;
-        continue;
-      }
+    const decode = (req: ReadRequest, data: number[] | boolean[]): void => {
       for (const i of req.entries) {
         const e = this.entries[i];
         const at = e.address - req.address;
@@ -176,6 +164,34 @@ export class UnitPoller extends EventEmitter {
           failure = failure ?? asModbusError(err);
         }
       }
+    };
+    const failed = (req: ReadRequest, err: unknown): ModbusError => {
+      const e = asModbusError(err);
+      failure = failure ?? e;
+      for (const i of req.entries) errors[this.entries[i].key] = e.message;
+      return e;
+    };
+    if (this.line.inFlight > 1 && this.failures === 0) {
+      // a line that keeps several requests in flight gets the whole cycle at once
+      const outcomes = await Promise.all(this.plan.requests.map((req) => this.read(req).then((d) => ({ d }), (err: unknown) => ({ err }))));
+      outcomes.forEach((o, i) => ("err" in o ? failed(this.plan.requests[i], o.err) : decode(this.plan.requests[i], o.d)));
+    } else {
+      for (const req of this.plan.requests) {
+        if (abandon) {
+          for (const i of req.entries) errors[this.entries[i].key] = `not read: ${abandon.message}`;
+          continue;
+        }
+        let data: number[] | boolean[];
+        try {
+          data = await this.read(req);
+        } catch (err) {
+          const e = failed(req, err);
+          // an exception answer concerns only this request; anything else concerns the unit or line
+          if (e.kind !== "exception") abandon = e;
+          continue;
+        }
+        decode(req, data);
+      }
     }
     const report = { telemetry: {} as Record<string, Value>, attributes: {} as Record<string, Value> };
     return { result: { unitId: this.unitId, ts, values, report, errors }, failure };
@@ -185,6 +201,18 @@ export class UnitPoller extends EventEmitter {
     const changed = next.status !== this.current.status || next.message !== this.current.message;
     this.current = next;
     if (changed) safeEmit(this, "state", { ...next });
+  }
+
+  /**
+   * Backoff after a failed poll: initial * 2^n, capped, and at least 9 times the line time the
+   * failed poll took, so a unit that does not answer holds a shared line at most a tenth of the
+   * time. Until then the unit is not polled.
+   */
+  private backOff(heldMs: number): number {
+    const exp = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.failures++, 30));
+    const delay = Math.max(exp, Math.min(this.backoff.maxMs, 9 * heldMs));
+    this.backoffUntil = Date.now() + delay;
+    return delay;
   }
 
   private settle({ result, failure }: CycleOutcome): void {
@@ -200,7 +228,7 @@ export class UnitPoller extends EventEmitter {
       safeEmit(this, "values", result);
     }
     if (!failure) {
-      this.timeouts = 0;
+      this.failures = 0;
       this.backoffUntil = 0;
       this.stats.failedPolls = 0;
       this.setState({ unitId: this.unitId, status: "ok", failedPolls: 0 });
@@ -209,9 +237,12 @@ export class UnitPoller extends EventEmitter {
     this.stats.failedPolls++;
     this.stats.totalFailedPolls++;
     if (failure.kind === "timeout") {
-      const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.timeouts++, 30));
-      this.backoffUntil = Date.now() + delay;
+      const delay = this.backOff(Date.now() - result.ts);
       this.setState({ unitId: this.unitId, status: "not-responding", message: `unit ${this.unitId} not responding; next try in ${delay} ms`, failedPolls: this.stats.failedPolls });
+    } else if (failure.kind === "transport") {
+      // garbled or wrong replies: the unit is there but cannot be trusted; it must not hold the line
+      this.backOff(Date.now() - result.ts);
+      this.setState({ unitId: this.unitId, status: "failing", message: failure.message, failedPolls: this.stats.failedPolls });
     } else {
       this.setState({ unitId: this.unitId, status: "failing", message: failure.message, failedPolls: this.stats.failedPolls });
     }

@@ -116,6 +116,8 @@ function checkEntry(raw: unknown, fail: (m: string) => void): MapEntry | undefin
 
   const width = widthOf(type, e.length);
   if (e.address + width - 1 > 65535) f(`spans past address 65535 (${width} registers from ${e.address})`);
+  // one FC16 carries at most 123 registers (Modbus Application Protocol 6.12); a value is written whole
+  if (e.writable && area === "holding" && width > 123) f(`is writable but spans ${width} registers; one write (FC16) carries at most 123: make it read-only or shorter`);
   return okBefore.n > 0 ? undefined : e;
 }
 

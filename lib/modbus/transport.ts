@@ -1,16 +1,15 @@
-// Opening a modbus-serial client for each transport. serialport is an optional dependency of
-// modbus-serial: TCP must keep working without it, and serial transports must say why they fail.
-import type { EventEmitter } from "events";
-import ModbusRTU from "modbus-serial";
+// Opening a link for each transport: a TCP socket (Modbus TCP, RTU over TCP) or a serial port
+// (RTU, ASCII), wrapped as a ByteStream and framed by lib/modbus/link.ts. serialport is an
+// optional dependency: TCP must keep working without it, and serial transports must say why
+// they fail.
+import * as net from "net";
 import { ModbusError, errorMessage } from "./errors";
+import type { ByteStream, Link } from "./link";
+import { SerialLink } from "./serial-link";
+import { TcpLink } from "./tcp-link";
 import type { LineOptions } from "./types";
 
-export type Client = ModbusRTU;
-
-/** modbus-serial's client is an EventEmitter at runtime; its typings only declare `on`. */
-export function emitterOf(client: Client): EventEmitter {
-  return client as unknown as EventEmitter;
-}
+export type { Link } from "./link";
 
 export function describeTarget(o: LineOptions): string {
   switch (o.transport) {
@@ -43,6 +42,9 @@ export function checkLineOptions(o: LineOptions): string[] {
   pos(o.connectTimeoutMs, "connectTimeoutMs");
   pos(o.baudRate, "baudRate");
   pos(o.dropAfterTimeouts, "dropAfterTimeouts", 0);
+  pos(o.recoveryMs, "recoveryMs", 0);
+  if (o.inFlight !== undefined && !(Number.isInteger(o.inFlight) && o.inFlight >= 1 && o.inFlight <= 64)) errors.push("inFlight must be an integer 1..64");
+  if (o.inFlight !== undefined && o.inFlight > 1 && o.transport !== "tcp") errors.push(`inFlight above 1 needs Modbus TCP (transaction ids); ${o.transport} takes one request at a time`);
   return errors;
 }
 
@@ -51,76 +53,81 @@ function serialMissing(err: unknown): boolean {
   return code === "MODULE_NOT_FOUND" && /serialport/.test(errorMessage(err));
 }
 
-function start(client: Client, o: LineOptions): Promise<void> {
-  const serial = {
-    baudRate: o.baudRate ?? 9600,
-    dataBits: o.dataBits ?? 8,
-    stopBits: o.stopBits ?? 1,
-    parity: o.parity ?? "none",
+function socketStream(s: net.Socket): ByteStream {
+  let reason = "";
+  s.on("error", (e) => { reason = e.message; });
+  return {
+    write: (b) => { s.write(b); },
+    on(event: "data" | "close", cb: ((b: Buffer) => void) & ((r: string) => void)) {
+      if (event === "data") s.on("data", cb);
+      else s.once("close", () => cb(reason || "connection closed by the other end"));
+    },
+    destroy: () => s.destroy(),
   };
-  try {
-    switch (o.transport) {
-      case "tcp":
-        return client.connectTCP(o.host ?? "", { port: o.port ?? 502 });
-      case "rtu-over-tcp":
-        return client.connectTelnet(o.host ?? "", { port: o.port ?? 502 });
-      case "rtu":
-        return client.connectRTUBuffered(o.path ?? "", serial);
-      case "ascii":
-        return client.connectAsciiSerial(o.path ?? "", serial);
-    }
-  } catch (err) {
-    return Promise.reject(err);
-  }
 }
 
-/**
- * Opens a new client. Rejects with a ModbusError naming the target; a connect that neither
- * succeeds nor fails within `connectTimeoutMs` is abandoned (and its socket destroyed).
- */
-export function openClient(o: LineOptions, connectTimeoutMs: number): Promise<Client> {
-  const target = describeTarget(o);
-  const client = new ModbusRTU();
-  // modbus-serial re-emits port errors on the client; without a listener they would crash the process.
-  client.on("error", () => undefined);
-  return new Promise<Client>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      discardClient(client);
-      reject(new ModbusError("transport", `cannot connect to ${target}: no answer within ${connectTimeoutMs} ms`));
-    }, connectTimeoutMs);
-    start(client, o).then(
-      () => {
-        if (settled) return discardClient(client);
-        settled = true;
-        clearTimeout(timer);
-        resolve(client);
-      },
-      (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        discardClient(client);
-        if (serialMissing(err)) {
-          reject(new ModbusError("transport", `serial port support is not installed: ${errorMessage(err).split("\n")[0]} (install the optional dependency: npm install serialport)`));
-        } else {
-          reject(new ModbusError("transport", `cannot connect to ${target}: ${errorMessage(err)}`));
-        }
-      }
-    );
+function openSocket(o: LineOptions, timeoutMs: number): Promise<ByteStream> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: o.host ?? "", port: o.port ?? 502 });
+    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer within ${timeoutMs} ms`)); }, timeoutMs);
+    s.once("error", (e) => { clearTimeout(timer); s.destroy(); reject(e); });
+    s.once("connect", () => {
+      clearTimeout(timer);
+      s.removeAllListeners("error");
+      s.setNoDelay(true);
+      s.setKeepAlive(true, 10000);
+      resolve(socketStream(s));
+    });
   });
 }
 
-/** Closes a client without caring how: used on drops and failed connects. */
-export function discardClient(client: Client): void {
+interface SerialPortLike {
+  open(cb: (err: Error | null) => void): void;
+  close(cb?: (err: Error | null) => void): void;
+  write(b: Buffer): boolean;
+  on(event: string, cb: (...a: never[]) => void): void;
+  readonly isOpen: boolean;
+}
+
+function openSerial(o: LineOptions): Promise<ByteStream> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SerialPort } = require("serialport") as { SerialPort: new (opts: object) => SerialPortLike };
+  const port = new SerialPort({
+    path: o.path ?? "", autoOpen: false,
+    baudRate: o.baudRate ?? 9600, dataBits: o.dataBits ?? 8, stopBits: o.stopBits ?? 1, parity: o.parity ?? "none",
+  });
+  let reason = "";
+  port.on("error", (e: Error) => { reason = e.message; });
+  return new Promise((resolve, reject) => {
+    port.open((err) => {
+      if (err) return reject(err);
+      resolve({
+        write: (b) => { port.write(b); },
+        on(event: "data" | "close", cb: ((b: Buffer) => void) & ((r: string) => void)) {
+          if (event === "data") port.on("data", cb);
+          else port.on("close", () => cb(reason || "serial port closed"));
+        },
+        destroy: () => { if (port.isOpen) port.close(() => undefined); },
+      });
+    });
+  });
+}
+
+/**
+ * Opens a new link. Rejects with a ModbusError naming the target; a connect that neither
+ * succeeds nor fails within `connectTimeoutMs` is abandoned (and its socket destroyed).
+ */
+export async function openLink(o: LineOptions, connectTimeoutMs: number): Promise<Link> {
+  const target = describeTarget(o);
+  const recoveryMs = o.recoveryMs ?? o.timeoutMs ?? 1000;
   try {
-    emitterOf(client).removeAllListeners("close");
-    // destroy() drops sockets at once and cancels modbus-serial's pending transaction timers;
-    // serial ports have no destroy, so they are closed as well.
-    client.destroy(() => undefined);
-    if (client.isOpen) client.close(() => undefined);
-  } catch {
-    // a half-built port can throw from close/destroy; it holds nothing we could release
+    if (o.transport === "tcp") return new TcpLink(await openSocket(o, connectTimeoutMs), o.inFlight ?? 1);
+    if (o.transport === "rtu-over-tcp") return new SerialLink(await openSocket(o, connectTimeoutMs), "rtu", recoveryMs);
+    return new SerialLink(await openSerial(o), o.transport === "ascii" ? "ascii" : "rtu", recoveryMs);
+  } catch (err) {
+    if (serialMissing(err)) {
+      throw new ModbusError("transport", `serial port support is not installed: ${errorMessage(err).split("\n")[0]} (install the optional dependency: npm install serialport)`);
+    }
+    throw new ModbusError("transport", `cannot connect to ${target}: ${errorMessage(err)}`);
   }
 }

@@ -146,6 +146,16 @@ export interface LineOptions {
   dropAfterTimeouts?: number;
   /** Reconnect backoff. Default 1000 .. 30000. */
   reconnect?: BackoffOptions;
+  /**
+   * Modbus TCP only: requests in flight at once on the connection (transaction ids keep them
+   * apart), for servers that answer concurrently. Default 1; serial lines always take one.
+   */
+  inFlight?: number;
+  /**
+   * RTU / ASCII / RTU over TCP: after a timeout, CRC error or unexpected frame, input is
+   * discarded until the line has been quiet this long, before the next request. Default timeoutMs.
+   */
+  recoveryMs?: number;
 }
 
 export type LineStatus = "idle" | "connecting" | "connected" | "disconnected" | "closed";

@@ -1,3 +1,4 @@
+import type { Prepared } from "../dialect/types";
 import type { Uplink } from "../records";
 
 /** An uplink waiting to be delivered, with the promise its sender awaits. */
@@ -7,6 +8,12 @@ export interface Entry {
   reject: (err: Error) => void;
   /** Not counted against the bound (the session's own announcements of devices). */
   free?: boolean;
+  /** The uplink serialised when it was accepted (absent for one recovered from disk: prepared again). */
+  prepared?: Prepared;
+  /** Made again by the session on each connect (announcements, the limits request): dropped when the connection is lost. */
+  transient?: boolean;
+  /** Times the connection closed while this entry was in flight (see isolation.ts). */
+  strikes?: number;
 }
 
 /**

@@ -17,6 +17,12 @@ export interface AttributeChange {
   deleted: string[];
 }
 
+/** The platform asks for attribute values; `device` undefined = of the gateway itself; no keys = all. */
+export interface AttributeQuery {
+  device?: string;
+  keys: string[];
+}
+
 export interface DownlinkListener {
   /** The sub-devices watched: "all", or their names. */
   devices: "all" | readonly string[];
@@ -26,8 +32,12 @@ export interface DownlinkListener {
   methods?: readonly string[];
   /** Answer an RPC this listener received with an error when the flow has not within this time. */
   autoAnswerMs?: number;
+  /** How long an RPC it received stays open for the flow's answer (default: the session's). */
+  timeoutMs?: number;
   onRpc?(call: RpcCall): void;
   onAttributes?(change: AttributeChange): void;
+  /** The platform asks for attribute values (ThingsPanel); the flow answers with attribute-out. */
+  onAttributeQuery?(query: AttributeQuery): void;
   /** A watched device was announced to the platform (first time, or again after a reconnect). */
   onDeviceConnected?(device: string): void;
   onDeviceRenamed?(from: string, to: string): void;
@@ -44,7 +54,11 @@ interface Entry {
 export class Listeners {
   private readonly entries = new Set<Entry>();
 
-  constructor(private readonly warn: (message: string) => void) {}
+  /** @param current the platform's current name of a device the flow names (renames followed) */
+  constructor(
+    private readonly warn: (message: string) => void,
+    private readonly current: (name: string) => string = (name) => name,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -54,7 +68,7 @@ export class Listeners {
   add(listener: DownlinkListener): () => void {
     const e: Entry = {
       listener,
-      devices: listener.devices === "all" ? undefined : new Set(listener.devices),
+      devices: listener.devices === "all" ? undefined : new Set(listener.devices.map((d) => this.current(d))),
       methods: listener.methods && listener.methods.length > 0 ? new Set(listener.methods) : undefined,
     };
     this.entries.add(e);
@@ -85,6 +99,17 @@ export class Listeners {
     for (const e of this.matching(change.device)) {
       if (e.listener.onAttributes) this.safely(() => e.listener.onAttributes?.({ ...change, values: { ...change.values }, deleted: [...change.deleted] }), "an attribute update");
     }
+  }
+
+  /** Delivers a query to the listeners that watch its device (the gateway's own: those that watch all); returns how many. */
+  attributeQuery(q: AttributeQuery): number {
+    let n = 0;
+    for (const e of [...this.entries]) {
+      if (!e.listener.onAttributeQuery || (q.device === undefined ? e.devices !== undefined : e.devices !== undefined && !e.devices.has(q.device))) continue;
+      n++;
+      this.safely(() => e.listener.onAttributeQuery?.({ device: q.device, keys: [...q.keys] }), "an attribute query");
+    }
+    return n;
   }
 
   deviceConnected(device: string): void {

@@ -8,15 +8,33 @@ import type { Downlink, Uplink } from "../records";
 export interface RouterHost {
   send(uplink: Uplink): Promise<void>;
   warn(message: string): void;
+  /** The platform's current name of a device the flow names (after the platform renamed it). */
+  current(name: string): string;
 }
+
+export interface RpcLimits {
+  /** How long an RPC waits for the flow's answer (default 60 s, ThingsBoard's default RPC timeout). */
+  timeoutMs?: number;
+  /** RPCs waiting at most (default 1000): the oldest is closed first. */
+  max?: number;
+}
+
+export const DEFAULT_RPC_TIMEOUT_MS = 60000;
+export const DEFAULT_MAX_OPEN_RPCS = 1000;
 
 export class DownlinkRouter {
   readonly listeners: Listeners;
   readonly rpcs: OpenRpcs;
 
-  constructor(private readonly host: RouterHost) {
-    this.listeners = new Listeners((m) => host.warn(m));
-    this.rpcs = new OpenRpcs((ctx, ms) => this.autoAnswer(ctx, ms));
+  private readonly timeoutMs: number;
+
+  constructor(private readonly host: RouterHost, limits: RpcLimits = {}) {
+    this.listeners = new Listeners((m) => host.warn(m), (name) => host.current(name));
+    this.timeoutMs = limits.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
+    this.rpcs = new OpenRpcs((ctx, ms) => this.autoAnswer(ctx, ms), {
+      max: limits.max ?? DEFAULT_MAX_OPEN_RPCS,
+      expired: (ctx, why) => host.warn(`${describeRpc(ctx, false)} ${why}: it is closed, and a later answer is refused`),
+    });
   }
 
   /** Handles the downlinks meant for listeners; returns false for the others. */
@@ -31,6 +49,11 @@ export class DownlinkRouter {
       case "attributeUpdate":
         this.listeners.attributes({ device: d.device, values: d.values, deleted: d.deleted });
         return true;
+      case "attributeQuery":
+        if (this.listeners.attributeQuery({ device: d.device, keys: d.keys }) === 0) {
+          this.host.warn(`no attribute-in node watches ${d.device === undefined ? "the gateway" : `"${d.device}"`}: the platform's attribute query goes unanswered`);
+        }
+        return true;
       case "deviceRenamed":
         this.rpcs.renamed(d.from, d.to);
         this.listeners.renamed(d.from, d.to);
@@ -38,6 +61,7 @@ export class DownlinkRouter {
         return true;
       case "deviceDeleted":
         this.listeners.deleted(d.device);
+        this.rpcs.deleted(d.device);
         this.notice(d.id, `deleted "${d.device}"`);
         return true;
       default:
@@ -70,8 +94,10 @@ export class DownlinkRouter {
       return;
     }
     const times = to.map((l) => l.autoAnswerMs ?? 0).filter((ms) => ms > 0);
+    // Open as long as the most patient listener waits: any of them may answer.
+    const expiry = Math.max(...to.map((l) => (l.timeoutMs !== undefined && l.timeoutMs > 0 ? l.timeoutMs : this.timeoutMs)));
     const ctx: RpcContext = { device: call.device, id: call.id, method: call.method };
-    this.rpcs.add(ctx, times.length > 0 ? Math.min(...times) : undefined);
+    this.rpcs.add(ctx, times.length > 0 ? Math.min(...times) : undefined, expiry);
     this.listeners.rpc(to, call);
   }
 

@@ -21,9 +21,10 @@ function keyOf(ctx: { device?: string; id: number }): string {
   return ctx.device === undefined ? `gateway\u0000${ctx.id}` : `${ctx.device}\u0000${ctx.id}`;
 }
 
-export function describeRpc(ctx: { device?: string; id: number; method?: string }): string {
+/** `withId` false: the same words for every RPC of that method and device (a warning said once). */
+export function describeRpc(ctx: { device?: string; id: number; method?: string }, withId = true): string {
   const method = ctx.method ? `"${ctx.method}" ` : "";
-  return `RPC ${method}${ctx.id} of ${ctx.device === undefined ? "the gateway" : `"${ctx.device}"`}`;
+  return `RPC ${method}${withId ? `${ctx.id} ` : ""}of ${ctx.device === undefined ? "the gateway" : `"${ctx.device}"`}`;
 }
 
 /** The uplink that answers an RPC. */
@@ -31,41 +32,85 @@ export function answerUplink(ctx: { device?: string; id: number }, data: unknown
   return ctx.device === undefined ? { kind: "gatewayRpcResponse", id: ctx.id, data } : { kind: "rpcResponse", device: ctx.device, id: ctx.id, data };
 }
 
-/** What is wrong with an answer's data (it must serialise to JSON); null when it can be sent. */
+/**
+ * What is wrong with an answer's data (it must serialise to JSON); null when it can be sent.
+ * A function, a Symbol or a toJSON returning undefined serialise to nothing: the reply would
+ * lack its "data", and ThingsBoard closes the connection for it.
+ */
 export function answerProblem(data: unknown): string | null {
   try {
-    JSON.stringify(data);
+    if (data !== undefined && JSON.stringify(data) === undefined) return `the answer cannot be sent as JSON: a ${typeof data} has no JSON form`;
     return null;
   } catch (err) {
     return `the answer cannot be sent as JSON: ${err instanceof Error ? err.message : String(err)}`;
   }
 }
 
+interface Open {
+  ctx: RpcContext;
+  timer?: NodeJS.Timeout;
+  expiry?: NodeJS.Timeout;
+}
+
+export interface OpenRpcsOptions {
+  /** RPCs open at most; the oldest is closed first (default unbounded). */
+  max?: number;
+  /** Told when an RPC is closed unanswered (its time ran out, or too many are open). */
+  expired?: (ctx: RpcContext, why: string) => void;
+}
+
 export class OpenRpcs {
-  private readonly open = new Map<string, { ctx: RpcContext; timer?: NodeJS.Timeout }>();
+  /** In arrival order: the first is the oldest. */
+  private readonly open = new Map<string, Open>();
 
   /**
    * @param autoAnswer called when an RPC's auto-answer time has passed and it is still open;
    *   it is closed by then.
    */
-  constructor(private readonly autoAnswer: (ctx: RpcContext, afterMs: number) => void) {}
+  constructor(
+    private readonly autoAnswer: (ctx: RpcContext, afterMs: number) => void,
+    private readonly options: OpenRpcsOptions = {},
+  ) {}
 
   get size(): number {
     return this.open.size;
   }
 
-  /** Opens an RPC (again, if the platform repeats an id); answered automatically after `autoAnswerMs`. */
-  add(ctx: RpcContext, autoAnswerMs?: number): void {
+  /**
+   * Opens an RPC (again, if the platform repeats an id); answered automatically after
+   * `autoAnswerMs`, closed unanswered after `expireMs` (the platform's caller gave up by then).
+   */
+  add(ctx: RpcContext, autoAnswerMs?: number, expireMs?: number): void {
     this.take(ctx);
-    const entry: { ctx: RpcContext; timer?: NodeJS.Timeout } = { ctx };
+    const key = keyOf(ctx);
+    const entry: Open = { ctx };
     if (autoAnswerMs !== undefined && autoAnswerMs > 0) {
       entry.timer = setTimeout(() => {
-        if (this.open.get(keyOf(ctx)) !== entry) return;
-        this.open.delete(keyOf(ctx));
+        if (this.open.get(key) !== entry) return;
+        this.close(key, entry);
         this.autoAnswer(entry.ctx, autoAnswerMs);
       }, autoAnswerMs);
     }
-    this.open.set(keyOf(ctx), entry);
+    if (expireMs !== undefined && expireMs > 0 && Number.isFinite(expireMs) && (entry.timer === undefined || expireMs < (autoAnswerMs ?? 0))) {
+      entry.expiry = setTimeout(() => {
+        if (this.open.get(key) !== entry) return;
+        this.close(key, entry);
+        this.options.expired?.(entry.ctx, `was not answered within ${expireMs} ms`);
+      }, expireMs);
+    }
+    this.open.set(key, entry);
+    const max = this.options.max;
+    if (max !== undefined && this.open.size > max) {
+      const [oldestKey, oldest] = this.open.entries().next().value as [string, Open];
+      this.close(oldestKey, oldest);
+      this.options.expired?.(oldest.ctx, `was closed unanswered: more than ${max} RPCs were waiting for the flow`);
+    }
+  }
+
+  private close(key: string, e: Open): void {
+    if (e.timer) clearTimeout(e.timer);
+    if (e.expiry) clearTimeout(e.expiry);
+    this.open.delete(key);
   }
 
   isOpen(ctx: { device?: string; id: number }): boolean {
@@ -80,8 +125,7 @@ export class OpenRpcs {
     const key = keyOf(ctx);
     const e = this.open.get(key);
     if (!e) return undefined;
-    if (e.timer) clearTimeout(e.timer);
-    this.open.delete(key);
+    this.close(key, e);
     return e.ctx;
   }
 
@@ -90,8 +134,12 @@ export class OpenRpcs {
     for (const e of this.open.values()) if (e.ctx.device === from) e.ctx = { ...e.ctx, device: to };
   }
 
+  /** A deleted device's RPCs cannot be answered any more. */
+  deleted(device: string): void {
+    for (const [key, e] of [...this.open]) if (e.ctx.device === device) this.close(key, e);
+  }
+
   clear(): void {
-    for (const e of this.open.values()) if (e.timer) clearTimeout(e.timer);
-    this.open.clear();
+    for (const [key, e] of [...this.open]) this.close(key, e);
   }
 }

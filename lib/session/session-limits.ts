@@ -1,9 +1,8 @@
 // ThingsBoard's answer to getSessionLimits. Rate limits are strings of "capacity:seconds"
 // pairs ("10:1,300:60"); they are recorded here, and applied by the outbox's rate budget.
-export interface RateLimit {
-  capacity: number;
-  seconds: number;
-}
+import type { RateLimit } from "../records";
+
+export type { RateLimit };
 
 export interface SessionLimits {
   maxPayloadSize?: number;

@@ -2,17 +2,19 @@
 // connect → subscribe → announce every registered device → deliver the outbox; on loss, back
 // off with jitter and do it all again on a fresh client, so nothing of the old one lingers.
 import { EventEmitter } from "events";
-import type { Credentials, Dialect } from "../dialect/types";
+import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
 import { DeviceRegistry, type DeviceRecord } from "./registry";
+import { profileProblem } from "../dialect/validate";
 import { PendingRequests } from "./requests";
-import { nameAnswer } from "./attribute-answer";
+import { AttributeRequests } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
 import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
+import { UplinkAcks } from "./uplink-acks";
 import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "../records";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
@@ -32,11 +34,19 @@ export interface SessionOptions {
   store?: UplinkStore;
   /** Ask the server for its limits after each connect (ThingsBoard getSessionLimits). */
   askLimits?: boolean;
+  /** How long an RPC waits for the flow's answer before it is closed (default 60 s, ThingsBoard's own RPC timeout). */
+  rpcTimeoutMs?: number;
+  /** RPCs waiting for the flow's answer at most; the oldest is closed first (default 1000). */
+  maxOpenRpcs?: number;
+  /** How long a publish the platform acknowledges itself (dialect.awaitsAck) waits for that ack. Default 10 s. */
+  ackTimeoutMs?: number;
 }
 
 export interface Handover {
   entries: Entry[];
   devices: DeviceRecord[];
+  /** The platform's renames: [the flow's name, the current name] (none: a registry saved before renames were kept). */
+  renames?: Array<[string, string]>;
 }
 
 export interface SendOptions {
@@ -53,6 +63,8 @@ export interface SessionEvents {
 }
 
 const DEFAULT_RECONNECT: BackoffOptions = { minMs: 1000, maxMs: 60000 };
+/** How long data waits after a connect for the server's limits before it goes under the last known ones. */
+const LIMITS_HOLD_MS = 3000;
 
 export class GatewaySession extends EventEmitter<SessionEvents> {
   readonly registry = new DeviceRegistry();
@@ -62,28 +74,33 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly connection: Connection;
   private stopping = false;
   private started = false;
-  private readonly attributeRequests = new PendingRequests<Downlink & { kind: "attributeResponse" }>();
-  private readonly attributeKeys = new Map<number, string[]>();
+  private readonly attributeRequests = new AttributeRequests({ send: (u) => this.send(u), warn: (m) => this.warn(m) });
   private readonly gatewayRequests = new PendingRequests<unknown>();
   /** Methods of the gateway's own requests in flight, by id: a broker that echoes them back is not the server asking. */
   private readonly ownRequests = new Map<number, string>();
   private readonly warned = new Set<string>();
   private configuredPayload: number;
+  private readonly acks: UplinkAcks;
   /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
-  readonly router: DownlinkRouter = new DownlinkRouter({ send: (u) => this.send(u), warn: (m) => this.warn(m) });
+  readonly router: DownlinkRouter;
 
   constructor(readonly opts: SessionOptions) {
     super();
+    this.router = new DownlinkRouter(
+      { send: (u) => this.send(u), warn: (m) => this.warn(m), current: (name) => this.registry.current(name) },
+      { timeoutMs: opts.rpcTimeoutMs, max: opts.maxOpenRpcs },
+    );
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
+    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000);
     this.connection = new Connection({
       url: opts.url,
       client: {
         ...opts.tls,
         ...opts.dialect.connectOptions(opts.credentials),
         protocolVersion: opts.protocolVersion ?? 4,
-        keepalive: opts.keepaliveS ?? 60,
+        keepalive: Math.min(opts.keepaliveS ?? 60, opts.dialect.maxKeepaliveS ?? Infinity),
         connectTimeout: opts.connectTimeoutMs ?? 30000,
       },
       subscriptions: opts.dialect.subscriptions,
@@ -92,7 +109,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     });
     this.connection.on("state", (s) => this.setState(s));
     this.connection.on("up", (transport) => this.onUp(transport));
-    this.connection.on("down", () => this.outbox.detach());
+    this.connection.on("down", () => {
+      this.outbox.detach();
+      this.acks.lost();
+    });
     this.connection.on("message", (topic, payload) => this.onMessage(topic, payload));
     this.connection.on("warning", (m) => this.warn(m));
   }
@@ -116,6 +136,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.stopping = true;
     const closed = new Error("the gateway session is closed");
     this.outbox.close(closed.message);
+    this.acks.lost();
     this.attributeRequests.failAll(closed);
     this.gatewayRequests.failAll(closed);
     this.router.close();
@@ -128,14 +149,15 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * not yet acknowledged (in order) and the devices announced.
    */
   async handOver(): Promise<Handover> {
-    const handover = { entries: this.outbox.handOver(), devices: [...this.registry.all()] };
+    const snapshot = this.registry.snapshot();
+    const handover = { entries: this.outbox.handOver(), devices: snapshot.devices, renames: snapshot.renames };
     await this.stop();
     return handover;
   }
 
-  /** Takes over a predecessor's queue and devices; call before `start`. */
+  /** Takes over a predecessor's queue, devices and renames (only what validates); call before `start`. */
   adopt(h: Handover): void {
-    for (const d of h.devices) this.registry.add(d.name, d.profile);
+    this.registry.restore({ devices: h.devices, renames: h.renames });
     this.outbox.adopt(h.entries);
   }
 
@@ -144,9 +166,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * announced first (unless `autoConnect` is false).
    */
   send(uplink: Uplink, options: SendOptions = {}): Promise<void> {
-    const problem = this.opts.dialect.validate(uplink);
+    const u = this.renamed(uplink);
+    const problem = this.optionsProblem(options) ?? this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
-    return this.accept(uplink, options);
+    return this.accept(u, options);
   }
 
   /** Several uplinks of one msg: all are queued, or (when one is invalid) none. */
@@ -159,15 +182,24 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * is called once, with an error if any uplink was invalid (then none is queued), refused or
    * lost with the session, or without one when the server acknowledged them all.
    */
-  submit(uplinks: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
+  submit(given: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
+    const bad = this.optionsProblem(options);
+    if (bad) return callback(new OutboxError(bad, "invalid"));
+    const uplinks = given.length === 1 ? [this.renamed(given[0])] : given.map((u) => this.renamed(u));
+    // Validated and serialised, all of them, before any is queued.
+    const prepared: Prepared[] = [];
     for (const u of uplinks) {
-      const problem = this.opts.dialect.validate(u);
-      if (problem) return callback(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${problem}` : problem, "invalid"));
+      const problem = this.opts.dialect.validate(u) ?? this.outbox.prepare(u);
+      if (typeof problem === "string" || problem instanceof OutboxError) {
+        const message = typeof problem === "string" ? problem : problem.message;
+        return callback(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${message}` : message, "invalid"));
+      }
+      prepared.push(problem);
     }
     if (uplinks.length === 1) {
       // The common case: the outbox calls back directly, no closure per msg.
       this.announceFor(uplinks[0], options);
-      return this.outbox.enqueue(uplinks[0], true, callback, callback);
+      return this.outbox.enqueue(uplinks[0], true, callback, callback, prepared[0]);
     }
     let waiting = uplinks.length;
     let failed = false;
@@ -179,10 +211,22 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       failed = true;
       callback(err);
     };
-    for (const u of uplinks) {
+    uplinks.forEach((u, i) => {
       this.announceFor(u, options);
-      this.outbox.enqueue(u, true, ok, fail);
-    }
+      this.outbox.enqueue(u, true, ok, fail, prepared[i]);
+    });
+  }
+
+  /** The uplink under the platform's current name of its device (the flow may use an old one). */
+  private renamed(u: Uplink): Uplink {
+    if (!("device" in u)) return u;
+    const now = this.registry.current(u.device);
+    return now === u.device ? u : { ...u, device: now };
+  }
+
+  /** A profile announced with a device is held and re-published after every reconnect: it must validate. */
+  private optionsProblem(options: SendOptions): string | null {
+    return options.autoConnect === false ? null : profileProblem(options.profile);
   }
 
   private accept(uplink: Uplink, options: SendOptions): Promise<void> {
@@ -197,7 +241,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Announces a device (again, if its profile changed) and resolves on the server's PUBACK. */
-  connectDevice(device: string, profile?: string): Promise<void> {
+  connectDevice(flowName: string, profile?: string): Promise<void> {
+    const device = this.registry.current(flowName);
     const u: Uplink = { kind: "connect", device, profile };
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
@@ -207,7 +252,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     return acked;
   }
 
-  disconnectDevice(device: string): Promise<void> {
+  disconnectDevice(flowName: string): Promise<void> {
+    const device = this.registry.current(flowName);
     const u: Uplink = { kind: "disconnect", device };
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
@@ -216,20 +262,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Asks the platform for attribute values; resolves to {key: value} (empty keys = all). */
-  async requestAttributes(device: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
-    const { id, answer } = this.attributeRequests.open(timeoutMs, () => `attribute request for "${device}"`);
-    this.attributeKeys.set(id, keys);
-    const settled = answer.finally(() => this.attributeKeys.delete(id));
-    this.send({ kind: "attributeRequest", device, id, scope, keys }).catch((err: Error) => this.attributeRequests.fail(id, err));
-    const named = nameAnswer(keys, await settled);
-    if (!named.unnamed) return named.values;
-    if (keys.length === 0) {
-      this.warn(`the server answered an all-keys request for "${device}" with a value without its key (a scope with exactly one attribute): ask for it by name`);
-      return named.values;
-    }
-    const missing = keys.filter((k) => !(k in named.values));
-    const each = await Promise.all(missing.map((k) => this.requestAttributes(device, scope, [k], timeoutMs)));
-    return Object.assign({}, named.values, ...each) as Values;
+  requestAttributes(flowName: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
+    return this.attributeRequests.request(this.registry.current(flowName), scope, keys, timeoutMs);
   }
 
   /**
@@ -268,23 +302,37 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     );
   }
 
-  /** Connected and subscribed: announce every known device, then deliver the outbox. */
+  /**
+   * Connected and subscribed: announce every known device, then deliver the outbox. Where the
+   * platform tells its limits, data waits for them (at most LIMITS_HOLD_MS): the first batch
+   * after a reconnect, a backlog, must already keep to them.
+   */
   private onUp(transport: Transport): void {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
-    this.outbox.attach(transport, announcements);
+    const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
+    this.outbox.attach(this.acks.wrap(transport), announcements, ask);
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
-    if (this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc) void this.fetchLimits();
+    if (ask) void this.fetchLimits();
   }
 
   private async fetchLimits(): Promise<void> {
+    const hold = setTimeout(() => this.outbox.release(), LIMITS_HOLD_MS);
     try {
-      const limits = parseSessionLimits(await this.gatewayRpc("getSessionLimits", undefined, 10000));
+      const { id, answer } = this.gatewayRequests.open(10000, () => "gateway RPC \"getSessionLimits\"");
+      this.ownRequests.set(id, "getSessionLimits");
+      this.outbox.sendAhead({ kind: "gatewayRpcRequest", id, method: "getSessionLimits" }).catch((err: Error) => this.gatewayRequests.fail(id, err));
+      const limits = parseSessionLimits(await answer.finally(() => this.ownRequests.delete(id)));
       this.limits = limits;
       if (limits.maxPayloadSize) this.outbox.maxPayload = Math.min(limits.maxPayloadSize, this.configuredPayload);
+      this.outbox.setLimits({ rates: { own: limits.rateLimits, devices: limits.gatewayRateLimits }, maxInflight: limits.maxInflightMessages });
       this.emit("limits", limits);
     } catch (err) {
-      if (!this.stopping) this.warn(`session limits unknown, keeping a max payload of ${this.outbox.maxPayload} bytes: ${(err as Error).message}`);
+      const lost = err instanceof OutboxError && err.code === "closed";
+      if (!this.stopping && !lost) this.warn(`session limits unknown, keeping a max payload of ${this.outbox.maxPayload} bytes: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(hold);
+      this.outbox.release();
     }
   }
 
@@ -298,21 +346,35 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     const d = this.opts.dialect.decode(topic, payload);
     if (d === null) return;
     if ("error" in d) return this.warn(`ignored a message from the server: ${d.error}`);
+    this.onDownlink(d);
+  }
+
+  private onDownlink(d: Downlink): void {
     switch (d.kind) {
-      case "attributeResponse":
-        if (!this.attributeRequests.settle(d.id, d)) this.warn(`ignored an attribute response for unknown request ${d.id}`);
+      case "uplinkAck":
+        if (!this.acks.settle(d.key, d.failure)) this.warn(`ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
         return;
+      case "group":
+        for (const part of d.parts) this.onDownlink(part);
+        if (d.answer) this.outbox.send(d.answer, false).catch((err: Error) => this.warn(`answering the platform failed: ${err.message}`));
+        return;
+      case "attributeResponse":
+        return this.attributeRequests.answer(d);
       case "gatewayRpcResponse":
         this.gatewayRequests.settle(d.id, d.data);
         return;
       case "gatewayRpcRequest":
-        if (this.ownRequests.get(d.id) === d.method) return; // our own request, echoed by a plain broker
+        if (this.ownRequests.get(d.id) === d.method) {
+          // Our own request, echoed: a plain broker (no ThingsBoard behind it) will not tell limits.
+          if (d.method === "getSessionLimits") this.outbox.release();
+          return;
+        }
         break;
       case "deviceRenamed":
         this.registry.rename(d.from, d.to);
         break;
       case "deviceDeleted":
-        this.registry.remove(d.device);
+        this.registry.deleted(d.device);
         break;
       case "deviceDisconnected":
         this.registry.remove(d.device);

@@ -1,6 +1,7 @@
 // The gateway-config node as the nodes that use it see it.
 import type { Node, NodeDef } from "node-red";
 import type { OverflowPolicy } from "../../lib/outbox/types";
+import type { OutboxStats } from "../../lib/outbox/stats";
 import type { GatewaySession } from "../../lib/session/session";
 
 export interface GatewayConfigDef extends NodeDef {
@@ -18,6 +19,16 @@ export interface GatewayConfigDef extends NodeDef {
   maxPayload: string;
   maxQueued: string;
   overflow: OverflowPolicy;
+  /** Added with the disk store; missing in older flows (see gateway-config.ts for the defaults). */
+  storeType?: "memory" | "disk";
+  storePath?: string;
+  storeMaxMB?: string | number;
+  storeMaxAgeH?: string | number;
+  doneWhen?: "stored" | "acknowledged";
+  /** ThingsPanel: the gateway's device number; absent in flows saved before ThingsPanel. */
+  deviceNumber?: string;
+  /** Seconds a report waits for the platform's own ack (ThingsPanel); absent = 10. */
+  ackTimeout?: string;
 }
 
 export interface GatewayCredentials {
@@ -29,6 +40,8 @@ export interface GatewayCredentials {
 export interface GatewayConfigNode extends Node<GatewayCredentials> {
   /** The session; exists while at least one user is registered. */
   session(): GatewaySession;
+  /** What waits, how old, how long until the cap (undefined while no session is open). */
+  stats(): OutboxStats | undefined;
   register(user: Node): void;
   deregister(user: Node, removed: boolean): Promise<void>;
 }

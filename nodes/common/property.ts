@@ -8,6 +8,8 @@ export function property(RED: NodeAPI, node: Node, value: string | undefined, ty
   const v = value ?? "";
   const t = type || "str";
   if (t === "str") return () => (v === "" ? undefined : v);
+  // A blank msg property (the editor's defaults) means "not set here": the adapter reads its msg.<name> default.
+  if (t === "msg" && v.trim() === "") return () => undefined;
   if (t === "msg" && /^[A-Za-z_$][\w$]*$/.test(v)) return (msg) => (msg as unknown as Record<string, unknown>)[v]; // msg.device: no path to parse per msg
   if (t === "msg") return (msg) => RED.util.getMessageProperty(msg, v);
   return (msg) => RED.util.evaluateNodeProperty(v, t, node, msg);

@@ -90,7 +90,8 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
       return [...Object.keys(def.defaults), ...Object.keys(def.credentials ?? {})];
     }, spec.type);
     const covered = new Set([...spec.changes.flatMap((c) => (c.kind === "typed" ? [c.field, `${c.field}Type`] : [c.field])), ...Object.keys(spec.elsewhere ?? {})]);
-    should({ [spec.type]: props.filter((p) => !covered.has(p)) }).eql({ [spec.type]: [] }, "properties no test sets");
+    const untested = props.filter((p) => !covered.has(p));
+    should({ [spec.type]: untested }).eql({ [spec.type]: [] }, `properties no test sets: ${spec.type} ${untested.join(", ")}`);
 
     await open(page, spec);
     should(errors).eql([], `${spec.type}: errors on opening its dialog`);

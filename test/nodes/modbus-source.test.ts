@@ -124,7 +124,9 @@ describe("modbus-source in a Node-RED runtime (ServerTCP → telemetry-out → T
     await until(() => live.length >= n + 5, 5000, "live unit keeps polling");
     should(dead).be.empty();
     should(lastStatus("live").text).equal("modbus-source.status.polling");
-    should(callsOf("dead", "warn").map((a) => String(a[0]))).containEql('modbus-source "Boiler 2": unit 2 not responding; next try in 1000 ms');
+    // backed off for at least 9 times the 300 ms (timeout, no retry) its failed poll held the line
+    const warned = callsOf("dead", "warn").map((a) => String(a[0])).find((w) => w.startsWith('modbus-source "Boiler 2": unit 2 not responding; next try in '));
+    should(Number(/in (\d+) ms$/.exec(warned ?? "")?.[1])).be.aboveOrEqual(2700);
     should(count()).equal(1); // one line, one connection
   });
 
@@ -235,6 +237,41 @@ describe("modbus-source in a Node-RED runtime (ServerTCP → telemetry-out → T
     const err = nextMsg("errors");
     helper.getNode("src").receive({ payload: { temp: 1 } });
     should(((await err).error as { message: string }).message).equal(`Error: ${errors[0]}`);
+    await new Promise((r) => setTimeout(r, 100));
+    should(store.registerReads.size).equal(0);
+  });
+
+  it("keeps several requests in flight on a TCP connection with inFlight set, one without it (flows made before it)", async () => {
+    for (const inFlight of ["4", undefined]) {
+      const s2 = newStore();
+      s2.delayMs = 40;
+      const srv = await InProcessServer.start(s2);
+      try {
+        const map = [{ key: "a", area: "holding", address: 0, type: "uint16" }];
+        const conn = connectionNode(srv.port, inFlight ? { inFlight } : {});
+        await load([
+          ...[1, 2, 3, 4].map((u) => sourceNode(`s${u}`, { map, period: "0.1", unitId: String(u), device: `D${u}` }, [[`o${u}`], [], [], []])),
+          ...[1, 2, 3, 4].map((u) => ({ id: `o${u}`, type: "helper" })),
+          conn,
+        ]);
+        const outs = [1, 2, 3, 4].map((u) => collect(`o${u}`));
+        await until(() => outs.every((o) => o.length >= 3), 5000, "three polls of each source");
+        should(s2.maxConcurrent).equal(inFlight ? 4 : 1);
+      } finally {
+        await helper.unload();
+        await srv.close();
+      }
+    }
+  });
+
+  it("refuses at deploy a writable string too long for one FC16 (124 registers), naming it", async () => {
+    await load([
+      sourceNode("src", { map: [MAP[0], { key: "label", area: "holding", address: 100, type: "string", length: 124, writable: true }] }),
+      connectionNode(server.port),
+    ]);
+    should(callsOf("src", "error").map((a) => String(a[0]))).eql([
+      "modbus-source: invalid register map: entry 2 (label): is writable but spans 124 registers; one write (FC16) carries at most 123: make it read-only or shorter",
+    ]);
     await new Promise((r) => setTimeout(r, 100));
     should(store.registerReads.size).equal(0);
   });

@@ -4,144 +4,39 @@
 // deleted once nothing in it or before it waits any more. After a restart, recover.ts reads
 // the log back; those entries belong to a dead process, so their resolve/reject end nothing.
 //
-// In memory the queue is   head ++ region ++ tail:   `head` is what leaves next (requeued
-// entries, entries read back from disk), `region` a run of the log that waits on disk only
-// (read back on demand), `tail` the newest entries. With done-when "stored", entries whose
-// msgs are done move from the tail into the region once more than `memoryEntries` wait, so
-// that a long outage fills the disk, not the heap. With "acknowledged" every live entry stays
-// in memory (its msg is held by Node-RED until done anyway): the disk is for crashes only.
+// This file keeps the msgs' side (when a msg is stored, done, dropped, handed to a successor);
+// the files are log.ts, what waits is kept in order by queue.ts (memory for the newest, the log
+// itself for a long backlog), the cap and the age limit are limits.ts. With done-when "acknowledged" every live
+// entry stays in memory (its msg is held by Node-RED until done anyway): the disk is for
+// crashes only.
 import { EventEmitter } from "events";
-import fs from "fs";
 import path from "path";
-import type { Uplink } from "../../records";
 import type { Entry, StoreEvents, UplinkStore } from "../types";
-import { GroupCommit } from "./commit";
+import { LossReport, RateMeter, fmtAge, fmtBytes } from "./disk-stats";
+import { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats } from "./disk-types";
 import { describeFsError, StoreError, type StoreErrorCode } from "./errors";
-import { DirLock } from "./lock";
-import { LogReader, type Position } from "./reader";
-import { MAGIC, RecordType } from "./record";
-import { inRanges, recover } from "./recover";
-import type { Segment } from "./segment-file";
-import { LossReport, RateMeter, fmtBytes, fmtAge } from "./disk-stats";
+import { admit, applyLimits, type LimitedStore } from "./limits";
+import { WaitQueue } from "./queue";
+import { removeStoreFiles, SegmentLog } from "./log";
+import { recordType, StoredEntry } from "./stored-entry";
 
-export type DoneWhen = "stored" | "acknowledged";
-export type StorePolicy = "reject" | "drop-oldest";
+export { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats, type DoneWhen, type StorePolicy } from "./disk-types";
+export { StoredEntry } from "./stored-entry";
 
-export interface DiskStoreOptions {
-  /** The folder of this store (one per gateway-config). */
-  dir: string;
-  /** Most bytes of waiting records (0: no cap). */
-  maxBytes: number;
-  /** Most age of a waiting record, ms (0: no limit). */
-  maxAgeMs: number;
-  /** At the cap or the age limit: refuse new msgs, or drop the oldest. */
-  policy: StorePolicy;
-  /** When a msg's `done()` comes: once its record is on disk, or once the server acknowledged it. */
-  doneWhen: DoneWhen;
-  segmentBytes: number;
-  /** Group commit: how long a record waits for others to share its fsync, ms. */
-  commitDelayMs: number;
-  /** Entries kept in memory beyond which (done-when "stored") the newest wait on disk only. */
-  memoryEntries: number;
-}
-
-export const DISK_DEFAULTS: Omit<DiskStoreOptions, "dir"> = {
-  maxBytes: 256 * 1024 * 1024,
-  maxAgeMs: 0,
-  policy: "reject",
-  doneWhen: "stored",
-  segmentBytes: 4 * 1024 * 1024,
-  commitDelayMs: 3,
-  memoryEntries: 20000,
-};
-
-export type DiskState = "new" | "opening" | "open" | "failed" | "closed";
-
-export interface DiskStoreStats {
-  state: DiskState;
-  /** Why the store cannot be used (state "failed"). */
-  error?: string;
-  dir: string;
-  /** Entries waiting (not yet handed to the connection), bytes of every unacknowledged record. */
-  waiting: number;
-  bytes: number;
-  maxBytes: number;
-  maxAgeMs: number;
-  /** Accept time of the oldest waiting entry. */
-  oldestAt?: number;
-  /** Bytes of the segment files (includes acknowledged records of files not yet deleted). */
-  diskBytes: number;
-  segments: number;
-  /** Entries found on disk at open (from the previous run). */
-  recovered: number;
-  /** Live msgs ended with an error at the cap or the age limit (dropped / refused). */
-  dropped: number;
-  refused: number;
-  /** Entries dropped whose msgs were already done (stored, or recovered from a previous run). */
-  droppedStored: number;
-  /** Bytes per second coming in and leaving (acknowledged), over the last seconds. */
-  inRate: number;
-  outRate: number;
-  /** At the present rates, ms until the cap is reached (undefined when not filling up). */
-  fullInMs?: number;
-}
-
-/** The store's entry: its record's place, and the msg's own callbacks while they still matter. */
-export class StoredEntry implements Entry {
-  /** The msg's callbacks; undefined once ended (or for entries of a previous run). */
-  user: Entry | undefined;
-  durable = false;
-  finished = false;
-  seg!: Segment;
-  off = 0;
-  bytes = 0;
-
-  constructor(readonly owner: DiskStore, readonly seq: number, readonly at: number, readonly uplink: Uplink, readonly free: boolean | undefined, user: Entry | undefined) {
-    this.user = user;
-  }
-
-  resolve(): void {
-    this.owner.settle(this);
-  }
-
-  reject(err: Error): void {
-    this.owner.settle(this, err);
-  }
-}
-
-/** Requests with an id mean nothing to a restarted process: their records are skipped by recovery. */
-function recordType(u: Uplink): RecordType {
-  return u.kind === "attributeRequest" || u.kind === "gatewayRpcRequest" ? RecordType.Volatile : RecordType.Data;
-}
-
-function errorCode(err: Error): string | undefined {
-  return (err as { code?: unknown }).code as string | undefined;
-}
-
-export class DiskStore extends EventEmitter implements UplinkStore {
+export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore {
   readonly opts: DiskStoreOptions;
   readonly dir: string;
   private state: DiskState = "new";
   private failure: string | undefined;
   private ready: Promise<void> | undefined;
-  private head: Entry[] = [];
-  private hi = 0;
-  private tail: StoredEntry[] = [];
-  private ti = 0;
-  private region: { count: number; pos: Position | undefined } = { count: 0, pos: undefined };
+  /** Callbacks of a predecessor's entries (a redeploy), found again when their record is read. */
+  private readonly live = new Map<number, Entry>();
+  private log: SegmentLog<StoredEntry> | undefined;
+  readonly queue: WaitQueue;
   /** Pushed, and adopted (to go first), before the log was open. */
   private preopen: Entry[] = [];
   private preFront: Entry[] = [];
-  private segs: Segment[] = [];
-  private commit: GroupCommit<StoredEntry> | undefined;
-  private readonly reader = new LogReader();
-  /** Sequence numbers inside the region's span that are not part of it (flattened ranges). */
-  private skip: number[] = [];
-  private skipIdx = 0;
-  /** Callbacks of a predecessor's entries (a redeploy), found again when their record is read. */
-  private readonly live = new Map<number, Entry>();
   private hooks: StoreEvents | undefined;
-  private lock: DirLock | undefined;
   private nextSeq = 1;
   private waitingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -155,11 +50,11 @@ export class DiskStore extends EventEmitter implements UplinkStore {
     this.opts = { ...DISK_DEFAULTS, ...opts };
     this.dir = path.resolve(opts.dir);
     this.losses = new LossReport((m) => this.warn(m));
+    this.queue = new WaitQueue({ owner: this, segments: () => this.log?.segs ?? [], live: this.live, warn: (m) => this.warn(m) }, this.opts.memoryEntries);
   }
 
   get size(): number {
-    const mem = this.head.length - this.hi;
-    return this.state === "open" || this.state === "failed" ? mem + this.region.count + (this.tail.length - this.ti) : mem;
+    return this.queue.size;
   }
 
   /** Waiting bytes (every record not yet acknowledged, in flight included). */
@@ -173,7 +68,7 @@ export class DiskStore extends EventEmitter implements UplinkStore {
 
   /** Commits and records written so far (the benchmark prints records per fsync). */
   get commits(): { commits: number; records: number } {
-    return this.commit ? { ...this.commit.counts } : { commits: 0, records: 0 };
+    return this.log ? this.log.counts : { commits: 0, records: 0 };
   }
 
   bind(events: StoreEvents): void {
@@ -245,41 +140,25 @@ export class DiskStore extends EventEmitter implements UplinkStore {
         absorbed++;
       }
     }
-    this.head = front.concat(this.head.slice(this.hi));
-    this.hi = 0;
+    this.queue.unshift(front);
     if (absorbed > 0) this.hooks?.removed(absorbed);
   }
 
   take(max: number): Entry[] {
-    const out: Entry[] = [];
-    while (out.length < max) {
-      if (this.hi < this.head.length) {
-        const end = Math.min(this.head.length, this.hi + (max - out.length));
-        for (let i = this.hi; i < end; i++) out.push(this.head[i]);
-        this.hi = end;
-        continue;
-      }
-      if (!this.refill(max - out.length)) break;
-    }
-    this.compactHead();
-    return out;
+    return this.queue.take(max);
   }
 
   dropOldest(): Entry | undefined {
-    return this.take(1)[0];
+    return this.queue.take(1)[0];
   }
 
   clear(): Entry[] {
-    const out: Entry[] = this.head.slice(this.hi).concat(this.preFront, this.tail.slice(this.ti), this.preopen);
+    const q = this.queue.clear();
+    const out: Entry[] = q.head.concat(this.preFront, q.tail, this.preopen);
     for (const [seq, user] of this.live) out.push(new StoredEntry(this, seq, Date.now(), user.uplink, user.free, user));
     this.live.clear();
-    this.head = [];
-    this.hi = 0;
-    this.tail = [];
-    this.ti = 0;
     this.preFront = [];
     this.preopen = [];
-    this.region = { count: 0, pos: undefined }; // still on disk, read back at the next open
     return out;
   }
 
@@ -295,17 +174,15 @@ export class DiskStore extends EventEmitter implements UplinkStore {
     this.timer = undefined;
     this.losses.flush();
     try {
-      if (this.commit) await this.commit.close();
+      if (this.log) await this.log.close(removed);
+      else if (removed) removeStoreFiles(this.dir);
     } finally {
-      this.reader.close();
-      this.lock?.release();
-      this.lock = undefined;
-      if (removed) fs.rmSync(this.dir, { recursive: true, force: true });
+      this.queue.reader.close();
     }
   }
 
   stats(): DiskStoreStats {
-    const oldest = this.state === "open" ? this.peekOldest() : undefined;
+    const oldest = this.state === "open" ? this.queue.peekOldest() : undefined;
     const inRate = this.inMeter.rate();
     const outRate = this.outMeter.rate();
     const net = inRate - outRate;
@@ -318,8 +195,8 @@ export class DiskStore extends EventEmitter implements UplinkStore {
       maxBytes: this.opts.maxBytes,
       maxAgeMs: this.opts.maxAgeMs,
       oldestAt: oldest?.at,
-      diskBytes: this.segs.reduce((n, s) => n + s.size, 0),
-      segments: this.segs.length,
+      diskBytes: this.log?.diskBytes ?? 0,
+      segments: this.log?.segs.length ?? 0,
       ...this.counts,
       inRate,
       outRate,
@@ -332,7 +209,7 @@ export class DiskStore extends EventEmitter implements UplinkStore {
     if (se.finished) return;
     const user = se.user;
     se.user = undefined;
-    if (err && errorCode(err) === "closed") {
+    if (err && (err as { code?: unknown }).code === "closed") {
       // The session ends (a stop, not a verdict on the data): the record stays for the next open.
       user?.reject(err);
       return;
@@ -346,60 +223,7 @@ export class DiskStore extends EventEmitter implements UplinkStore {
     }
   }
 
-  // ---- writing ----------------------------------------------------------------------------
-
-  /** Persists a new entry (at the head when `front`); undefined when it was refused (and rejected). */
-  private append(entry: Entry, front: boolean): StoredEntry | undefined {
-    const commit = this.commit!;
-    if (commit.failure) {
-      this.counts.refused++;
-      entry.reject(new StoreError(this.failure ?? "the store cannot be written", "unwritable"));
-      return undefined;
-    }
-    let json: string;
-    try {
-      json = JSON.stringify(entry.uplink);
-    } catch (err) {
-      entry.reject(new StoreError(`cannot be stored: ${(err as Error).message}`, "invalid"));
-      return undefined;
-    }
-    if (!entry.free && !this.admit(json.length + 25, entry)) return undefined;
-    const seq = this.nextSeq++;
-    const at = Date.now();
-    const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
-    const placed = commit.append(recordType(entry.uplink), seq, at, json, se);
-    se.seg = placed.seg;
-    se.off = placed.off;
-    se.bytes = placed.bytes;
-    placed.seg.count++;
-    this.waitingBytes += placed.bytes;
-    this.inMeter.add(placed.bytes);
-    if (front) this.skip.push(seq, seq); // in the log after the region, but leaves from the head
-    else this.tail.push(se);
-    return se;
-  }
-
-  /** The cap and the age limit, by the policy; false when `entry` was refused. */
-  private admit(need: number, entry: Entry): boolean {
-    const { maxBytes, maxAgeMs, policy } = this.opts;
-    if (policy === "reject") {
-      if (maxBytes > 0 && this.waitingBytes + need > maxBytes) return this.refuse(entry, `the store is full: ${fmtBytes(this.waitingBytes)} wait for the connection (cap ${fmtBytes(maxBytes)}); this msg was not accepted`, "full");
-      if (maxAgeMs > 0) {
-        const oldest = this.peekOldest();
-        if (oldest && oldest.at < Date.now() - maxAgeMs) return this.refuse(entry, `the store is full: its oldest msg has waited ${fmtAge(Date.now() - oldest.at)}, more than the maximum age (${fmtAge(maxAgeMs)}); this msg was not accepted`, "expired");
-      }
-      return true;
-    }
-    if (maxAgeMs > 0) this.expire();
-    while (maxBytes > 0 && this.waitingBytes + need > maxBytes) {
-      const victim = this.shiftOldest();
-      if (!victim) return this.refuse(entry, `the store is full (cap ${fmtBytes(maxBytes)}) with msgs in flight; this msg was not accepted`, "full");
-      this.drop(victim, `the store is full (cap ${fmtBytes(maxBytes)}): the oldest waiting msg was dropped for a newer one`, "full");
-    }
-    return true;
-  }
-
-  private refuse(entry: Entry, message: string, code: StoreErrorCode): false {
+  refuse(entry: Entry, message: string, code: StoreErrorCode): false {
     this.counts.refused++;
     this.emit("full", this.waitingBytes);
     entry.reject(new StoreError(message, code));
@@ -407,7 +231,7 @@ export class DiskStore extends EventEmitter implements UplinkStore {
   }
 
   /** Ends an entry taken out of the queue by the cap or the age limit. */
-  private drop(e: Entry, message: string, code: StoreErrorCode): void {
+  drop(e: Entry, message: string, code: StoreErrorCode): void {
     if (e instanceof StoredEntry) {
       const user = e.user;
       e.user = undefined;
@@ -427,31 +251,47 @@ export class DiskStore extends EventEmitter implements UplinkStore {
     this.emit("full", this.waitingBytes);
   }
 
+  // ---- writing ----------------------------------------------------------------------------
+
+  /** Persists a new entry (at the head when `front`); undefined when it was refused (and rejected). */
+  private append(entry: Entry, front: boolean): StoredEntry | undefined {
+    const log = this.log!;
+    if (log.failure) {
+      this.counts.refused++;
+      entry.reject(new StoreError(this.failure ?? "the store cannot be written", "unwritable"));
+      return undefined;
+    }
+    let json: string;
+    try {
+      json = JSON.stringify(entry.uplink);
+    } catch (err) {
+      entry.reject(new StoreError(`cannot be stored: ${(err as Error).message}`, "invalid"));
+      return undefined;
+    }
+    if (!entry.free && !admit(this, json.length + 25, entry)) return undefined;
+    const seq = this.nextSeq++;
+    const at = Date.now();
+    const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
+    se.prepared = entry.prepared;
+    const placed = log.append(recordType(entry), seq, at, json, se);
+    se.seg = placed.seg;
+    se.off = placed.off;
+    se.bytes = placed.bytes;
+    this.waitingBytes += placed.bytes;
+    this.inMeter.add(placed.bytes);
+    if (front) this.queue.skipInRegion(seq); // in the log after the region, but leaves from the head
+    else this.queue.pushTail(se);
+    return se;
+  }
+
   /** Its record needs no delivery any more: an ack record, and the segment may go. */
   private finish(se: StoredEntry): void {
     if (se.finished) return;
     se.finished = true;
     this.waitingBytes -= se.bytes;
     this.outMeter.add(se.bytes);
-    se.seg.done++;
-    if (this.state === "closed") return;
-    this.commit?.ack(se.seq);
-    this.collect();
-  }
-
-  /** Deletes segment files from the oldest on while nothing in them waits. */
-  private collect(): void {
-    const active = this.commit?.active;
-    while (this.segs.length > 0) {
-      const s = this.segs[0];
-      if (s === active || !s.finished || s.written < s.size) return;
-      this.segs.shift();
-      s.deleted = true;
-      this.reader.release(s);
-      fs.unlink(s.path, (err) => {
-        if (err && err.code !== "ENOENT") this.warn(describeFsError(err, `could not delete ${s.path}`));
-      });
-    }
+    if (this.state === "closed" || !this.log) se.seg.done++;
+    else this.log.ack(se.seg, se.seq);
   }
 
   private onDurable(items: StoredEntry[]): void {
@@ -464,19 +304,17 @@ export class DiskStore extends EventEmitter implements UplinkStore {
         user.resolve();
       }
     }
-    this.evict();
+    if (stored && this.state === "open") this.queue.evict();
   }
 
   private onFailed(err: Error, items: StoredEntry[]): void {
     this.fail(err, "the store cannot be written");
-    const lost = new Set(items.filter((se) => !se.finished));
+    const lost = new Set<Entry>(items.filter((se) => !se.finished));
     if (lost.size === 0) return;
-    this.head = this.head.slice(this.hi).filter((e) => !lost.has(e as StoredEntry));
-    this.hi = 0;
-    this.tail = this.tail.slice(this.ti).filter((e) => !lost.has(e));
-    this.ti = 0;
+    this.queue.remove(lost);
     let counted = 0;
-    for (const se of lost) {
+    for (const e of lost) {
+      const se = e as StoredEntry;
       se.finished = true;
       this.waitingBytes -= se.bytes;
       if (!se.free) counted++;
@@ -487,170 +325,31 @@ export class DiskStore extends EventEmitter implements UplinkStore {
     if (counted > 0) this.hooks?.removed(counted);
   }
 
-  /** Done-with entries beyond the memory budget wait on disk only (done-when "stored"). */
-  private evict(): void {
-    if (this.opts.doneWhen !== "stored" || this.state !== "open") return;
-    let over = this.head.length - this.hi + (this.tail.length - this.ti) - this.opts.memoryEntries;
-    while (over > 0 && this.ti < this.tail.length) {
-      const se = this.tail[this.ti];
-      if (!se.durable || se.user) break;
-      if (this.region.count === 0) this.region.pos = { seg: se.seg, off: se.off };
-      this.region.count++;
-      this.ti++;
-      over--;
-    }
-    if (this.ti > 4096 && this.ti * 2 > this.tail.length) {
-      this.tail = this.tail.slice(this.ti);
-      this.ti = 0;
-    }
-  }
-
-  // ---- reading ----------------------------------------------------------------------------
-
-  /** Moves the next entries into the head (from the region, else the tail); false when none. */
-  private refill(want: number): boolean {
-    this.head = [];
-    this.hi = 0;
-    if (this.state !== "open" && this.state !== "failed") return false;
-    if (this.region.count > 0) {
-      this.loadRegion(Math.max(want, 1000));
-      if (this.head.length > 0) return true;
-    }
-    if (this.ti < this.tail.length) {
-      this.head = this.ti === 0 ? this.tail : this.tail.slice(this.ti);
-      this.tail = [];
-      this.ti = 0;
-      return true;
-    }
-    return false;
-  }
-
-  private loadRegion(n: number): void {
-    let loaded = 0;
-    const after = (seg: Segment): Segment | undefined => this.segs.find((s) => s.id > seg.id);
-    while (this.region.count > 0 && loaded < n) {
-      let r: ReturnType<LogReader["next"]>;
-      try {
-        r = this.reader.next(this.region.pos!, after, (m) => this.warn(m));
-      } catch (err) {
-        this.warn(describeFsError(err, `could not read the store`));
-        r = undefined;
-      }
-      if (!r) {
-        this.warn(`the store expected ${this.region.count} more records on disk than it found; they are lost`);
-        this.region.count = 0;
-        return;
-      }
-      const rec = r.record;
-      const seg = r.next.seg;
-      this.region.pos = r.next;
-      if (rec.type === RecordType.Ack || this.skipped(rec.seq)) continue;
-      let uplink: Uplink;
-      try {
-        uplink = JSON.parse(r.buf.toString("utf8", rec.payloadStart, rec.end)) as Uplink;
-      } catch {
-        this.warn(`a record of the store passed its checksum but is not JSON; skipped`);
-        this.region.count--;
-        continue;
-      }
-      const user = this.live.get(rec.seq);
-      if (user) this.live.delete(rec.seq);
-      const se = new StoredEntry(this, rec.seq, rec.at, uplink, false, user);
-      se.durable = true;
-      se.seg = seg;
-      se.off = r.next.off - (rec.end - rec.start);
-      se.bytes = rec.end - rec.start;
-      this.head.push(se);
-      this.region.count--;
-      loaded++;
-    }
-  }
-
-  private skipped(seq: number): boolean {
-    const s = this.skip;
-    while (this.skipIdx < s.length && s[this.skipIdx + 1] < seq) this.skipIdx += 2;
-    return this.skipIdx < s.length && s[this.skipIdx] <= seq;
-  }
-
-  /** The oldest waiting entry of the log (loaded into the head when it was on disk). */
-  private peekOldest(): StoredEntry | undefined {
-    for (let i = this.hi; i < this.head.length; i++) {
-      const e = this.head[i];
-      if (e instanceof StoredEntry) return e;
-    }
-    if (this.region.count > 0) {
-      const n = this.head.length;
-      this.loadRegion(1);
-      if (this.head.length > n) return this.head[n] as StoredEntry;
-    }
-    return this.ti < this.tail.length ? this.tail[this.ti] : undefined;
-  }
-
-  /** Takes the oldest waiting entry that counts (announcements stay), for the cap. */
-  private shiftOldest(): Entry | undefined {
-    const skipped: Entry[] = [];
-    let e = this.take(1)[0];
-    while (e && e.free) {
-      skipped.push(e);
-      e = this.take(1)[0];
-    }
-    if (skipped.length > 0) {
-      this.head = skipped.concat(this.head.slice(this.hi));
-      this.hi = 0;
-    }
-    return e;
-  }
-
-  private compactHead(): void {
-    if (this.hi === this.head.length) {
-      this.head = [];
-      this.hi = 0;
-    } else if ((this.hi > 4096 && this.hi * 2 > this.head.length)) {
-      this.head = this.head.slice(this.hi);
-      this.hi = 0;
-    }
-  }
-
-  // ---- opening, limits, failure -----------------------------------------------------------
+  // ---- opening, failure -------------------------------------------------------------------
 
   private openNow(): void {
-    try {
-      fs.mkdirSync(this.dir, { recursive: true });
-    } catch (err) {
-      throw new Error(describeFsError(err, `the store folder ${this.dir} cannot be created`));
+    const { log, recovered: r } = SegmentLog.open<StoredEntry>(this.dir, { delayMs: this.opts.commitDelayMs, segmentBytes: this.opts.segmentBytes }, {
+      durable: (items) => this.onDurable(items),
+      failed: (err, items) => this.onFailed(err, items),
+      warn: (m) => this.warn(m),
+      deleted: (seg) => this.queue.reader.release(seg),
+    });
+    this.log = log;
+    this.nextSeq = r.nextSeq;
+    this.waitingBytes = r.waitingBytes;
+    const waitingSeqs = r.waiting.seq;
+    this.counts.recovered = waitingSeqs.length;
+    this.state = "open";
+    this.queue.startRegion(waitingSeqs.length, log.start, r.skip);
+    for (const [seq, user] of this.live) {
+      if (inSorted(waitingSeqs, seq)) continue;
+      this.live.delete(seq);
+      user.reject(new StoreError("was handed over on a redeploy but its record was not found in the store", "lost"));
     }
-    this.lock = DirLock.acquire(this.dir);
-    try {
-      const r = recover(this.dir);
-      for (const w of r.warnings) this.warn(w);
-      this.segs = r.segments;
-      this.nextSeq = r.nextSeq;
-      this.waitingBytes = r.waitingBytes;
-      this.skip = r.skip;
-      this.commit = new GroupCommit<StoredEntry>(this.dir, r.nextSegment, { delayMs: this.opts.commitDelayMs, segmentBytes: this.opts.segmentBytes }, {
-        created: (seg) => this.segs.push(seg),
-        durable: (items) => this.onDurable(items),
-        failed: (err, items) => this.onFailed(err, items),
-      });
-      const waitingSeqs = r.waiting.seq;
-      this.counts.recovered = waitingSeqs.length;
-      this.state = "open";
-      this.collect();
-      this.region = { count: waitingSeqs.length, pos: waitingSeqs.length > 0 ? { seg: this.segs[0], off: MAGIC.length } : undefined };
-      for (const [seq, user] of this.live) {
-        if (inSorted(waitingSeqs, seq)) continue;
-        this.live.delete(seq);
-        user.reject(new StoreError("was handed over on a redeploy but its record was not found in the store", "lost"));
-      }
-      if (waitingSeqs.length > 0) {
-        this.emit("recovered", { count: waitingSeqs.length, bytes: r.waitingBytes, oldestAt: Math.min(...r.waiting.at.slice(0, 1000)) });
-      }
-      if (r.volatile > 0) this.warn(`${r.volatile} requests of the previous run were not sent again (nobody waits for their answers)`);
-    } catch (err) {
-      this.lock?.release();
-      this.lock = undefined;
-      throw err;
+    if (waitingSeqs.length > 0) {
+      this.emit("recovered", { count: waitingSeqs.length, bytes: r.waitingBytes, oldestAt: Math.min(...r.waiting.at.slice(0, 1000)) });
     }
+    if (r.volatile > 0) this.emit("info", `${r.volatile} requests and device announcements of the previous run were not sent again (nobody waits for the answers; devices are announced from the device list)`);
     const front = this.preFront.splice(0);
     const later = this.preopen.splice(0);
     const added: Entry[] = [];
@@ -659,42 +358,19 @@ export class DiskStore extends EventEmitter implements UplinkStore {
       if (se) added.push(se);
       else if (!e.free) this.hooks?.removed(1);
     }
-    this.head = this.head.slice(this.hi).concat(added);
-    this.hi = 0;
+    this.queue.appendHead(added);
     for (const e of later) if (!this.append(e, false) && !e.free) this.hooks?.removed(1);
     this.timer = setInterval(() => this.housekeeping(), 1000);
     this.timer.unref?.();
-    this.applyLimits();
+    applyLimits(this);
     if (this.counts.recovered > 0) this.hooks?.added(this.counts.recovered);
   }
 
   private housekeeping(): void {
     this.inMeter.tick();
     this.outMeter.tick();
-    this.applyLimits();
+    if (this.state === "open") applyLimits(this);
     this.losses.flush();
-  }
-
-  /** Drop-oldest: drops what is past the age limit, and what a lowered cap no longer holds. */
-  private applyLimits(): void {
-    if (this.state !== "open" || this.opts.policy !== "drop-oldest") return;
-    const { maxBytes } = this.opts;
-    while (maxBytes > 0 && this.waitingBytes > maxBytes) {
-      const victim = this.shiftOldest();
-      if (!victim) break;
-      this.drop(victim, `the store is full (cap ${fmtBytes(maxBytes)}): the oldest waiting msg was dropped`, "full");
-    }
-    if (this.opts.maxAgeMs > 0) this.expire();
-  }
-
-  private expire(): void {
-    const maxAgeMs = this.opts.maxAgeMs;
-    const limit = Date.now() - maxAgeMs;
-    for (let oldest = this.peekOldest(); oldest && oldest.at < limit; oldest = this.peekOldest()) {
-      const victim = this.shiftOldest();
-      if (!victim) break;
-      this.drop(victim, `waited longer than the maximum age of the store (${fmtAge(maxAgeMs)}) and was dropped`, "expired");
-    }
   }
 
   private fail(err: unknown, what: string): void {

@@ -1,8 +1,11 @@
 import type { Entry, UplinkStore } from "../types";
 
+/** An entry as this store keeps it: with its accept time, for "how old is the oldest". */
+type Timed = Entry & { at?: number };
+
 /** The default store: a FIFO in memory, lost when Node-RED stops. */
 export class MemoryStore implements UplinkStore {
-  private items: Entry[] = [];
+  private items: Timed[] = [];
   private head = 0;
 
   get size(): number {
@@ -10,7 +13,17 @@ export class MemoryStore implements UplinkStore {
   }
 
   push(entry: Entry): void {
+    (entry as Timed).at ??= Date.now();
     this.items.push(entry);
+  }
+
+  /** Accept time of the oldest waiting entry (requeued entries keep theirs). */
+  get oldestAt(): number | undefined {
+    for (let i = this.head, end = Math.min(this.items.length, this.head + 1000); i < end; i++) {
+      const at = this.items[i].at;
+      if (at !== undefined) return at;
+    }
+    return undefined;
   }
 
   unshift(entries: Entry[]): void {

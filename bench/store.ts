@@ -1,0 +1,99 @@
+// The disk store's benchmark (issue 8): the workload of issue 2 (200,000 msgs, 100 devices, 2
+// values) through telemetry-out and mosquitto at QoS 1, once with the disk store (done() when
+// stored: "in" is the rate of done msgs, "out" the rate of points the broker delivered) and
+// once with the memory store (done on PUBACK); then the kill -9 scenario of store-kill.ts.
+import { now } from "./clock";
+import type { PointCounter } from "./counter";
+import { GATEWAY_CREDENTIALS, telemetryOutCountedFlow, type FlowNode } from "./flows";
+import type { Broker } from "./mosquitto";
+import { NodeRedHost } from "./nodered";
+import { runEngine } from "./store-engine";
+import { runKillScenario, type KillResult } from "./store-kill";
+import type { Workload } from "./workload";
+
+export const STORE_TARGET = { pointsPerSecond: 100000, ofMemory: 0.5 };
+
+export interface StoreRun {
+  /** Points per second in (done), and out (delivered by the broker). */
+  inRate: number;
+  outRate: number;
+  errors: number;
+  firstError?: string;
+  timedOut: boolean;
+  /** CPU time of the Node-RED process per msg over the run, µs (steadier than rates on a busy machine). */
+  cpuUsPerMsg: number;
+}
+
+function flowWith(url: string, gateway: Record<string, unknown>): FlowNode[] {
+  return telemetryOutCountedFlow(url).map((n) => (n.id === "gw" ? { ...n, ...gateway } : n));
+}
+
+async function run(gateway: Record<string, unknown>, broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<StoreRun> {
+  const host = await NodeRedHost.start({ flows: flowWith(broker.url, gateway), credentials: GATEWAY_CREDENTIALS });
+  try {
+    await host.ready(["gw"]);
+    // The session holds data up to 3 s after a connect for the server's limits (mosquitto never answers).
+    await new Promise((r) => setTimeout(r, 3500));
+    counter.reset();
+    const counted = counter.waitFor(w.msgs, timeoutMs);
+    const before = await host.stats();
+    const t0 = await host.generate(w);
+    const done = await host.waitDone(w.msgs, 0, timeoutMs).catch(() => undefined);
+    const c = await counted;
+    const s = await host.stats();
+    const inSeconds = ((done?.at ?? now()) - t0) / 1000;
+    const outSeconds = ((c.timedOut ? now() : c.lastAt) - t0) / 1000;
+    return {
+      inRate: done ? w.msgs / inSeconds : 0,
+      outRate: c.timedOut ? 0 : c.points / outSeconds,
+      errors: s.errors?.errors ?? 0,
+      firstError: s.errors?.firstError,
+      timedOut: c.timedOut || !done,
+      cpuUsPerMsg: (s.cpuUs - before.cpuUs) / w.msgs,
+    };
+  } finally {
+    await host.stop();
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+export async function runStoreBench(broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<{ disk: StoreRun; memory: StoreRun; kill: KillResult }> {
+  const disk = await run({ storeType: "disk", storePath: "", doneWhen: "stored" }, broker, counter, w, timeoutMs);
+  // A bound above the workload: the memory store must not refuse what the disk store takes.
+  const memory = await run({ storeType: "memory", maxQueued: 10 * w.msgs }, broker, counter, w, timeoutMs);
+  console.log(`store: in ${fmt(disk.inRate)} points/s, out ${fmt(disk.outRate)} points/s, memory store ${fmt(memory.outRate)} points/s`);
+  console.log(`    CPU of the Node-RED process per msg: disk store ${disk.cpuUsPerMsg.toFixed(1)} µs, memory store ${memory.cpuUsPerMsg.toFixed(1)} µs`);
+  const met = disk.inRate >= STORE_TARGET.pointsPerSecond && disk.outRate >= STORE_TARGET.pointsPerSecond && Math.min(disk.inRate, disk.outRate) >= STORE_TARGET.ofMemory * memory.outRate;
+  console.log(`    targets ≥ ${fmt(STORE_TARGET.pointsPerSecond)} points/s in and out, ≥ ${STORE_TARGET.ofMemory}× memory: ${met ? "met" : "NOT met"}${disk.errors || memory.errors ? `; errors disk ${disk.errors}, memory ${memory.errors} (${disk.firstError ?? memory.firstError})` : ""}${disk.timedOut || memory.timedOut ? "; TIMED OUT" : ""}`);
+  const de = await runEngine("disk", broker, counter, w, timeoutMs);
+  const me = await runEngine("memory", broker, counter, w, timeoutMs);
+  console.log(`store engine alone (no Node-RED): in ${fmt(de.inRate ?? 0)} points/s, out (backlog drain) ${fmt(de.outRate)} points/s, memory store ${fmt(me.outRate)} points/s${de.errors || me.errors ? `; errors ${de.errors + me.errors}` : ""}`);
+  const kill = await runKillScenario({ rate: 500, devices: 100, outageMs: 10000, timeoutMs });
+  console.log(`kill -9 during outage: stored ${fmt(kill.stored)}, delivered ${fmt(kill.delivered)}, lost ${fmt(kill.lost)}, duplicates ${fmt(kill.duplicates)}`);
+  if (kill.outOfOrder || kill.errors.length) console.log(`    out of order on ${kill.outOfOrder} devices; errors: ${kill.errors.slice(0, 3).join("; ")}`);
+  return { disk, memory, kill };
+}
+
+/** `node dist/bench/store.js [--msgs N]`: this benchmark alone, on a private mosquitto. */
+if (require.main === module) {
+  void (async () => {
+    const { startMosquitto } = await import("./mosquitto");
+    const { PointCounter } = await import("./counter");
+    const { DEFAULT_WORKLOAD } = await import("./workload");
+    const i = process.argv.indexOf("--msgs");
+    const w = { ...DEFAULT_WORKLOAD, msgs: i > 0 ? Number(process.argv[i + 1]) : DEFAULT_WORKLOAD.msgs };
+    const broker = await startMosquitto();
+    const counter = await PointCounter.connect(broker.url);
+    try {
+      await runStoreBench(broker, counter, w, 300000);
+    } finally {
+      await counter.close();
+      await broker.stop();
+    }
+    process.exit(0);
+  })().catch((err: Error) => {
+    console.error(err.stack ?? err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,162 @@
+// ThingsPanel platform emulator: its broker and the backend rules a gateway meets, with a test
+// API that sends what the platform sends (commands, attribute sets and queries, telemetry
+// control) and shows what it stored. An independent implementation (never imports lib/).
+import * as net from 'net';
+import { TpConnection } from './connection';
+import { TpPlatform, type AckMode, type DeviceState, type JournalEntry, type StoredEvent, type StoredPoint, type TpGateway } from './platform';
+
+export type { AckMode, JournalEntry, StoredEvent, StoredPoint, TpGateway };
+
+export interface ThingsPanelOptions {
+  host?: string;
+  port?: number;
+  /** Default: one gateway, device number "GW-0001", ACCESSTOKEN voucher "GATEWAY_TOKEN". */
+  gateways?: TpGateway[];
+  /** Sub-device address paths per gateway device number ("sensor_001", "line-2/sensor_101"). */
+  subDevices?: Record<string, string[]>;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_GATEWAY: TpGateway = { deviceNumber: 'GW-0001', username: 'GATEWAY_TOKEN' };
+
+export class ThingsPanelEmulator {
+  private readonly connections = new Set<TpConnection>();
+  url = '';
+
+  private constructor(readonly platform: TpPlatform, private readonly server: net.Server) {}
+
+  static async start(opts: ThingsPanelOptions = {}): Promise<ThingsPanelEmulator> {
+    const platform = new TpPlatform(opts.log ?? (() => undefined));
+    for (const g of opts.gateways ?? [DEFAULT_GATEWAY]) platform.addGateway(g);
+    for (const [dn, paths] of Object.entries(opts.subDevices ?? {})) for (const p of paths) platform.addSubDevice(dn, p);
+    const server = net.createServer();
+    const emu = new ThingsPanelEmulator(platform, server);
+    server.on('connection', (s) => {
+      const c = new TpConnection(s.setNoDelay(true), platform, (gone) => emu.connections.delete(gone));
+      emu.connections.add(c);
+    });
+    const host = opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+    emu.url = `mqtt://${host}:${(server.address() as net.AddressInfo).port}`;
+    return emu;
+  }
+
+  private dn(deviceNumber?: string): string {
+    return deviceNumber ?? [...this.platform.gateways.keys()][0];
+  }
+
+  private state(path: string, deviceNumber?: string): DeviceState | undefined {
+    return this.platform.devices.get(this.dn(deviceNumber))?.get(path);
+  }
+
+  // ---- what the platform holds ------------------------------------------------------------
+
+  /** Binds a sub-device to the gateway by its address path (as the platform's UI does). */
+  addSubDevice(path: string, deviceNumber?: string): void {
+    this.platform.addSubDevice(this.dn(deviceNumber), path);
+  }
+
+  /** Stored telemetry of a device ("" = the gateway itself), stamped with the server's time. */
+  telemetry(path: string, deviceNumber?: string): StoredPoint[] {
+    return (this.state(path, deviceNumber)?.telemetry ?? []).map((p) => ({ ts: p.ts, values: { ...p.values } }));
+  }
+
+  attributes(path: string, deviceNumber?: string): Record<string, unknown> {
+    return { ...(this.state(path, deviceNumber)?.attributes ?? {}) };
+  }
+
+  events(path: string, deviceNumber?: string): StoredEvent[] {
+    return [...(this.state(path, deviceNumber)?.events ?? [])];
+  }
+
+  journal(): JournalEntry[] {
+    return [...this.platform.journalEntries];
+  }
+
+  /** Rules of the broker and backend the gateway broke (e.g. several topics in one SUBSCRIBE). */
+  violations(): string[] {
+    return [...this.platform.violations];
+  }
+
+  gatewayConnected(deviceNumber?: string): boolean {
+    const dn = this.dn(deviceNumber);
+    return [...this.platform.sessions].some((s) => s.deviceNumber === dn);
+  }
+
+  /** The gateway has subscribed to the filter a downlink on `topic` goes through. */
+  subscribed(topic: string, deviceNumber?: string): boolean {
+    return this.platform.subscribed(this.dn(deviceNumber), topic);
+  }
+
+  /** Where the acks of attribute reports and events go ('devices', as the backend does; 'gateway', as the spec says; 'none'). */
+  set ackMode(mode: AckMode) {
+    this.platform.ackMode = mode;
+  }
+
+  failNextAck(kind: 'attributes' | 'event', errcode: string, message = errcode): void {
+    this.platform.failNextAck(kind, errcode, message);
+  }
+
+  // ---- what the platform sends --------------------------------------------------------------
+
+  /** A command (envelope of {method, params}); resolves with the gateway's response object. */
+  command(envelope: unknown, timeoutMs = 5000, deviceNumber?: string): Promise<unknown> {
+    const dn = this.dn(deviceNumber);
+    return this.platform.request(dn, (mid) => `gateway/command/${dn}/${mid}`, envelope, timeoutMs);
+  }
+
+  /** An attribute set (envelope of values); resolves with the gateway's response object. */
+  setAttributes(envelope: unknown, timeoutMs = 5000, deviceNumber?: string): Promise<unknown> {
+    const dn = this.dn(deviceNumber);
+    return this.platform.request(dn, (mid) => `gateway/attributes/set/${dn}/${mid}`, envelope, timeoutMs);
+  }
+
+  /** An attribute query ({"gateway_data": ["k"], "sub_device_data": {"addr": []}}); the gateway answers with an attribute report. */
+  getAttributes(query: unknown, deviceNumber?: string): boolean {
+    const dn = this.dn(deviceNumber);
+    return this.platform.publish(dn, `gateway/attributes/get/${dn}`, query);
+  }
+
+  /** Telemetry control (envelope of values to set); no answer is expected. */
+  control(envelope: unknown, deviceNumber?: string): boolean {
+    const dn = this.dn(deviceNumber);
+    return this.platform.publish(dn, `gateway/telemetry/control/${dn}`, envelope);
+  }
+
+  /** A raw publish to the gateway (malformed downlinks in tests). */
+  publish(topic: string, body: unknown, deviceNumber?: string): boolean {
+    return this.platform.publish(this.dn(deviceNumber), topic, body);
+  }
+
+  /** Closes every connection of the gateway, as a network loss. */
+  drop(deviceNumber?: string): number {
+    const dn = this.dn(deviceNumber);
+    let n = 0;
+    for (const c of [...this.connections]) {
+      if (c.deviceNumber !== dn) continue;
+      c.destroy('dropped by the server (test)');
+      n++;
+    }
+    return n;
+  }
+
+  /** Polls `probe` every 10 ms until it returns something truthy. */
+  async waitFor<R>(probe: () => R | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<R> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = probe();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.platform.stop();
+    for (const c of [...this.connections]) c.destroy('emulator stopped');
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}

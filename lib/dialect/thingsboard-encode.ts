@@ -1,0 +1,220 @@
+// ThingsBoard's uplinks on the wire: each uplink serialised once when it is accepted (prepare),
+// then batches of them merged into as few publishes as the server takes (encode): under its packet
+// limit (remaining length) and under what its rate limits let one publish carry, counted as the
+// server counts them: per device of a publish one message; telemetry and attributes draw
+// telemetryMessages plus their key-value pairs from telemetryDataPoints, everything else draws
+// from messages, and the gateway's own v1/devices/me traffic from its own buckets.
+import type { PublishCaps, PublishCost, Uplink, Values } from "../records";
+import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
+import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
+import { T } from "./thingsboard-topics";
+
+type Mergeable = "telemetry" | "attributes" | "claim";
+const SHAPES: Record<Mergeable, MemberShape> = { telemetry: "array", attributes: "object", claim: "value" };
+const UNLIMITED: PublishCaps = { messages: Infinity, telemetryMessages: Infinity, telemetryDataPoints: Infinity };
+const FREE: PublishCost = { own: false, messages: 0, telemetryMessages: 0, dataPoints: 0 };
+
+function isMergeable(kind: Uplink["kind"]): kind is Mergeable {
+  return kind === "telemetry" || kind === "attributes" || kind === "claim";
+}
+
+/** JSON.stringify that says why a value cannot be sent instead of throwing or giving `undefined`. */
+function serialise(v: unknown, what: string): string {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch (err) {
+    throw new Error(`${what} cannot be sent as JSON: ${(err as Error).message}`);
+  }
+  if (s === undefined) throw new Error(`${what} cannot be sent as JSON: it serialises to nothing (a function, a Symbol, or a toJSON that returns undefined)`);
+  return s;
+}
+
+/** The values as they will be sent: a toJSON at the top may turn them into anything. */
+function sentValues(values: Values, what: string): Values {
+  if (typeof (values as { toJSON?: unknown }).toJSON !== "function") return values;
+  const back: unknown = JSON.parse(serialise(values, what));
+  if (typeof back !== "object" || back === null || Array.isArray(back) || Object.keys(back).length === 0) {
+    throw new Error(`${what} must serialise to an object of {key: value}, its toJSON gave ${Array.isArray(back) ? "an array" : JSON.stringify(back)}`);
+  }
+  return back as Values;
+}
+
+function whole(body: string): Prepared {
+  return { json: [body], bytes: [utf8Length(body)] };
+}
+
+export function prepare(u: Uplink): Prepared {
+  switch (u.kind) {
+    case "connect":
+      return whole(serialise(u.profile ? { device: u.device, type: u.profile } : { device: u.device }, "the device announcement"));
+    case "disconnect":
+      return whole(serialise({ device: u.device }, "the disconnect"));
+    case "attributeRequest": {
+      const scope = { id: u.id, device: u.device, client: u.scope === "client" };
+      return whole(serialise(u.keys.length === 1 ? { ...scope, key: u.keys[0] } : { ...scope, keys: u.keys }, "the attribute request"));
+    }
+    case "rpcResponse":
+      return whole(`{"device":${serialise(u.device, "the device name")},"id":${serialise(u.id, "the RPC id")},"data":${serialise(u.data ?? null, "the RPC answer")}}`);
+    case "gatewayRpcRequest":
+      return whole(u.params === undefined ? serialise({ method: u.method }, "the RPC") : `{"method":${serialise(u.method, "the RPC method")},"params":${serialise(u.params, "the RPC params")}}`);
+    case "gatewayRpcResponse":
+      return whole(serialise(u.data ?? null, "the RPC answer"));
+    case "telemetry": {
+      const p: Required<Omit<Prepared, "fields">> = { json: [], bytes: [], points: [] };
+      u.points.forEach((point, i) => {
+        const values = sentValues(point.values, `the values of point ${i}`);
+        // Key by key: a value that serialises to nothing would silently vanish from an object.
+        const members: string[] = [];
+        for (const k of Object.keys(values)) members.push(`${JSON.stringify(k)}:${serialise(values[k], `the value of "${k}"`)}`);
+        const v = `{${members.join(",")}}`;
+        const s = point.ts === undefined ? v : `{"ts":${serialise(point.ts, "ts")},"values":${v}}`;
+        p.json.push(s);
+        p.bytes.push(utf8Length(s));
+        p.points.push(Object.keys(values).length);
+      });
+      return p;
+    }
+    case "attributes": {
+      const values = sentValues(u.values, "the attributes");
+      const p: Required<Prepared> = { json: [], bytes: [], fields: [], points: [] };
+      for (const k of Object.keys(values)) {
+        const s = `${JSON.stringify(k)}:${serialise(values[k], `the value of "${k}"`)}`;
+        p.json.push(s);
+        p.bytes.push(utf8Length(s));
+        p.fields.push(k);
+        p.points.push(1);
+      }
+      return p;
+    }
+    case "claim": {
+      const body: { secretKey?: string; durationMs?: number } = {};
+      if (u.secretKey !== undefined) body.secretKey = u.secretKey;
+      if (u.durationMs !== undefined) body.durationMs = u.durationMs;
+      return whole(serialise(body, "the claim"));
+    }
+    default:
+      throw new Error(`ThingsBoard has no ${u.kind} uplink`); // validate refuses it first
+  }
+}
+
+function topicOf(u: Uplink): string {
+  switch (u.kind) {
+    case "gatewayRpcRequest":
+      return T.meRpcRequest + u.id;
+    case "gatewayRpcResponse":
+      return T.meRpcResponse + u.id;
+    case "rpcResponse":
+      return T.rpc;
+    default:
+      return T[u.kind as keyof typeof T];
+  }
+}
+
+function singleCost(u: Uplink): PublishCost {
+  switch (u.kind) {
+    case "connect":
+      return FREE; // the server charges no rate limit for an announcement
+    case "gatewayRpcRequest":
+    case "gatewayRpcResponse":
+      return { own: true, messages: 1, telemetryMessages: 0, dataPoints: 0 };
+    default:
+      return { own: false, messages: 1, telemetryMessages: 0, dataPoints: 0 };
+  }
+}
+
+function mergedCost(kind: Mergeable, b: JsonBatch): PublishCost {
+  return kind === "claim"
+    ? { own: false, messages: b.devices, telemetryMessages: 0, dataPoints: 0 }
+    : { own: false, messages: 0, telemetryMessages: b.devices, dataPoints: b.dataPoints };
+}
+
+/** Whether one more part (for `device`, with `points`) keeps the publish within the rate caps. */
+function withinCaps(kind: Mergeable, b: JsonBatch, device: string, points: number, caps: PublishCaps): boolean {
+  const devices = b.devices + (b.has(device) ? 0 : 1);
+  if (kind === "claim") return devices <= caps.messages;
+  return devices <= caps.telemetryMessages && b.dataPoints + points <= caps.telemetryDataPoints;
+}
+
+export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes = 0, extras: EncodeExtras = {}): Encoded {
+  // The server counts the packet's remaining length: the payload gets what the topic
+  // (2-byte length + UTF-8), the packet id (2) and the MQTT 5 properties leave of it.
+  const room = (topic: string): number => maxPacket - (2 + utf8Length(topic) + 2 + propertiesBytes);
+  const caps = extras.caps ?? UNLIMITED;
+  const slots: Array<Publish | { kind: Mergeable; batch: JsonBatch }> = [];
+  const open = new Map<Mergeable, { batch: JsonBatch; pos: number }>();
+  // Position of the latest publish that carries each device: a merged publish placed before
+  // it must not take that device's later uplinks, or they would overtake it.
+  const lastPos = new Map<string, number>();
+  const keys = new Map<string, Key>();
+  const refused: Refusal[] = [];
+
+  for (let index = 0; index < batch.length; index++) {
+    const u = batch[index];
+    let p = extras.prepared?.[index];
+    if (!p) {
+      try {
+        p = prepare(u);
+      } catch (err) {
+        refused.push({ index, reason: (err as Error).message });
+        continue;
+      }
+    }
+    if (!isMergeable(u.kind)) {
+      const topic = topicOf(u);
+      if (p.bytes[0] > room(topic)) {
+        refused.push({ index, reason: `the message is ${p.bytes[0]} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
+        continue;
+      }
+      slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u) });
+      if ("device" in u) lastPos.set(u.device, slots.length - 1);
+      continue;
+    }
+    const kind = u.kind;
+    const shape = SHAPES[kind];
+    const device = (u as { device: string }).device;
+    let key = keys.get(device);
+    if (!key) {
+      const k = JSON.stringify(device);
+      key = { json: k, bytes: utf8Length(k) };
+      keys.set(device, key);
+    }
+    // A piece that does not fit even alone refuses the whole uplink, before any of it is placed.
+    const maxPayload = room(T[kind]);
+    const alone = 2 + memberOverhead(shape, key, true);
+    const problem = tooBig(kind, p, alone, maxPayload, maxPacket, caps);
+    if (problem) {
+      refused.push({ index, reason: problem });
+      continue;
+    }
+    const after = lastPos.get(device) ?? -1;
+    let o = open.get(kind);
+    for (let i = 0; i < p.json.length; i++) {
+      const points = p.points?.[i] ?? 0;
+      if (!o || o.pos < after || o.batch.sizeWith(device, key, p.bytes[i]) > maxPayload || !withinCaps(kind, o.batch, device, points, caps)) {
+        o = { batch: new JsonBatch(T[kind], shape), pos: slots.length };
+        slots.push({ kind, batch: o.batch });
+        open.set(kind, o);
+      }
+      o.batch.add(device, key, p.json[i], p.bytes[i], p.fields?.[i], points);
+      o.batch.carry(index);
+    }
+    if (o) lastPos.set(device, o.pos);
+  }
+
+  const publishes = slots.map((s) => ("batch" in s ? { topic: s.batch.topic, payload: s.batch.toBuffer(), carries: s.batch.carries, cost: mergedCost(s.kind, s.batch) } : s));
+  return { publishes, refused };
+}
+
+/** Why one piece of the uplink cannot go even alone in a publish, or null. */
+function tooBig(kind: Mergeable, p: Prepared, alone: number, maxPayload: number, maxPacket: number, caps: PublishCaps): string | null {
+  const what = kind === "telemetry" ? "point" : "value";
+  for (let i = 0; i < p.json.length; i++) {
+    if (alone + p.bytes[i] > maxPayload) return `one ${what} is ${p.bytes[i]} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic`;
+    const points = p.points?.[i] ?? 0;
+    if (points > caps.telemetryDataPoints) {
+      return `one ${what} has ${points} data points, more than one message may carry under the server's rate limit (at most ${caps.telemetryDataPoints}: 80 % of its telemetryDataPoints capacity)`;
+    }
+  }
+  return null;
+}

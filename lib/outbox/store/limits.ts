@@ -1,0 +1,62 @@
+// The byte cap and the maximum age, by the chosen policy. "reject" refuses the new msg while
+// the store is over a limit; "drop-oldest" makes room by ending the oldest waiting msgs (each
+// with a catchable error while its msg lives; counted and summed up in a warning otherwise).
+import type { Entry } from "../types";
+import { fmtAge, fmtBytes } from "./disk-stats";
+import type { DiskStoreOptions } from "./disk-types";
+import type { StoreErrorCode } from "./errors";
+import type { WaitQueue } from "./queue";
+
+/** What the limits need of the store. */
+export interface LimitedStore {
+  readonly opts: DiskStoreOptions;
+  /** Bytes of every record not yet acknowledged. */
+  readonly bytes: number;
+  readonly queue: WaitQueue;
+  /** Ends `entry` (not accepted) with an error; false. */
+  refuse(entry: Entry, message: string, code: StoreErrorCode): false;
+  /** Ends an entry taken out of the queue. */
+  drop(e: Entry, message: string, code: StoreErrorCode): void;
+}
+
+/** Whether a new entry of `need` bytes may be stored; false when it was refused. */
+export function admit(s: LimitedStore, need: number, entry: Entry): boolean {
+  const { maxBytes, maxAgeMs, policy } = s.opts;
+  if (policy === "reject") {
+    if (maxBytes > 0 && s.bytes + need > maxBytes) return s.refuse(entry, `the store is full: ${fmtBytes(s.bytes)} wait for the connection (cap ${fmtBytes(maxBytes)}); this msg was not accepted`, "full");
+    if (maxAgeMs > 0) {
+      const oldest = s.queue.peekOldest();
+      if (oldest && oldest.at < Date.now() - maxAgeMs) return s.refuse(entry, `the store is full: its oldest msg has waited ${fmtAge(Date.now() - oldest.at)}, more than the maximum age (${fmtAge(maxAgeMs)}); this msg was not accepted`, "expired");
+    }
+    return true;
+  }
+  if (maxAgeMs > 0) expire(s);
+  while (maxBytes > 0 && s.bytes + need > maxBytes) {
+    const victim = s.queue.shiftOldest();
+    if (!victim) return s.refuse(entry, `the store is full (cap ${fmtBytes(maxBytes)}) with msgs in flight; this msg was not accepted`, "full");
+    s.drop(victim, `the store is full (cap ${fmtBytes(maxBytes)}): the oldest waiting msg was dropped for a newer one`, "full");
+  }
+  return true;
+}
+
+/** Drop-oldest, once a second: what is past the age limit, and what a lowered cap no longer holds. */
+export function applyLimits(s: LimitedStore): void {
+  if (s.opts.policy !== "drop-oldest") return;
+  const { maxBytes } = s.opts;
+  while (maxBytes > 0 && s.bytes > maxBytes) {
+    const victim = s.queue.shiftOldest();
+    if (!victim) break;
+    s.drop(victim, `the store is full (cap ${fmtBytes(maxBytes)}): the oldest waiting msg was dropped`, "full");
+  }
+  if (s.opts.maxAgeMs > 0) expire(s);
+}
+
+function expire(s: LimitedStore): void {
+  const maxAgeMs = s.opts.maxAgeMs;
+  const limit = Date.now() - maxAgeMs;
+  for (let oldest = s.queue.peekOldest(); oldest && oldest.at < limit; oldest = s.queue.peekOldest()) {
+    const victim = s.queue.shiftOldest();
+    if (!victim) break;
+    s.drop(victim, `waited longer than the maximum age of the store (${fmtAge(maxAgeMs)}) and was dropped`, "expired");
+  }
+}

@@ -1,0 +1,81 @@
+// Publishes that the platform acknowledges itself, by a key (a message id), beyond the PUBACK:
+// their uplinks are delivered when that ack arrives. A failure ack is the platform's no (the
+// uplinks fail, with its reason); no ack in time fails them too, never a hang. A lost connection
+// fails the waiting ones as a connection failure, so the outbox sends them again.
+import { PublishRefused, type Transport } from "../outbox/outbox";
+
+interface Waiting {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class UplinkAcks {
+  private readonly waiting = new Map<string, Waiting>();
+
+  constructor(
+    private readonly keyOf: ((topic: string) => string | undefined) | undefined,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  /** The transport whose publishes settle on the platform's ack where the dialect says one comes. */
+  wrap(transport: Transport): Transport {
+    const keyOf = this.keyOf;
+    if (!keyOf) return transport;
+    return {
+      publish: (topic, payload) => {
+        const key = keyOf(topic);
+        if (key === undefined) return transport.publish(topic, payload);
+        // Registered before the publish: the ack may arrive before the PUBACK is processed.
+        const acked = this.expect(key, topic);
+        acked.catch(() => undefined); // observed below unless the publish itself fails first
+        return transport.publish(topic, payload).then(
+          () => acked,
+          (err: Error) => {
+            this.drop(key);
+            throw err;
+          },
+        );
+      },
+    };
+  }
+
+  /** The platform's ack of `key`; false when nothing waits for it (late, or not ours). */
+  settle(key: string, error?: string): boolean {
+    const w = this.waiting.get(key);
+    if (!w) return false;
+    this.drop(key);
+    if (error === undefined) w.resolve();
+    else w.reject(new PublishRefused(`the platform answered with a failure: ${error}`, 0x80));
+    return true;
+  }
+
+  /** The connection is gone: every wait ends as a connection failure (the outbox requeues). */
+  lost(): void {
+    for (const [key, w] of [...this.waiting]) {
+      this.drop(key);
+      w.reject(new Error("the connection was lost before the platform's acknowledgement"));
+    }
+  }
+
+  private expect(key: string, topic: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(key);
+        reject(new PublishRefused(`no acknowledgement from the platform within ${this.timeoutMs} ms (${topic})`, 0x80));
+      }, this.timeoutMs);
+      this.waiting.set(key, { resolve, reject, timer });
+    });
+  }
+
+  private drop(key: string): void {
+    const w = this.waiting.get(key);
+    if (!w) return;
+    clearTimeout(w.timer);
+    this.waiting.delete(key);
+  }
+}
