@@ -1,8 +1,7 @@
-// The "IoT gateway" sidebar tab: for each gateway-config, its platform and server and, live, the
-// status every node using it shows (Node-RED's own status messages over its comms, so it needs
-// nothing of the runtime yet). Redrawn at most four times a second however often statuses come.
-// The runtime's session figures (devices, waiting msgs, rates) are to come from an admin endpoint
-// of gateway-config; until then the statuses say what the session says.
+// The "IoT gateway" sidebar tab: for each gateway-config, its platform and server, live the status
+// every node using it shows (Node-RED's own status messages over its comms), and what waits in
+// its outbox (GET gateway-config/stats, asked every second while the tab is shown). Redrawn at
+// most four times a second however often statuses come.
 (function () {
   "use strict";
   if (window.IotGatewaySidebar) return;
@@ -10,6 +9,8 @@
   var content;
   var timer;
   var REDRAW_MS = 250;
+  var POLL_MS = 1000;
+  var stats = {};
 
   function t(key, opts) {
     return RED._("node-red-contrib-iot-gateway/gateway-config:gateway-config.sidebar." + key, opts);
@@ -54,6 +55,7 @@
       $('<div class="iotgw-server">').css({ "font-size": "0.9em", color: "var(--red-ui-secondary-text-color, #888)" })
         .text((gw.platform || "thingsboard") + " · " + (gw.url || "")).appendTo(box);
       $('<div class="iotgw-state">').text(shown ? shown.text : t("no-status")).appendTo(box);
+      if (stats[gw.id]) $('<div class="iotgw-waiting">').text(waitingText(stats[gw.id])).appendTo(box);
       var list = $('<ul class="iotgw-users">').css({ "list-style": "none", margin: "4px 0 0 0", padding: 0 }).appendTo(box);
       if (users.length === 0) $('<li>').text(t("unused")).appendTo(list);
       users.forEach(function (u) {
@@ -64,6 +66,36 @@
         li.on("click", function () { RED.view.reveal(u.id); });
       });
     });
+  }
+
+  function age(ms) {
+    var s = Math.round(ms / 1000);
+    if (s < 120) return s + " s";
+    if (s < 7200) return Math.round(s / 60) + " min";
+    if (s < 172800) return Math.round(s / 3600) + " h";
+    return Math.round(s / 86400) + " d";
+  }
+
+  function bytes(n) {
+    if (n < 1024) return n + " B";
+    if (n < 1048576) return (n / 1024).toFixed(1) + " KiB";
+    return (n / 1048576).toFixed(1) + " MiB";
+  }
+
+  /** "4,210 waiting · 1.2 MiB · oldest 3 min · cap in 2 h (disk)" */
+  function waitingText(st) {
+    var parts = [t("waiting", { n: Number(st.waiting || 0).toLocaleString("en-US") })];
+    if (typeof st.bytes === "number" && st.bytes > 0) parts.push(bytes(st.bytes));
+    if (typeof st.oldestAgeMs === "number" && st.waiting > 0) parts.push(t("oldest", { age: age(st.oldestAgeMs) }));
+    if (typeof st.fullInMs === "number") parts.push(t("full-in", { time: age(st.fullInMs) }));
+    return parts.join(" · ") + " (" + (st.store === "disk" ? t("store-disk") : t("store-memory")) + ")";
+  }
+
+  function poll() {
+    if (!content || !content.is(":visible")) return setTimeout(poll, POLL_MS);
+    $.getJSON("gateway-config/stats")
+      .done(function (s) { stats = s || {}; schedule(); })
+      .always(function () { setTimeout(poll, POLL_MS); });
   }
 
   function schedule() {
@@ -88,6 +120,7 @@
       });
       ["nodes:add", "nodes:remove", "nodes:change", "deploy", "runtime-state"].forEach(function (e) { RED.events.on(e, schedule); });
       schedule();
+      poll();
     },
     /** for tests: the figures as shown */
     render: render

@@ -1,6 +1,6 @@
 // The "IoT gateway" sidebar tab in Chromium against a real Node-RED and the embedded ThingsBoard
 // emulator: each gateway-config with its server and the live status of the nodes using it, which
-// changes while the tab is open when the server goes away.
+// changes while the tab is open when the server goes away, and what waits for a server it cannot reach.
 import should from "should";
 import type { Page } from "playwright-core";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
@@ -9,12 +9,19 @@ import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-
 
 const TYPES = ["gateway-config", "telemetry-out", "device-connect"];
 
+function press(red: NodeRed, id: string): Promise<number> {
+  return fetch(`${red.url}inject/${id}`, { method: "POST" }).then((r) => r.status);
+}
+
 function flow(url: string): object[] {
   return [
     { id: "t1", type: "tab", label: "sidebar" },
     { id: "gwA", type: "gateway-config", name: "plant A", platform: "thingsboard", url, auth: "token", protocolVersion: "4", qos: "1", reconnectMin: 0.2, reconnectMax: 1 },
     { id: "gwB", type: "gateway-config", name: "plant B", platform: "thingsboard", url: "mqtt://127.0.0.1:1", auth: "token", protocolVersion: "4", qos: "1", reconnectMin: 0.2, reconnectMax: 1 },
     { id: "toA", type: "telemetry-out", z: "t1", x: 200, y: 80, name: "meter A", gateway: "gwA", device: "", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
+    // telemetry for plant B, which cannot reach its server: it waits in the outbox
+    { id: "injB", type: "inject", z: "t1", x: 200, y: 240, name: "reading", props: [{ p: "payload", v: '{"t": 1}', vt: "json" }, { p: "device", v: "Pump B", vt: "str" }], repeat: "", once: false, wires: [["toB"]] },
+    { id: "toB", type: "telemetry-out", z: "t1", x: 440, y: 240, name: "pump B values", gateway: "gwB", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
     { id: "dcB", type: "device-connect", z: "t1", x: 200, y: 160, name: "pump B", gateway: "gwB", device: "device", deviceType: "msg", profile: "", profileType: "str", action: "connect", wires: [[]] },
   ];
 }
@@ -33,7 +40,10 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
   await page.waitForFunction(() => /disconnected|connecting/.test(document.querySelector('.iotgw-gateway[data-gateway="gwB"] .iotgw-state')?.textContent ?? ""), undefined, { timeout: 15000 });
   should(await page.textContent('.iotgw-gateway[data-gateway="gwA"] .iotgw-server')).equal(`thingsboard · ${emu.url}`);
   should(await page.textContent('.iotgw-gateway[data-gateway="gwA"] .iotgw-user[data-node="toA"] .iotgw-user-label')).equal("meter A");
-  should(await page.$$eval('.iotgw-gateway[data-gateway="gwB"] .iotgw-user', (lis) => lis.map((li) => li.getAttribute("data-node")))).eql(["dcB"]);
+  should(await page.$$eval('.iotgw-gateway[data-gateway="gwB"] .iotgw-user', (lis) => lis.map((li) => li.getAttribute("data-node")).sort())).eql(["dcB", "toB"]);
+  // what waits, counted by the runtime, shown while the tab is open
+  for (let i = 0; i < 3; i++) should(await press(red, "injB")).equal(200);
+  await page.waitForFunction(() => /^3 waiting · oldest \d+ s( · cap in [^(]+)? \(in memory\)$/.test(document.querySelector('.iotgw-gateway[data-gateway="gwB"] .iotgw-waiting')?.textContent ?? ""), undefined, { timeout: 15000 });
   // live: the server goes away while the tab is open
   await emu.stop();
   await page.waitForFunction(() => /disconnected|connecting/.test(document.querySelector('.iotgw-gateway[data-gateway="gwA"] .iotgw-state')?.textContent ?? ""), undefined, { timeout: 15000 });
