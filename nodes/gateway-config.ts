@@ -335,4 +335,15 @@ export = function (RED: NodeAPI): void {
       password: { type: "password" },
     },
   });
+
+  // The editor's "IoT gateway" sidebar reads here what waits in each open session's outbox.
+  RED.httpAdmin.get("/gateway-config/stats", RED.auth.needsPermission("gateway-config.read"), (_req, res) => {
+    const out: Record<string, unknown> = {};
+    RED.nodes.eachNode((n) => {
+      if (n.type !== "gateway-config") return;
+      const stats = (RED.nodes.getNode(n.id) as GatewayConfigNode | null)?.stats?.();
+      if (stats) out[n.id] = stats;
+    });
+    res.json(out);
+  });
 };

@@ -48,6 +48,7 @@ export const FLOW: Array<Record<string, unknown>> = [
   { id: "ri", type: "rpc-in", z: "t1", ...at(4), name: "", gateway: "gw1", target: "devices", devices: "", methods: "", autoAnswer: "", timeout: "60", wires: [[]] },
   { id: "rr", type: "rpc-response", z: "t1", ...at(5), name: "", gateway: "gw1", wires: [] },
   { id: "cl", type: "claim", z: "t1", ...at(6), name: "", gateway: "gw1", device: "device", deviceType: "msg", secretKey: "secretKey", secretKeyType: "msg", duration: "durationMs", durationType: "msg", wires: [] },
+  { id: "eo", type: "event-out", z: "t1", ...at(8), name: "", gateway: "gw1", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
   {
     id: "ms", type: "modbus-source", z: "t1", ...at(7), name: "", connection: "mbc1", device: "Boiler 1", profile: "Boiler", unitId: 1, period: 5, reportMode: "every-poll",
     deadband: "", reportPeriod: "", maxGap: "", maxRegisters: "", disconnectAfter: 0, map: [{ key: "temperature", area: "holding", address: 0, type: "float32" }], wires: [[], [], [], []],
@@ -149,6 +150,11 @@ export const DIALOGS: DialogSpec[] = [
   {
     id: "cl", type: "claim", config: false,
     changes: [gateway, typed("device", "str", "Pump 1"), typed("secretKey", "str", "s3cret"), typed("duration", "num", "60000"), name("claim pump")],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    // the gateway first, while the device row shows; then the gateway itself as the target
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump alarm")],
   },
   {
     id: "ms", type: "modbus-source", config: false,
