@@ -48,6 +48,7 @@ export const FLOW: Array<Record<string, unknown>> = [
   { id: "ri", type: "rpc-in", z: "t1", ...at(4), name: "", gateway: "gw1", target: "devices", devices: "", methods: "", autoAnswer: "", wires: [[]] },
   { id: "rr", type: "rpc-response", z: "t1", ...at(5), name: "", gateway: "gw1", wires: [] },
   { id: "cl", type: "claim", z: "t1", ...at(6), name: "", gateway: "gw1", device: "device", deviceType: "msg", secretKey: "secretKey", secretKeyType: "msg", duration: "durationMs", durationType: "msg", wires: [] },
+  { id: "eo", type: "event-out", z: "t1", ...at(8), name: "", gateway: "gw1", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
   {
     id: "ms", type: "modbus-source", z: "t1", ...at(7), name: "", connection: "mbc1", device: "Boiler 1", profile: "Boiler", unitId: 1, period: 5, reportMode: "every-poll",
     deadband: "", reportPeriod: "", maxGap: "", maxRegisters: "", disconnectAfter: 0, map: [{ key: "temperature", area: "holding", address: 0, type: "float32" }], wires: [[], [], [], []],
@@ -63,6 +64,10 @@ export const DIALOGS: DialogSpec[] = [
     id: "gw1", type: "gateway-config", config: true, tabSet: "node-config-gw-tabs", tabs: ["gw-tab-connection", "gw-tab-delivery"],
     changes: [
       name("plant gateway"),
+      // ThingsPanel's rows show for it only: fill them, then back to ThingsBoard
+      { field: "platform", kind: "select", value: "thingspanel", tab: "gw-tab-connection" },
+      { field: "deviceNumber", kind: "text", value: "GW-9", tab: "gw-tab-connection" },
+      { field: "ackTimeout", kind: "text", value: "5", tab: "gw-tab-connection" },
       { field: "platform", kind: "select", value: "thingsboard", tab: "gw-tab-connection" },
       { field: "url", kind: "text", value: "mqtts://127.0.0.1:3", tab: "gw-tab-connection" },
       // basic first, so its rows are visible while typed; then back to the token
@@ -120,11 +125,15 @@ export const DIALOGS: DialogSpec[] = [
   },
   {
     id: "to", type: "telemetry-out", config: false,
-    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values")],
+    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values"), { field: "target", kind: "select", value: "gateway" }],
   },
   {
     id: "ao", type: "attribute-out", config: false,
-    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs")],
+    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs"), { field: "target", kind: "select", value: "gateway" }],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "Alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump events")],
   },
   {
     id: "ai", type: "attribute-in", config: false,
@@ -138,7 +147,7 @@ export const DIALOGS: DialogSpec[] = [
     id: "ri", type: "rpc-in", config: false,
     changes: [
       gateway, { field: "devices", kind: "text", value: "Pump 1" }, { field: "target", kind: "select", value: "both" }, { field: "methods", kind: "text", value: "setValve" },
-      { field: "autoAnswer", kind: "text", value: "3000" }, name("pump rpc"),
+      { field: "autoAnswer", kind: "text", value: "3000" }, { field: "timeout", kind: "text", value: "30" }, name("pump rpc"),
     ],
   },
   { id: "rr", type: "rpc-response", config: false, changes: [gateway, name("answer")] },

@@ -109,6 +109,21 @@ describe("ThingsPanel nodes in a Node-RED runtime against the ThingsPanel emulat
     (await failed("tel", { device: "x".repeat(37), payload: { t: 1 } })).should.match(/longer than 36/);
   });
 
+  it("telemetry-out and attribute-out for the gateway itself: gateway_data, no device named", async () => {
+    const flow = outFlow(emu.url);
+    flow.push({ id: "gwtel", type: "telemetry-out", gateway: "gw", target: "gateway", device: "", deviceType: "str", profile: "", profileType: "str", autoConnect: true, wires: [] });
+    flow.push({ id: "gwattr", type: "attribute-out", gateway: "gw", target: "gateway", device: "", deviceType: "str", profile: "", profileType: "str", autoConnect: true, wires: [] });
+    for (const n of flow) if (n.type === "catch" || n.type === "complete") (n.scope as string[]).push("gwtel", "gwattr");
+    await load(flow);
+    watchEnds();
+    await until(() => emu.gatewayConnected(), 5000, "gateway connection");
+    await done("gwtel", { payload: { cpu: 12.5 } });
+    await done("gwattr", { payload: { version: "1.0.0" } });
+    emu.telemetry("").map((p) => p.values).should.eql([{ cpu: 12.5 }]);
+    emu.attributes("").should.eql({ version: "1.0.0" });
+    emu.journal().find((j) => j.kind === "telemetry")!.detail!.should.eql({ gateway_data: { cpu: 12.5 } });
+  });
+
   it("telemetry-out: points with their own ts go out in time order, one real-time envelope each (the server stamps them)", async () => {
     await load(outFlow(emu.url));
     watchEnds();
