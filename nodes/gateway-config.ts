@@ -24,7 +24,7 @@ import { DevicesFile } from "../lib/outbox/store/devices-file";
 import { DiskStore, type DoneWhen } from "../lib/outbox/store/disk";
 import { fmtAge } from "../lib/outbox/store/disk-stats";
 import { MemoryStore } from "../lib/outbox/store/memory";
-import type { DeviceRecord } from "../lib/session/registry";
+import type { RegistrySnapshot } from "../lib/session/registry";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
@@ -44,7 +44,7 @@ interface Running {
   session: GatewaySession;
   store: MemoryStore | DiskStore;
   monitor: OutboxMonitor;
-  devices?: DevicesFile<DeviceRecord[]>;
+  devices?: DevicesFile<RegistrySnapshot>;
 }
 
 export = function (RED: NodeAPI): void {
@@ -135,10 +135,11 @@ export = function (RED: NodeAPI): void {
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
       if (store instanceof DiskStore) {
-        r.devices = new DevicesFile<DeviceRecord[]>(storeDir, () => [...session.registry.all()], (m) => node.warn(m));
-        // Devices first: a restarted gateway announces them before their backlog leaves.
-        const saved = predecessor ? undefined : readDevices(r.devices);
-        if (saved) session.adopt({ entries: [], devices: saved, renames: [] });
+        const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
+        r.devices = devices;
+        // Devices first: a restarted gateway announces them (under their current names) before their backlog.
+        if (!predecessor) session.registry.restore(readRegistry(devices));
+        session.registry.on("changed", () => devices.changed());
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
       }
@@ -157,16 +158,16 @@ export = function (RED: NodeAPI): void {
       };
       session.outbox.on("full", () => onFull(session.outbox.queued));
       if (store instanceof DiskStore) {
-        store.on("full", () => onFull(session.outbox.size));
+        store.on("full", () => onFull(session.outbox.queued));
         store.on("failed", () => refresh(true));
       }
       return r;
     }
 
-    function readDevices(file: DevicesFile<DeviceRecord[]>): DeviceRecord[] | undefined {
-      const v = file.read();
-      if (!Array.isArray(v)) return undefined;
-      return v.filter((d): d is DeviceRecord => typeof d?.name === "string" && d.name !== "" && (d.profile === undefined || typeof d.profile === "string"));
+    /** What the last run wrote (the registry's restore validates every entry of it). */
+    function readRegistry(file: DevicesFile<RegistrySnapshot>): Partial<RegistrySnapshot> | undefined {
+      const v: unknown = file.read();
+      return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Partial<RegistrySnapshot>) : undefined;
     }
 
     // ---- status: the session's state, what waits, and at most one update a second ----------
@@ -236,7 +237,7 @@ export = function (RED: NodeAPI): void {
     /** Stops the session and closes its store; `remove` deletes the store folder too. */
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
-      r.devices?.close(how !== "remove");
+      await r.devices?.close(how !== "remove");
       if (how === "handover") successors.set(node.id, await r.session.handOver());
       else await r.session.stop();
       if (r.store instanceof DiskStore) await r.store.close(how === "remove");

@@ -78,7 +78,8 @@ export class Outbox extends EventEmitter {
   private readonly ready: Array<{ batch: Batch; out: Out }> = [];
   /** Uplinks that go before the store's, even while it is held (announcements, the limits request). */
   private readonly ahead: Entry[] = [];
-  private held = false;
+  /** While the server's limits are awaited: the announcements that wait for them (data waits too). */
+  private held: Entry[] | undefined;
   private readonly isolation = new Isolation();
   private publishing = 0;
   private generation = 0;
@@ -191,8 +192,9 @@ export class Outbox extends EventEmitter {
   }
 
   /**
-   * Starts delivering over `transport`; `first` uplinks go before everything queued. With
-   * `hold`, only those (and `sendAhead`'s) go until `release`: the server's limits come first.
+   * Starts delivering over `transport`; `first` uplinks (the announcements) go before everything
+   * queued. With `hold`, only `sendAhead`'s go until `release`: the server's limits come first,
+   * its in-flight bound counts announcements too.
    */
   attach(transport: Transport, first: Uplink[] = [], hold = false): void {
     const announcements: Entry[] = [];
@@ -200,16 +202,17 @@ export class Outbox extends EventEmitter {
       const prepared = this.prepare(uplink);
       if (!(prepared instanceof OutboxError)) announcements.push({ uplink, resolve: noop, reject: noop, free: true, prepared, transient: true });
     }
-    this.ahead.unshift(...announcements);
     this.transport = transport;
-    this.held = hold;
+    this.held = hold ? announcements : undefined;
+    if (!hold) this.ahead.unshift(...announcements);
     this.pump();
   }
 
-  /** Lets the queue go after `attach(…, hold)`. */
+  /** Lets the announcements and the queue go after `attach(…, hold)`. */
   release(): void {
     if (!this.held) return;
-    this.held = false;
+    this.ahead.push(...this.held);
+    this.held = undefined;
     this.pump();
   }
 
@@ -218,6 +221,7 @@ export class Outbox extends EventEmitter {
     this.transport = undefined;
     this.clearTimer();
     this.requeueInflight(true);
+    this.held = undefined;
     for (const e of this.ahead.splice(0)) e.reject(new OutboxError("the connection was lost before it was sent", "closed"));
   }
 

@@ -45,7 +45,7 @@ export const FLOW: Array<Record<string, unknown>> = [
   { id: "to", type: "telemetry-out", z: "t1", ...at(1), name: "", gateway: "gw1", device: "", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
   { id: "ao", type: "attribute-out", z: "t1", ...at(2), name: "", gateway: "gw1", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
   { id: "ai", type: "attribute-in", z: "t1", ...at(3), name: "", gateway: "gw1", updates: true, devices: "", fetchOnConnect: false, device: "device", deviceType: "msg", keys: "", scope: "shared", timeout: "20", wires: [[]] },
-  { id: "ri", type: "rpc-in", z: "t1", ...at(4), name: "", gateway: "gw1", target: "devices", devices: "", methods: "", autoAnswer: "", wires: [[]] },
+  { id: "ri", type: "rpc-in", z: "t1", ...at(4), name: "", gateway: "gw1", target: "devices", devices: "", methods: "", autoAnswer: "", timeout: "60", wires: [[]] },
   { id: "rr", type: "rpc-response", z: "t1", ...at(5), name: "", gateway: "gw1", wires: [] },
   { id: "cl", type: "claim", z: "t1", ...at(6), name: "", gateway: "gw1", device: "device", deviceType: "msg", secretKey: "secretKey", secretKeyType: "msg", duration: "durationMs", durationType: "msg", wires: [] },
   { id: "eo", type: "event-out", z: "t1", ...at(8), name: "", gateway: "gw1", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
@@ -64,10 +64,10 @@ export const DIALOGS: DialogSpec[] = [
     id: "gw1", type: "gateway-config", config: true, tabSet: "node-config-gw-tabs", tabs: ["gw-tab-connection", "gw-tab-delivery"],
     changes: [
       name("plant gateway"),
-      // ThingsPanel's rows show for it only: fill them, then back to ThingsBoard
+      // ThingsPanel first, so its rows are visible while typed; then back to ThingsBoard
       { field: "platform", kind: "select", value: "thingspanel", tab: "gw-tab-connection" },
-      { field: "deviceNumber", kind: "text", value: "GW-9", tab: "gw-tab-connection" },
-      { field: "ackTimeout", kind: "text", value: "5", tab: "gw-tab-connection" },
+      { field: "deviceNumber", kind: "text", value: "gw-0042", tab: "gw-tab-connection" },
+      { field: "ackTimeout", kind: "text", value: "15", tab: "gw-tab-connection" },
       { field: "platform", kind: "select", value: "thingsboard", tab: "gw-tab-connection" },
       { field: "url", kind: "text", value: "mqtts://127.0.0.1:3", tab: "gw-tab-connection" },
       // basic first, so its rows are visible while typed; then back to the token
@@ -147,7 +147,7 @@ export const DIALOGS: DialogSpec[] = [
     id: "ri", type: "rpc-in", config: false,
     changes: [
       gateway, { field: "devices", kind: "text", value: "Pump 1" }, { field: "target", kind: "select", value: "both" }, { field: "methods", kind: "text", value: "setValve" },
-      { field: "autoAnswer", kind: "text", value: "3000" }, { field: "timeout", kind: "text", value: "30" }, name("pump rpc"),
+      { field: "autoAnswer", kind: "text", value: "3000" }, { field: "timeout", kind: "text", value: "120" }, name("pump rpc"),
     ],
   },
   { id: "rr", type: "rpc-response", config: false, changes: [gateway, name("answer")] },

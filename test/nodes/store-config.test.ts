@@ -194,6 +194,24 @@ describe("gateway-config store", function () {
     helper.getNode("dc").receive({ device: "Valve", profile: "Valves" });
     helper.getNode("tel").receive({ device: "Meter", payload: { n: 1 } });
     await until(() => fs.existsSync(path.join(dir, "devices.json")) && fs.readFileSync(path.join(dir, "devices.json"), "utf8").includes("Valves"), 3000, "devices.json");
-    JSON.parse(fs.readFileSync(path.join(dir, "devices.json"), "utf8")).should.containDeep([{ name: "Valve", profile: "Valves" }, { name: "Meter" }]);
+    JSON.parse(fs.readFileSync(path.join(dir, "devices.json"), "utf8")).devices.should.containDeep([{ name: "Valve", profile: "Valves" }, { name: "Meter" }]);
+  });
+
+  it("keeps the platform's renames in the store folder: after a restart the flow's data for the old name goes to the renamed device", async () => {
+    const dir = path.join(root, "renames");
+    await load(flowWith(emu.url, { storeType: "disk", storePath: dir }));
+    const completed = collect("completed");
+    helper.getNode("tel").receive({ device: "A", payload: { n: 1 } });
+    await until(() => completed.length === 1 && emu.telemetry("A").length === 1, 5000, "first msg delivered");
+    await emu.renameDevice("A", "A2");
+    await until(() => fs.existsSync(path.join(dir, "devices.json")) && fs.readFileSync(path.join(dir, "devices.json"), "utf8").includes("A2"), 3000, "the rename on disk");
+    // a restart: the runtime stops every node (not a redeploy: nothing is handed over in memory)
+    await helper.unload();
+    await load(flowWith(emu.url, { storeType: "disk", storePath: dir }));
+    const after = collect("completed");
+    helper.getNode("tel").receive({ device: "A", payload: { n: 2 } });
+    await until(() => after.length === 1 && emu.telemetry("A2").length === 2, 5000, "msg after the restart delivered");
+    ns(emu, "A2").should.eql([1, 2]);
+    should(emu.device("A")).be.undefined();
   });
 });

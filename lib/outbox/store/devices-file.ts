@@ -1,7 +1,7 @@
-// The device registry beside the data: a restarted gateway announces its devices (with their
-// profiles, and the rename map once the registry has one) before their backlog leaves. The
-// registry has no change events, so its snapshot is compared a few times a second and written
-// (atomically, coalesced) when it changed, and written once more, synchronously, at close.
+// The device registry beside the data (its devices with their profiles, and the platform's
+// renames): a restarted gateway announces its devices, under their current names, before their
+// backlog leaves. Written atomically and coalesced (one write at a time, the newest value
+// next) when the registry says it changed, and once more, synchronously, at close.
 import path from "path";
 import { StateFile } from "./state-file";
 
@@ -9,10 +9,11 @@ export const DEVICES_FILE = "devices.json";
 
 export class DevicesFile<T> {
   private readonly file: StateFile<T>;
-  private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private written = "";
+  private dirty = false;
 
-  constructor(dir: string, private readonly snapshot: () => T, warn: (m: string) => void, private readonly everyMs = 200) {
+  constructor(dir: string, private readonly snapshot: () => T, warn: (m: string) => void) {
     this.file = new StateFile<T>(path.join(dir, DEVICES_FILE), warn);
   }
 
@@ -23,17 +24,28 @@ export class DevicesFile<T> {
     return v;
   }
 
+  /** The folder exists now: writes follow changes from here on. */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.check(), this.everyMs);
-    this.timer.unref?.();
+    this.started = true;
+    this.changed();
   }
 
-  /** Stops watching and writes the last state (unless the folder is about to be deleted). */
-  close(write = true): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    if (!write) return;
+  /** The registry changed: write it soon (unless it is what the file holds already). */
+  changed(): void {
+    if (!this.started) return;
+    const v = this.snapshot();
+    const json = JSON.stringify(v);
+    if (json === this.written) return;
+    this.written = json;
+    void this.file.save(v);
+  }
+
+  /** Stops following, lets a running write end, and writes the last state (unless the folder is about to be deleted). */
+  async close(write = true): Promise<void> {
+    const was = this.started;
+    this.started = false;
+    await this.file.idle();
+    if (!write || !was) return;
     const v = this.snapshot();
     const json = JSON.stringify(v);
     if (json === this.written) return;
@@ -43,13 +55,5 @@ export class DevicesFile<T> {
     } catch {
       /* the folder is gone or unwritable: the store reports that itself */
     }
-  }
-
-  private check(): void {
-    const v = this.snapshot();
-    const json = JSON.stringify(v);
-    if (json === this.written) return;
-    this.written = json;
-    void this.file.save(v);
   }
 }
