@@ -115,6 +115,17 @@ export function prepare(u: Uplink): Prepared {
       if (u.durationMs !== undefined) body.durationMs = u.durationMs;
       return whole(serialise(body, "the claim"));
     }
+    // The gateway device's own data (v1/devices/me): one body, as its device's part would be.
+    case "gatewayTelemetry": {
+      const t = prepare({ kind: "telemetry", device: "me", points: u.points });
+      const body = `[${t.json.join(",")}]`;
+      return { json: [body], bytes: [utf8Length(body)], points: [(t.points ?? []).reduce((a, b) => a + b, 0)] };
+    }
+    case "gatewayAttributes": {
+      const a = prepare({ kind: "attributes", device: "me", values: u.values });
+      const body = `{${a.json.join(",")}}`;
+      return { json: [body], bytes: [utf8Length(body)], points: [a.json.length] };
+    }
     default:
       throw new Error(`ThingsBoard has no ${u.kind} uplink`); // validate refuses it first
   }
@@ -128,13 +139,20 @@ function topicOf(u: Uplink): string {
       return T.meRpcResponse + u.id;
     case "rpcResponse":
       return T.rpc;
+    case "gatewayTelemetry":
+      return T.meTelemetry;
+    case "gatewayAttributes":
+      return T.meAttributes;
     default:
       return T[u.kind as keyof typeof T];
   }
 }
 
-function singleCost(u: Uplink): PublishCost {
+function singleCost(u: Uplink, p: Prepared): PublishCost {
   switch (u.kind) {
+    case "gatewayTelemetry":
+    case "gatewayAttributes":
+      return { own: true, messages: 0, telemetryMessages: 1, dataPoints: p.points?.[0] ?? 0 };
     case "connect":
       return FREE; // the server charges no rate limit for an announcement
     case "gatewayRpcRequest":
@@ -188,7 +206,7 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
         refused.push({ index, reason: `the message is ${p.bytes[0]} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
         continue;
       }
-      slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u) });
+      slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u, p) });
       if ("device" in u) lastPos.set(u.device, slots.length - 1);
       continue;
     }

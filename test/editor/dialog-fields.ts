@@ -125,11 +125,15 @@ export const DIALOGS: DialogSpec[] = [
   },
   {
     id: "to", type: "telemetry-out", config: false,
-    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values")],
+    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values"), { field: "target", kind: "select", value: "gateway" }],
   },
   {
     id: "ao", type: "attribute-out", config: false,
-    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs")],
+    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs"), { field: "target", kind: "select", value: "gateway" }],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "Alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump events")],
   },
   {
     id: "ai", type: "attribute-in", config: false,
