@@ -66,7 +66,7 @@ describe("Watson IoT dialect", () => {
     e.refused[0].reason.should.match(/needs the device type of "s9"/);
     const e2 = enc(w({ deviceType: "generic" }), [{ kind: "event", device: "s9", method: "alarm", params: { level: 2 } }]);
     e2.publishes[0].topic.should.equal("iot-2/type/generic/id/s9/evt/alarm/fmt/json");
-    (body(e2.publishes[0]) as { d: unknown }).d.should.eql({ level: 2 });
+    should(body(e2.publishes[0]).d).eql({ level: 2 });
   });
 
   it("refuses a publish over 131,072 bytes with its topic (the platform would close the connection)", () => {
@@ -91,7 +91,7 @@ describe("Watson IoT dialect", () => {
     const id = (r as { id: number }).id;
     const e = enc(d, [{ kind: "rpcResponse", device: "s1", id, data: { ok: true } }]);
     e.publishes[0].topic.should.equal("iot-2/type/sensor/id/s1/evt/setRate-reply/fmt/json");
-    (body(e.publishes[0]) as { d: unknown }).d.should.eql({ ok: true });
+    should(body(e.publishes[0]).d).eql({ ok: true });
     // The type of a device first seen in a command names its events too.
     enc(d, [{ kind: "telemetry", device: "s1", points: [{ values: { t: 1 } }] }]).publishes[0].topic.should.equal("iot-2/type/sensor/id/s1/evt/telemetry/fmt/json");
   });
