@@ -142,7 +142,7 @@ export class WatsonDialect implements Dialect {
       const room = maxPacket - (2 + utf8Length(topic) + 2 + propertiesBytes);
       const over = payloads.find((p) => utf8Length(p) > room);
       if (over !== undefined) {
-        refused.push({ index, reason: `the ${what} is ${utf8Length(over)} bytes, over Watson IoT's limit of ${maxPacket} bytes per packet with its topic (the platform would close the connection)` });
+        refused.push({ index, reason: `the ${what} is ${utf8Length(over)} bytes, over the limit of ${maxPacket} bytes per packet with its topic (Watson IoT accepts at most ${WATSON_MAX_PAYLOAD} and closes the connection on more)` });
         return;
       }
       for (const p of payloads) publishes.push({ topic, payload: Buffer.from(p), carries: [index], cost: COST });

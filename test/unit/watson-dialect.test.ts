@@ -76,7 +76,7 @@ describe("Watson IoT dialect", () => {
       { kind: "telemetry", device: "ok", points: [{ values: { s: "x" } }] },
     ]);
     e.refused.map((r) => r.index).should.eql([0]);
-    e.refused[0].reason.should.match(/over Watson IoT's limit of 131072 bytes/);
+    e.refused[0].reason.should.match(/over the limit of 131072 bytes per packet/);
     e.publishes.map((p) => p.carries[0]).should.eql([1]);
   });
 
