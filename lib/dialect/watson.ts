@@ -40,6 +40,12 @@ function body(d: string, ts: number | undefined): string {
   return ts === undefined ? `{"d":${d}}` : `{"d":${d},"ts":${JSON.stringify(new Date(ts).toISOString())}}`;
 }
 
+function wrapped(v: unknown): boolean {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Buffer.isBuffer(v)) return false;
+  const keys = Object.keys(v);
+  return keys.includes("d") && keys.every((k) => k === "d" || k === "ts");
+}
+
 /** Telemetry points merged per timestamp, in time order (untimed ones last: they mean "now"). */
 function steps(points: readonly TelemetryPoint[]): Array<{ ts: number | undefined; values: Record<string, unknown> }> {
   const byTs = new Map<number, Record<string, unknown>>();
@@ -119,7 +125,8 @@ export class WatsonDialect implements Dialect {
         break;
       case "event":
       case "gatewayEvent":
-        json = [body(serialise(u.params ?? null, "the event data"), Date.now())];
+        // A payload already in Watson's form ({d}, or {d, ts}) is sent as it is, not wrapped again.
+        json = [wrapped(u.params) ? serialise(u.params, "the event data") : body(serialise(u.params ?? null, "the event data"), Date.now())];
         break;
       case "rpcResponse":
       case "gatewayRpcResponse":
@@ -208,9 +215,11 @@ export class WatsonDialect implements Dialect {
     const id = this.rpcId();
     this.commands.set(id, { type: cmd.type, id: cmd.id, command: cmd.command });
     while (this.commands.size > MAX_OPEN_COMMANDS) this.commands.delete(this.commands.keys().next().value as number);
-    if (cmd.type === this.typeId && cmd.id === this.deviceId) return { kind: "gatewayRpcRequest", id, method: cmd.command, params };
+    // The fields node-red-contrib-ibm-watson-iot's command msgs had.
+    const extra = { deviceType: cmd.type, deviceId: cmd.id, command: cmd.command, format: cmd.format };
+    if (cmd.type === this.typeId && cmd.id === this.deviceId) return { kind: "gatewayRpcRequest", id, method: cmd.command, params, extra };
     if (!this.types.has(cmd.id)) this.types.set(cmd.id, cmd.type);
-    const d: Downlink = { kind: "rpcRequest", device: cmd.id, id, method: cmd.command, params };
+    const d: Downlink = { kind: "rpcRequest", device: cmd.id, id, method: cmd.command, params, extra };
     return d;
   }
 

@@ -20,12 +20,15 @@ function load(flow: FlowNode[], credentials: Record<string, unknown> = { gw: { t
 }
 
 function flow(url: string, gw: Record<string, unknown> = {}): FlowNode[] {
-  const scope = ["tel", "evt", "gwevt", "attr", "answer"];
+  const scope = ["tel", "evt", "gwevt", "attr", "answer", "telc", "evtc"];
   return [
     { id: "tel", type: "telemetry-out", gateway: "gw", device: "device", deviceType: "msg", profile: "sensor", profileType: "str", autoConnect: true, wires: [] },
     { id: "evt", type: "event-out", gateway: "gw", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
     { id: "gwevt", type: "event-out", gateway: "gw", target: "gateway", device: "", deviceType: "str", method: "status", methodType: "str", wires: [] },
     { id: "attr", type: "attribute-out", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
+    // As a flow moved from node-red-contrib-ibm-watson-iot leaves them: everything from the msg.
+    { id: "telc", type: "telemetry-out", gateway: "gw", device: "", deviceType: "msg", profile: "", profileType: "msg", autoConnect: true, wires: [] },
+    { id: "evtc", type: "event-out", gateway: "gw", target: "device", device: "", deviceType: "msg", method: "", methodType: "msg", wires: [] },
     { id: "rpc", type: "rpc-in", gateway: "gw", target: "both", devices: "", methods: "", autoAnswer: "", wires: [["cmds"]] },
     { id: "answer", type: "rpc-response", gateway: "", wires: [] },
     { id: "cmds", type: "helper" },
@@ -142,6 +145,19 @@ describe("Watson IoT nodes in a Node-RED runtime against the Watson emulator", f
     const g = await gwNext;
     should(g.device).be.undefined();
     g.should.match({ method: "restart", payload: "now" });
+  });
+
+  it("msgs shaped for node-red-contrib-ibm-watson-iot work: deviceType, deviceId, eventType / event, {d} payloads, command msgs", async () => {
+    await start();
+    await done("evtc", { deviceType: "meter", deviceId: "m1", eventType: "status", format: "json", payload: { d: { kwh: 7 } } });
+    await done("evtc", { deviceType: "meter", deviceId: "m1", event: "power", payload: { w: 300 } });
+    await done("telc", { deviceType: "meter", deviceId: "m2", payload: { v: 230 } });
+    emu.events("meter", "m1").map((e) => [e.event, (e.payload as { d: unknown }).d]).should.eql([["status", { kwh: 7 }], ["power", { w: 300 }]]);
+    should(emu.events("meter", "m1")[0].payload).eql({ d: { kwh: 7 } }); // already wrapped: not wrapped again
+    emu.events("meter", "m2").length.should.equal(1);
+    const next = nextMsg("cmds");
+    emu.command("meter", "m1", "reset", { all: true });
+    (await next).should.match({ command: "reset", deviceType: "meter", deviceId: "m1", format: "json", device: "m1", method: "reset", payload: { all: true } });
   });
 
   it("after the server drops the connection the gateway reconnects, subscribes again, and its devices' events arrive", async () => {
