@@ -75,11 +75,17 @@ export = function (RED: NodeAPI): void {
     // The platform's dialect for this gateway's identity (ThingsPanel: its device number names its topics).
     let dialect: Dialect | undefined;
     let dialectProblem: string | undefined;
+    const watson = config.platform === "watson";
     try {
-      dialect = dialectFor(config.platform || "thingsboard", { deviceNumber: (config.deviceNumber ?? "").trim() || undefined });
+      const opt = (v: string | undefined): string | undefined => (v ?? "").trim() || undefined;
+      dialect = dialectFor(config.platform || "thingsboard", watson
+        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType) }
+        : { deviceNumber: opt(config.deviceNumber) });
     } catch (err) {
       dialectProblem = `gateway-config: ${(err as Error).message}`;
     }
+    // Watson IoT: the organisation's own host, TLS on 8883, when no URL is given.
+    if (watson && !(config.url ?? "").trim() && config.watsonOrg) config.url = `mqtts://${config.watsonOrg.trim()}.messaging.internetofthings.ibmcloud.com:8883`;
     const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
     if (problem) node.error(problem);
 
@@ -122,7 +128,8 @@ export = function (RED: NodeAPI): void {
         dialect: dialect as Dialect,
         credentials: credentials(),
         tls: tlsOptions(),
-        protocolVersion: config.protocolVersion === "5" ? 5 : 4,
+        // Watson IoT speaks MQTT 3.1.1 only: it refuses a v5 CONNECT.
+        protocolVersion: config.protocolVersion === "5" && !watson ? 5 : 4,
         keepaliveS: numberOr(config.keepalive, 60),
         ackTimeoutMs: numberOr(config.ackTimeout, 10) * 1000,
         qos: config.qos === "0" ? 0 : 1,
@@ -153,7 +160,9 @@ export = function (RED: NodeAPI): void {
         session.registry.restore({ devices: predecessor.devices, renames: predecessor.renames });
         r.moved = carryOver(prevDir, predecessor.entries, session);
       } else if (predecessor) session.adopt(predecessor);
-      session.setMaxPayload(numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload));
+      // Watson IoT tells no limits but closes the connection past its fixed one: never configure above it.
+      const maxPayload = numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload);
+      session.setMaxPayload(watson ? Math.min(maxPayload, session.opts.dialect.defaultMaxPayload) : maxPayload);
       session.on("state", (state) => {
         if (state.state === "connected") full = 0;
         refresh(true);
