@@ -60,6 +60,11 @@ export function prepare(u: Uplink): Prepared {
       return whole(u.params === undefined ? serialise({ method: u.method }, "the RPC") : `{"method":${serialise(u.method, "the RPC method")},"params":${serialise(u.params, "the RPC params")}}`);
     case "gatewayRpcResponse":
       return whole(serialise(u.data ?? null, "the RPC answer"));
+    case "gatewayTelemetry": {
+      // The gateway's own telemetry goes whole in one publish: an array of its points.
+      const points = prepare({ kind: "telemetry", device: "", points: u.points });
+      return whole(`[${points.json.join(",")}]`);
+    }
     case "telemetry": {
       const p: Required<Omit<Prepared, "fields">> = { json: [], bytes: [], points: [] };
       u.points.forEach((point, i) => {
@@ -106,6 +111,8 @@ function topicOf(u: Uplink): string {
       return T.meRpcResponse + u.id;
     case "rpcResponse":
       return T.rpc;
+    case "gatewayTelemetry":
+      return T.meTelemetry;
     default:
       return T[u.kind as keyof typeof T];
   }
@@ -118,6 +125,11 @@ function singleCost(u: Uplink): PublishCost {
     case "gatewayRpcRequest":
     case "gatewayRpcResponse":
       return { own: true, messages: 1, telemetryMessages: 0, dataPoints: 0 };
+    case "gatewayTelemetry": {
+      let dataPoints = 0;
+      for (const p of u.points) dataPoints += Object.keys(p.values).length;
+      return { own: true, messages: 0, telemetryMessages: 1, dataPoints };
+    }
     default:
       return { own: false, messages: 1, telemetryMessages: 0, dataPoints: 0 };
   }

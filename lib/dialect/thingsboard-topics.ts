@@ -10,4 +10,5 @@ export const T = {
   claim: "v1/gateway/claim",
   meRpcRequest: "v1/devices/me/rpc/request/",
   meRpcResponse: "v1/devices/me/rpc/response/",
+  meTelemetry: "v1/devices/me/telemetry",
 } as const;

@@ -3,7 +3,7 @@ import type { Downlink, Uplink, Value, Values } from "../records";
 import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory } from "./types";
 import { encode, prepare } from "./thingsboard-encode";
 import { T } from "./thingsboard-topics";
-import { deviceProblem, idProblem, uplinkProblem } from "./validate";
+import { deviceProblem, idProblem, pointProblem, uplinkProblem } from "./validate";
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -104,10 +104,17 @@ export const thingsboard: Dialect = {
       case "event":
       case "gatewayEvent":
         return "ThingsBoard has no events: send them as telemetry (telemetry-out) under a key of your choice";
-      case "gatewayTelemetry":
+      case "gatewayTelemetry": {
+        if (!Array.isArray(u.points) || u.points.length === 0) return "the gateway's telemetry has no points";
+        for (let i = 0; i < u.points.length; i++) {
+          const p = pointProblem(u.points[i], i);
+          if (p) return p;
+        }
+        return null;
+      }
       case "gatewayAttributes":
       case "downlinkAnswer":
-        return `the gateway's own ${u.kind === "gatewayTelemetry" ? "telemetry" : u.kind === "gatewayAttributes" ? "attributes" : "answers"} are not sent to ThingsBoard yet`;
+        return `the gateway's own ${u.kind === "gatewayAttributes" ? "attributes" : "answers"} are not sent to ThingsBoard yet`;
       default:
         return uplinkProblem(u);
     }
