@@ -52,6 +52,20 @@ function readPackage(): { name: string; version: string } {
   }
 }
 
+/** The runtime's version; a runtime that does not tell (a test harness) is asked through its package. */
+function nodeRedVersion(RED: NodeAPI): string {
+  try {
+    if (typeof RED.version === "function") return String(RED.version() as unknown);
+  } catch {
+    /* fall through */
+  }
+  try {
+    return String((require("node-red/package.json") as { version?: unknown }).version ?? "unknown");
+  } catch {
+    return "unknown";
+  }
+}
+
 const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
 const MiB = 1024 * 1024;
 /** Status updates at most this often, except when the session's state changes. */
@@ -157,7 +171,7 @@ export = function (RED: NodeAPI): void {
         session.serviceRpcs = new ServiceRpcs({
           devices: () => [...session.registry.all()].map((d) => ({ name: d.name, profile: d.profile })),
           stats: () => totals(source, monitor.read()),
-          version: () => ({ current_version: PACKAGE.version, package: PACKAGE.name, node_red: String(RED.version() as unknown), node: process.version }),
+          version: () => ({ current_version: PACKAGE.version, package: PACKAGE.name, node_red: nodeRedVersion(RED), node: process.version }),
           warn: (m) => node.warn(m),
         });
       }
