@@ -179,11 +179,11 @@ export = function (RED: NodeAPI): void {
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
       if (store instanceof DiskStore) {
-        const file = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
-        r.devices = file;
-        // Devices and renames first: a restarted gateway announces them before their backlog leaves.
-        if (!predecessor) session.registry.restore(readRegistry(file));
-        session.registry.on("changed", () => file.touch());
+        const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
+        r.devices = devices;
+        // Devices first: a restarted gateway announces them (under their current names) before their backlog.
+        if (!predecessor) session.registry.restore(readRegistry(devices));
+        session.registry.on("changed", () => devices.changed());
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
       }
@@ -202,7 +202,7 @@ export = function (RED: NodeAPI): void {
       };
       session.outbox.on("full", () => onFull(session.outbox.queued));
       if (store instanceof DiskStore) {
-        store.on("full", () => onFull(session.outbox.size));
+        store.on("full", () => onFull(session.outbox.queued));
         store.on("failed", () => refresh(true));
       }
       return r;
@@ -284,7 +284,7 @@ export = function (RED: NodeAPI): void {
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
       r.reporter.stop();
-      r.devices?.close(how !== "remove");
+      await r.devices?.close(how !== "remove");
       if (how === "handover") successors.set(node.id, await r.session.handOver());
       else await r.session.stop();
       if (r.store instanceof DiskStore) await r.store.close(how === "remove");

@@ -63,6 +63,10 @@ export const DIALOGS: DialogSpec[] = [
     id: "gw1", type: "gateway-config", config: true, tabSet: "node-config-gw-tabs", tabs: ["gw-tab-connection", "gw-tab-delivery"],
     changes: [
       name("plant gateway"),
+      // ThingsPanel first, so its rows are visible while typed; then back to ThingsBoard
+      { field: "platform", kind: "select", value: "thingspanel", tab: "gw-tab-connection" },
+      { field: "deviceNumber", kind: "text", value: "gw-0042", tab: "gw-tab-connection" },
+      { field: "ackTimeout", kind: "text", value: "15", tab: "gw-tab-connection" },
       { field: "platform", kind: "select", value: "thingsboard", tab: "gw-tab-connection" },
       { field: "url", kind: "text", value: "mqtts://127.0.0.1:3", tab: "gw-tab-connection" },
       // basic first, so its rows are visible while typed; then back to the token

@@ -66,9 +66,23 @@ async function shown(page: Page, spec: DialogSpec, c: FieldChange): Promise<{ va
   }, { s: sel, kind: c.kind });
 }
 
+/** With IOTGW_SCREENSHOTS=<dir>, each dialog as filled in, for the README. */
+async function shoot(page: Page, name: string): Promise<void> {
+  const dir = process.env.IOTGW_SCREENSHOTS;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.locator(".red-ui-tray").last().screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
 async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void> {
   await page.goto(red.url);
   await page.waitForSelector("#red-ui-workspace-chart .red-ui-flow-node-group", { timeout: 30000 });
+  // each node kind shows its own icon, found in the package's icons folder
+  const icons = await page.$$eval("#red-ui-workspace-chart g.red-ui-flow-node-group", (gs) => gs.map((g) => [g.id, g.querySelector("image")?.getAttribute("xlink:href") ?? g.querySelector("image")?.getAttribute("href") ?? ""]));
+  for (const spec of DIALOGS.filter((d) => !d.config)) {
+    const icon = icons.find(([id]) => id === spec.id)?.[1] ?? "";
+    should(icon).endWith(`node-red-contrib-iot-gateway/${spec.type}.svg`, `${spec.type}: its icon, not ${icon}`);
+  }
   for (const spec of DIALOGS) {
     // every property of the type is exercised here or named as tested elsewhere
     const props = await page.evaluate((type) => {
@@ -76,7 +90,8 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
       return [...Object.keys(def.defaults), ...Object.keys(def.credentials ?? {})];
     }, spec.type);
     const covered = new Set([...spec.changes.flatMap((c) => (c.kind === "typed" ? [c.field, `${c.field}Type`] : [c.field])), ...Object.keys(spec.elsewhere ?? {})]);
-    should({ [spec.type]: props.filter((p) => !covered.has(p)) }).eql({ [spec.type]: [] }, "properties no test sets");
+    const untested = props.filter((p) => !covered.has(p));
+    should({ [spec.type]: untested }).eql({ [spec.type]: [] }, `properties no test sets: ${spec.type} ${untested.join(", ")}`);
 
     await open(page, spec);
     should(errors).eql([], `${spec.type}: errors on opening its dialog`);
@@ -86,6 +101,11 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
       for (const t of spec.tabs) await showTab(page, spec, t);
     }
     for (const c of spec.changes) await enter(page, spec, c);
+    await shoot(page, spec.type + (spec.tabs ? "-" + spec.tabs[spec.tabs.length - 1] : ""));
+    if (spec.tabs) {
+      await showTab(page, spec, spec.tabs[0]);
+      await shoot(page, `${spec.type}-${spec.tabs[0]}`);
+    }
     await page.click(spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok");
     await page.waitForSelector(spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok", { state: "detached" });
 
