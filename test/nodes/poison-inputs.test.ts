@@ -295,7 +295,9 @@ describe("a device first seen while the gateway is disconnected", function () {
     await until(() => emu.gatewayConnected(), 5000, "gateway connection");
     const completed = collect("completed");
     emu.dropGateway();
-    await until(() => !emu.gatewayConnected(), 2000, "dropped");
+    // the session itself knows it is down (a drop it has not seen yet is another race)
+    const session = (helper.getNode("gw") as unknown as GatewayConfigNode).session();
+    await until(() => !emu.gatewayConnected() && !session.connected, 2000, "dropped");
     for (let i = 0; i < 5; i++) helper.getNode("tel").receive({ device: "Late", profile: "Meters", payload: { n: i } });
     await until(() => completed.length === 5, 5000, "5 msgs done after the reconnect");
     const late = emu.journal().filter((j) => j.device === "Late");
