@@ -10,11 +10,13 @@ import { Connection } from "./connection";
 import { DeviceRegistry, type DeviceRecord } from "./registry";
 import { profileProblem } from "../dialect/validate";
 import { PendingRequests } from "./requests";
-import { nameAnswer } from "./attribute-answer";
+import { AttributeRequests } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
 import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
 import { UplinkAcks } from "./uplink-acks";
+import { GatewayStats } from "./stats";
+import type { ServiceRpcs } from "./service-rpcs";
 import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "../records";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
@@ -45,8 +47,8 @@ export interface SessionOptions {
 export interface Handover {
   entries: Entry[];
   devices: DeviceRecord[];
-  /** The platform's renames: [the flow's name, the current name]. */
-  renames: Array<[string, string]>;
+  /** The platform's renames: [the flow's name, the current name] (none: a registry saved before renames were kept). */
+  renames?: Array<[string, string]>;
 }
 
 export interface SendOptions {
@@ -69,15 +71,16 @@ const LIMITS_HOLD_MS = 3000;
 export class GatewaySession extends EventEmitter<SessionEvents> {
   readonly registry = new DeviceRegistry();
   readonly outbox: Outbox;
+  /** The gateway's own health figures (statistics telemetry, gateway_stats, the sidebar). */
+  readonly stats = new GatewayStats();
+  /** RPCs to the gateway device that the package answers itself (gateway_ping…); unset = none. */
+  serviceRpcs: ServiceRpcs | undefined;
   limits: SessionLimits | undefined;
   private current: SessionState = { state: "disconnected", reason: "not started" };
   private readonly connection: Connection;
   private stopping = false;
   private started = false;
-  private readonly attributeRequests = new PendingRequests<Downlink & { kind: "attributeResponse" }>();
-  private readonly attributeKeys = new Map<number, string[]>();
-  /** The device each attribute request asked about: a response naming another one is not its answer. */
-  private readonly attributeDevices = new Map<number, string>();
+  private readonly attributeRequests = new AttributeRequests({ send: (u) => this.send(u), warn: (m) => this.warn(m) });
   private readonly gatewayRequests = new PendingRequests<unknown>();
   /** Methods of the gateway's own requests in flight, by id: a broker that echoes them back is not the server asking. */
   private readonly ownRequests = new Map<number, string>();
@@ -96,7 +99,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
-    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000);
+    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000, opts.dialect.failureKey?.bind(opts.dialect));
     this.connection = new Connection({
       url: opts.url,
       client: {
@@ -185,7 +188,12 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * is called once, with an error if any uplink was invalid (then none is queued), refused or
    * lost with the session, or without one when the server acknowledged them all.
    */
-  submit(given: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
+  submit(given: readonly Uplink[], options: SendOptions, done: (err?: Error) => void): void {
+    this.stats.received(given);
+    const callback = (err?: Error): void => {
+      this.stats.ended(err);
+      done(err);
+    };
     const bad = this.optionsProblem(options);
     if (bad) return callback(new OutboxError(bad, "invalid"));
     const uplinks = given.length === 1 ? [this.renamed(given[0])] : given.map((u) => this.renamed(u));
@@ -265,25 +273,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Asks the platform for attribute values; resolves to {key: value} (empty keys = all). */
-  async requestAttributes(flowName: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
-    const device = this.registry.current(flowName);
-    const { id, answer } = this.attributeRequests.open(timeoutMs, () => `attribute request for "${device}"`);
-    this.attributeKeys.set(id, keys);
-    this.attributeDevices.set(id, device);
-    const settled = answer.finally(() => {
-      this.attributeKeys.delete(id);
-      this.attributeDevices.delete(id);
-    });
-    this.send({ kind: "attributeRequest", device, id, scope, keys }).catch((err: Error) => this.attributeRequests.fail(id, err));
-    const named = nameAnswer(keys, await settled);
-    if (!named.unnamed) return named.values;
-    if (keys.length === 0) {
-      this.warn(`the server answered an all-keys request for "${device}" with a value without its key (a scope with exactly one attribute): ask for it by name`);
-      return named.values;
-    }
-    const missing = keys.filter((k) => !(k in named.values));
-    const each = await Promise.all(missing.map((k) => this.requestAttributes(device, scope, [k], timeoutMs)));
-    return Object.assign({}, named.values, ...each) as Values;
+  requestAttributes(flowName: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
+    return this.attributeRequests.request(this.registry.current(flowName), scope, keys, timeoutMs);
   }
 
   /**
@@ -330,7 +321,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private onUp(transport: Transport): void {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
     const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
-    this.outbox.attach(this.acks.wrap(transport), announcements, ask);
+    this.stats.connected();
+    this.outbox.attach(this.stats.wrap(this.acks.wrap(transport)), announcements, ask);
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (ask) void this.fetchLimits();
@@ -372,18 +364,14 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private onDownlink(d: Downlink): void {
     switch (d.kind) {
       case "uplinkAck":
-        if (!this.acks.settle(d.key, d.failure)) this.warn(`ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
+        if (!this.acks.settle(d.key, d.failure)) this.warn(d.failure !== undefined && this.opts.dialect.failureKey ? d.failure : `ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
         return;
       case "group":
         for (const part of d.parts) this.onDownlink(part);
         if (d.answer) this.outbox.send(d.answer, false).catch((err: Error) => this.warn(`answering the platform failed: ${err.message}`));
         return;
-      case "attributeResponse": {
-        const asked = this.attributeDevices.get(d.id);
-        if (asked !== undefined && asked !== d.device) return this.warn(`ignored an attribute response for "${d.device}": request ${d.id} asked about "${asked}"`);
-        if (!this.attributeRequests.settle(d.id, d)) this.warn(`ignored an attribute response for unknown request ${d.id}`);
-        return;
-      }
+      case "attributeResponse":
+        return this.attributeRequests.answer(d);
       case "gatewayRpcResponse":
         this.gatewayRequests.settle(d.id, d.data);
         return;
@@ -392,6 +380,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
           // Our own request, echoed: a plain broker (no ThingsBoard behind it) will not tell limits.
           if (d.method === "getSessionLimits") this.outbox.release();
           return;
+        }
+        if (this.serviceRpcs?.handles(d.method)) {
+          this.emit("downlink", d);
+          return this.serviceRpcs.answer(d, (u) => this.outbox.send(u, false));
         }
         break;
       case "deviceRenamed":

@@ -48,6 +48,7 @@ export const FLOW: Array<Record<string, unknown>> = [
   { id: "ri", type: "rpc-in", z: "t1", ...at(4), name: "", gateway: "gw1", target: "devices", devices: "", methods: "", autoAnswer: "", timeout: "60", wires: [[]] },
   { id: "rr", type: "rpc-response", z: "t1", ...at(5), name: "", gateway: "gw1", wires: [] },
   { id: "cl", type: "claim", z: "t1", ...at(6), name: "", gateway: "gw1", device: "device", deviceType: "msg", secretKey: "secretKey", secretKeyType: "msg", duration: "durationMs", durationType: "msg", wires: [] },
+  { id: "eo", type: "event-out", z: "t1", ...at(8), name: "", gateway: "gw1", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
   {
     id: "ms", type: "modbus-source", z: "t1", ...at(7), name: "", connection: "mbc1", device: "Boiler 1", profile: "Boiler", unitId: 1, period: 5, reportMode: "every-poll",
     deadband: "", reportPeriod: "", maxGap: "", maxRegisters: "", disconnectAfter: 0, map: [{ key: "temperature", area: "holding", address: 0, type: "float32" }], wires: [[], [], [], []],
@@ -63,6 +64,10 @@ export const DIALOGS: DialogSpec[] = [
     id: "gw1", type: "gateway-config", config: true, tabSet: "node-config-gw-tabs", tabs: ["gw-tab-connection", "gw-tab-delivery"],
     changes: [
       name("plant gateway"),
+      // ThingsPanel first, so its rows are visible while typed; then back to ThingsBoard
+      { field: "platform", kind: "select", value: "thingspanel", tab: "gw-tab-connection" },
+      { field: "deviceNumber", kind: "text", value: "gw-0042", tab: "gw-tab-connection" },
+      { field: "ackTimeout", kind: "text", value: "15", tab: "gw-tab-connection" },
       { field: "platform", kind: "select", value: "thingsboard", tab: "gw-tab-connection" },
       { field: "url", kind: "text", value: "mqtts://127.0.0.1:3", tab: "gw-tab-connection" },
       // basic first, so its rows are visible while typed; then back to the token
@@ -89,6 +94,9 @@ export const DIALOGS: DialogSpec[] = [
       { field: "storeMaxAgeH", kind: "text", value: "24", tab: "gw-tab-delivery" },
       { field: "doneWhen", kind: "select", value: "acknowledged", tab: "gw-tab-delivery", before: "acknowledged" },
       { field: "overflow", kind: "select", value: "drop-oldest", tab: "gw-tab-delivery" },
+      // the saved flow has neither: the dialog shows what the runtime does for it (60 s, on)
+      { field: "statsPeriod", kind: "text", value: "300", tab: "gw-tab-delivery", before: "60" },
+      { field: "serviceRpcs", kind: "check", value: false, tab: "gw-tab-delivery", before: true },
     ],
   },
   {
@@ -120,11 +128,15 @@ export const DIALOGS: DialogSpec[] = [
   },
   {
     id: "to", type: "telemetry-out", config: false,
-    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values")],
+    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values"), { field: "target", kind: "select", value: "gateway" }],
   },
   {
     id: "ao", type: "attribute-out", config: false,
-    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs")],
+    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs"), { field: "target", kind: "select", value: "gateway" }],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "Alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump events")],
   },
   {
     id: "ai", type: "attribute-in", config: false,
@@ -145,6 +157,11 @@ export const DIALOGS: DialogSpec[] = [
   {
     id: "cl", type: "claim", config: false,
     changes: [gateway, typed("device", "str", "Pump 1"), typed("secretKey", "str", "s3cret"), typed("duration", "num", "60000"), name("claim pump")],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    // the gateway first, while the device row shows; then the gateway itself as the target
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump alarm")],
   },
   {
     id: "ms", type: "modbus-source", config: false,
