@@ -2,6 +2,7 @@
 // flow sent and what the server received.
 import should from "should";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
+import { ThingsPanelEmulator } from "../../emulator/thingspanel";
 import { collect, gatewayNode, helper, load, until, type FlowNode } from "../support/red";
 
 function flow(url: string, gw: Record<string, unknown> = {}): FlowNode[] {
@@ -15,7 +16,7 @@ function flow(url: string, gw: Record<string, unknown> = {}): FlowNode[] {
   ];
 }
 
-describe("gateway device: statistics telemetry against the ThingsBoard emulator", function () {
+describe("gateway device: statistics telemetry against the platform emulators", function () {
   this.timeout(30000);
   let emu: ThingsBoardEmulator;
 
@@ -87,5 +88,24 @@ describe("gateway device: statistics telemetry against the ThingsBoard emulator"
     answer.resp.should.have.properties({ msgsIn: 3, pointsIn: 3, droppedMsgs: 2, reconnects: 1, connected: true, devices: 1 });
     const report = await emu.waitFor(() => emu.telemetry("Gateway")[0], 15000);
     report.values.should.have.properties({ msgsIn: 3, pointsIn: 3, droppedMsgs: 2, reconnects: 1 });
+  });
+
+  it("on ThingsPanel, reports as telemetry of the gateway device itself (gateway_data)", async () => {
+    const tp = await ThingsPanelEmulator.start({ subDevices: { "GW-0001": ["sensor_001"] } });
+    try {
+      await load([
+        { id: "tel", type: "telemetry-out", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true },
+        gatewayNode(tp.url, { platform: "thingspanel", deviceNumber: "GW-0001", statsPeriod: 10 }),
+      ]);
+      await until(() => tp.gatewayConnected(), 5000, "gateway connection");
+      helper.getNode("tel").receive({ device: "sensor_001", payload: { temperature: 20, humidity: 40 } });
+      await until(() => tp.telemetry("sensor_001").length === 1, 5000, "the sensor's data");
+      const report = await until(() => tp.telemetry("").find((p) => "msgsIn" in p.values), 15000, "the gateway's statistics");
+      report.values.should.have.properties({ msgsIn: 1, pointsIn: 2, droppedMsgs: 0, invalidMsgs: 0, waitingMsgs: 0, devices: 1, periodS: 10 });
+      (report.values.publishesOut as number).should.be.above(0);
+    } finally {
+      await helper.unload();
+      await tp.stop();
+    }
   });
 });
