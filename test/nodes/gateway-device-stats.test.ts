@@ -90,6 +90,25 @@ describe("gateway device: statistics telemetry against the platform emulators", 
     report.values.should.have.properties({ msgsIn: 3, pointsIn: 3, droppedMsgs: 2, reconnects: 1 });
   });
 
+  it("counts the time publishes waited for the server's rate limits (telemetryDataPoints 10:2: 8 points per 2 s for the gateway)", async () => {
+    await emu.stop();
+    const none = { messages: "", telemetryMessages: "", telemetryDataPoints: "" };
+    emu = await ThingsBoardEmulator.start({ sessionLimits: { rateLimits: none, gatewayRateLimits: { ...none, telemetryDataPoints: "10:2" } } });
+    await load(flow(emu.url));
+    const tel = helper.getNode("tel");
+    const completed = collect("completed");
+    await until(() => emu.journal().some((j) => j.kind === "gatewayRpc"), 5000, "gateway subscribed");
+    const eight = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, i]));
+    tel.receive({ device: "Meter", payload: eight });
+    tel.receive({ device: "Meter", payload: eight });
+    await until(() => completed.length === 2, 15000, "both msgs done");
+    const stats = (await emu.callGatewayRpc("gateway_stats")) as { resp: Record<string, number> };
+    // The client bucket starts empty and refills 4 points/s: the 16 points had to wait (some 4 s; only that it was counted is checked).
+    stats.resp.rateLimitWaitMs.should.be.above(0);
+    stats.resp.should.have.properties({ msgsIn: 2, pointsIn: 16, refusedMsgs: 0, reconnects: 0 });
+    emu.closedReasons().should.eql([]);
+  });
+
   it("on ThingsPanel, reports as telemetry of the gateway device itself (gateway_data)", async () => {
     const tp = await ThingsPanelEmulator.start({ subDevices: { "GW-0001": ["sensor_001"] } });
     try {
