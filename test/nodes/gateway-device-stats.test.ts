@@ -56,12 +56,12 @@ describe("gateway device: statistics telemetry against the platform emulators", 
       droppedMsgs: 0,
       refusedMsgs: 0,
       invalidMsgs: 1,
-      rateLimitWaitMs: 0,
       waitingMsgs: 0,
       oldestWaitingAgeMs: 0,
       devices: 2,
       periodS: 10,
     });
+    v.rateLimitWaitMs.should.be.a.Number().and.not.below(0); // the emulator's default limits may hold a publish briefly
     v.pubackP50Ms.should.be.a.Number().and.not.below(0);
     v.pubackP99Ms.should.be.a.Number().and.not.below(v.pubackP50Ms);
     should(v).not.have.property("waitingBytes"); // the memory store counts msgs, not bytes
