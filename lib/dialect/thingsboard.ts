@@ -104,17 +104,12 @@ export const thingsboard: Dialect = {
       case "event":
       case "gatewayEvent":
         return "ThingsBoard has no events: send them as telemetry (telemetry-out) under a key of your choice";
-      case "gatewayTelemetry": {
-        if (!Array.isArray(u.points) || u.points.length === 0) return "the gateway's telemetry has no points";
-        for (let i = 0; i < u.points.length; i++) {
-          const p = pointProblem(u.points[i], i);
-          if (p) return p;
-        }
-        return null;
-      }
+      case "gatewayTelemetry":
+        return uplinkProblem({ kind: "telemetry", device: "gateway", points: u.points });
       case "gatewayAttributes":
+        return uplinkProblem({ kind: "attributes", device: "gateway", values: u.values });
       case "downlinkAnswer":
-        return `the gateway's own ${u.kind === "gatewayAttributes" ? "attributes" : "answers"} are not sent to ThingsBoard yet`;
+        return "ThingsBoard has no such answer";
       default:
         return uplinkProblem(u);
     }

@@ -99,7 +99,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
-    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000);
+    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000, opts.dialect.failureKey?.bind(opts.dialect));
     this.connection = new Connection({
       url: opts.url,
       client: {
@@ -306,6 +306,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
 
   private announce(device: string, profile?: string): void {
     if (!this.registry.add(device, profile)) return;
+    // Not connected yet (or again): the next connect announces every registered device ahead of
+    // the queue, this one included; a queued connect of its own would go out a second time.
+    if (!this.connected) return;
     const profileName = this.registry.get(device)?.profile;
     this.outbox.send({ kind: "connect", device, profile: profileName }, false).then(
       () => this.router.deviceConnected(device),
@@ -364,7 +367,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private onDownlink(d: Downlink): void {
     switch (d.kind) {
       case "uplinkAck":
-        if (!this.acks.settle(d.key, d.failure)) this.warn(`ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
+        if (!this.acks.settle(d.key, d.failure)) this.warn(d.failure !== undefined && this.opts.dialect.failureKey ? d.failure : `ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
         return;
       case "group":
         for (const part of d.parts) this.onDownlink(part);

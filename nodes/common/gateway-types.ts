@@ -28,6 +28,11 @@ export interface GatewayConfigDef extends NodeDef {
   doneWhen?: "stored" | "acknowledged";
   /** ThingsPanel: the gateway's device number; absent in flows saved before ThingsPanel. */
   deviceNumber?: string;
+  /** Watson IoT: organisation id, the gateway's device type and id, the type of devices announced without one; absent before Watson. */
+  watsonOrg?: string;
+  watsonType?: string;
+  watsonId?: string;
+  watsonDeviceType?: string;
   /** Seconds a report waits for the platform's own ack (ThingsPanel); absent = 10. */
   ackTimeout?: string;
   /** Seconds between statistics reports of the gateway device; 0 = off; absent (older flows) = 60. */

@@ -49,6 +49,7 @@ export const FLOW: Array<Record<string, unknown>> = [
   { id: "rr", type: "rpc-response", z: "t1", ...at(5), name: "", gateway: "gw1", wires: [] },
   { id: "rq", type: "rpc-request", z: "t1", ...at(8), name: "", gateway: "gw1", method: "", params: "payload", paramsType: "msg", timeout: 10, wires: [[]] },
   { id: "cl", type: "claim", z: "t1", ...at(6), name: "", gateway: "gw1", device: "device", deviceType: "msg", secretKey: "secretKey", secretKeyType: "msg", duration: "durationMs", durationType: "msg", wires: [] },
+  { id: "eo", type: "event-out", z: "t1", ...at(8), name: "", gateway: "gw1", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
   {
     id: "ms", type: "modbus-source", z: "t1", ...at(7), name: "", connection: "mbc1", device: "Boiler 1", profile: "Boiler", unitId: 1, period: 5, reportMode: "every-poll",
     deadband: "", reportPeriod: "", maxGap: "", maxRegisters: "", disconnectAfter: 0, map: [{ key: "temperature", area: "holding", address: 0, type: "float32" }], wires: [[], [], [], []],
@@ -128,11 +129,15 @@ export const DIALOGS: DialogSpec[] = [
   },
   {
     id: "to", type: "telemetry-out", config: false,
-    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values")],
+    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values"), { field: "target", kind: "select", value: "gateway" }],
   },
   {
     id: "ao", type: "attribute-out", config: false,
-    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs")],
+    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs"), { field: "target", kind: "select", value: "gateway" }],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "Alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump events")],
   },
   {
     id: "ai", type: "attribute-in", config: false,
@@ -157,6 +162,11 @@ export const DIALOGS: DialogSpec[] = [
   {
     id: "cl", type: "claim", config: false,
     changes: [gateway, typed("device", "str", "Pump 1"), typed("secretKey", "str", "s3cret"), typed("duration", "num", "60000"), name("claim pump")],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    // the gateway first, while the device row shows; then the gateway itself as the target
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump alarm")],
   },
   {
     id: "ms", type: "modbus-source", config: false,
