@@ -47,6 +47,7 @@ export const FLOW: Array<Record<string, unknown>> = [
   { id: "ai", type: "attribute-in", z: "t1", ...at(3), name: "", gateway: "gw1", updates: true, devices: "", fetchOnConnect: false, device: "device", deviceType: "msg", keys: "", scope: "shared", timeout: "20", wires: [[]] },
   { id: "ri", type: "rpc-in", z: "t1", ...at(4), name: "", gateway: "gw1", target: "devices", devices: "", methods: "", autoAnswer: "", timeout: "60", wires: [[]] },
   { id: "rr", type: "rpc-response", z: "t1", ...at(5), name: "", gateway: "gw1", wires: [] },
+  { id: "rq", type: "rpc-request", z: "t1", ...at(9), name: "", gateway: "gw1", method: "", params: "payload", paramsType: "msg", timeout: 10, wires: [[]] },
   { id: "cl", type: "claim", z: "t1", ...at(6), name: "", gateway: "gw1", device: "device", deviceType: "msg", secretKey: "secretKey", secretKeyType: "msg", duration: "durationMs", durationType: "msg", wires: [] },
   { id: "eo", type: "event-out", z: "t1", ...at(8), name: "", gateway: "gw1", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
   {
@@ -150,6 +151,10 @@ export const DIALOGS: DialogSpec[] = [
     ],
   },
   { id: "rr", type: "rpc-response", config: false, changes: [gateway, name("answer")] },
+  {
+    id: "rq", type: "rpc-request", config: false,
+    changes: [gateway, { field: "method", kind: "text", value: "getTime" }, typed("params", "json", '{"tz":"UTC"}'), { field: "timeout", kind: "text", value: "5" }, name("ask time")],
+  },
   {
     id: "cl", type: "claim", config: false,
     changes: [gateway, typed("device", "str", "Pump 1"), typed("secretKey", "str", "s3cret"), typed("duration", "num", "60000"), name("claim pump")],

@@ -2,6 +2,7 @@
 // flow sent and what the server received.
 import should from "should";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
+import { ThingsPanelEmulator } from "../../emulator/thingspanel";
 import { collect, gatewayNode, helper, load, until, type FlowNode } from "../support/red";
 
 function flow(url: string, gw: Record<string, unknown> = {}): FlowNode[] {
@@ -15,7 +16,7 @@ function flow(url: string, gw: Record<string, unknown> = {}): FlowNode[] {
   ];
 }
 
-describe("gateway device: statistics telemetry against the ThingsBoard emulator", function () {
+describe("gateway device: statistics telemetry against the platform emulators", function () {
   this.timeout(30000);
   let emu: ThingsBoardEmulator;
 
@@ -55,12 +56,12 @@ describe("gateway device: statistics telemetry against the ThingsBoard emulator"
       droppedMsgs: 0,
       refusedMsgs: 0,
       invalidMsgs: 1,
-      rateLimitWaitMs: 0,
       waitingMsgs: 0,
       oldestWaitingAgeMs: 0,
       devices: 2,
       periodS: 10,
     });
+    v.rateLimitWaitMs.should.be.a.Number().and.not.below(0); // the emulator's default limits may hold a publish briefly
     v.pubackP50Ms.should.be.a.Number().and.not.below(0);
     v.pubackP99Ms.should.be.a.Number().and.not.below(v.pubackP50Ms);
     should(v).not.have.property("waitingBytes"); // the memory store counts msgs, not bytes
@@ -87,5 +88,43 @@ describe("gateway device: statistics telemetry against the ThingsBoard emulator"
     answer.resp.should.have.properties({ msgsIn: 3, pointsIn: 3, droppedMsgs: 2, reconnects: 1, connected: true, devices: 1 });
     const report = await emu.waitFor(() => emu.telemetry("Gateway")[0], 15000);
     report.values.should.have.properties({ msgsIn: 3, pointsIn: 3, droppedMsgs: 2, reconnects: 1 });
+  });
+
+  it("counts the time publishes waited for the server's rate limits (telemetryDataPoints 10:2: 8 points per 2 s for the gateway)", async () => {
+    await emu.stop();
+    const none = { messages: "", telemetryMessages: "", telemetryDataPoints: "" };
+    emu = await ThingsBoardEmulator.start({ sessionLimits: { rateLimits: none, gatewayRateLimits: { ...none, telemetryDataPoints: "10:2" } } });
+    await load(flow(emu.url));
+    const tel = helper.getNode("tel");
+    const completed = collect("completed");
+    await until(() => emu.journal().some((j) => j.kind === "gatewayRpc"), 5000, "gateway subscribed");
+    const eight = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, i]));
+    tel.receive({ device: "Meter", payload: eight });
+    tel.receive({ device: "Meter", payload: eight });
+    await until(() => completed.length === 2, 15000, "both msgs done");
+    const stats = (await emu.callGatewayRpc("gateway_stats")) as { resp: Record<string, number> };
+    // The client bucket starts empty and refills 4 points/s: the 16 points had to wait (some 4 s; only that it was counted is checked).
+    stats.resp.rateLimitWaitMs.should.be.above(0);
+    stats.resp.should.have.properties({ msgsIn: 2, pointsIn: 16, refusedMsgs: 0, reconnects: 0 });
+    emu.closedReasons().should.eql([]);
+  });
+
+  it("on ThingsPanel, reports as telemetry of the gateway device itself (gateway_data)", async () => {
+    const tp = await ThingsPanelEmulator.start({ subDevices: { "GW-0001": ["sensor_001"] } });
+    try {
+      await load([
+        { id: "tel", type: "telemetry-out", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true },
+        gatewayNode(tp.url, { platform: "thingspanel", deviceNumber: "GW-0001", statsPeriod: 10 }),
+      ]);
+      await until(() => tp.gatewayConnected(), 5000, "gateway connection");
+      helper.getNode("tel").receive({ device: "sensor_001", payload: { temperature: 20, humidity: 40 } });
+      await until(() => tp.telemetry("sensor_001").length === 1, 5000, "the sensor's data");
+      const report = await until(() => tp.telemetry("").find((p) => "msgsIn" in p.values), 15000, "the gateway's statistics");
+      report.values.should.have.properties({ msgsIn: 1, pointsIn: 2, droppedMsgs: 0, invalidMsgs: 0, waitingMsgs: 0, devices: 1, periodS: 10 });
+      (report.values.publishesOut as number).should.be.above(0);
+    } finally {
+      await helper.unload();
+      await tp.stop();
+    }
   });
 });

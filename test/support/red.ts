@@ -16,6 +16,7 @@ export const nodes = {
   attributeIn: require("../../nodes/attribute-in"),
   rpcIn: require("../../nodes/rpc-in"),
   rpcResponse: require("../../nodes/rpc-response"),
+  rpcRequest: require("../../nodes/rpc-request"),
   claim: require("../../nodes/claim"),
   modbusConnection: require("../../nodes/modbus-connection"),
   modbusSource: require("../../nodes/modbus-source"),
