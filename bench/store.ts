@@ -20,6 +20,8 @@ export interface StoreRun {
   errors: number;
   firstError?: string;
   timedOut: boolean;
+  /** CPU time of the Node-RED process per msg over the run, µs (steadier than rates on a busy machine). */
+  cpuUsPerMsg: number;
 }
 
 function flowWith(url: string, gateway: Record<string, unknown>): FlowNode[] {
@@ -34,6 +36,7 @@ async function run(gateway: Record<string, unknown>, broker: Broker, counter: Po
     await new Promise((r) => setTimeout(r, 3500));
     counter.reset();
     const counted = counter.waitFor(w.msgs, timeoutMs);
+    const before = await host.stats();
     const t0 = await host.generate(w);
     const done = await host.waitDone(w.msgs, 0, timeoutMs).catch(() => undefined);
     const c = await counted;
@@ -46,6 +49,7 @@ async function run(gateway: Record<string, unknown>, broker: Broker, counter: Po
       errors: s.errors?.errors ?? 0,
       firstError: s.errors?.firstError,
       timedOut: c.timedOut || !done,
+      cpuUsPerMsg: (s.cpuUs - before.cpuUs) / w.msgs,
     };
   } finally {
     await host.stop();
@@ -59,6 +63,7 @@ export async function runStoreBench(broker: Broker, counter: PointCounter, w: Wo
   // A bound above the workload: the memory store must not refuse what the disk store takes.
   const memory = await run({ storeType: "memory", maxQueued: 10 * w.msgs }, broker, counter, w, timeoutMs);
   console.log(`store: in ${fmt(disk.inRate)} points/s, out ${fmt(disk.outRate)} points/s, memory store ${fmt(memory.outRate)} points/s`);
+  console.log(`    CPU of the Node-RED process per msg: disk store ${disk.cpuUsPerMsg.toFixed(1)} µs, memory store ${memory.cpuUsPerMsg.toFixed(1)} µs`);
   const met = disk.inRate >= STORE_TARGET.pointsPerSecond && disk.outRate >= STORE_TARGET.pointsPerSecond && Math.min(disk.inRate, disk.outRate) >= STORE_TARGET.ofMemory * memory.outRate;
   console.log(`    targets ≥ ${fmt(STORE_TARGET.pointsPerSecond)} points/s in and out, ≥ ${STORE_TARGET.ofMemory}× memory: ${met ? "met" : "NOT met"}${disk.errors || memory.errors ? `; errors disk ${disk.errors}, memory ${memory.errors} (${disk.firstError ?? memory.firstError})` : ""}${disk.timedOut || memory.timedOut ? "; TIMED OUT" : ""}`);
   const de = await runEngine("disk", broker, counter, w, timeoutMs);

@@ -13,6 +13,8 @@ interface AttributeOutDef extends NodeDef {
   profile: string;
   profileType: string;
   autoConnect: boolean;
+  /** "device" or "gateway" (the gateway device itself); absent in flows saved before it: "device". */
+  target?: string;
 }
 
 const TYPE = "attribute-out";
@@ -30,6 +32,11 @@ export = function (RED: NodeAPI): void {
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; profile?: unknown };
+        if (config.target === "gateway") {
+          const kind = kindOf(msg.payload);
+          if (kind !== "object") throw new Error(`msg.payload must be an object of {key: value}, got ${kind}`);
+          return gateway.session().submit([{ kind: "gatewayAttributes", values: msg.payload as Values }], {}, (err) => (err ? done(userError(TYPE, err)) : done()));
+        }
         const name = device(msg) ?? m.device;
         if (name === undefined || name === "" || name === null) throw new Error("no device: set one in the node or in msg.device");
         const kind = kindOf(msg.payload);

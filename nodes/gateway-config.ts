@@ -45,6 +45,8 @@ interface Running {
   store: MemoryStore | DiskStore;
   monitor: OutboxMonitor;
   devices?: DevicesFile<RegistrySnapshot>;
+  /** The predecessor's folder, being emptied into this session (its store was moved or made memory). */
+  moved?: { close(): Promise<void> };
 }
 
 export = function (RED: NodeAPI): void {
@@ -54,6 +56,8 @@ export = function (RED: NodeAPI): void {
    * broker URL must not cost the readings queued during an outage. One map per runtime.
    */
   const successors = new Map<string, Handover>();
+  /** The store folder a redeployed gateway-config used: a successor on another folder (or in memory) empties it. */
+  const previousDirs = new Map<string, string>();
 
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -141,16 +145,21 @@ export = function (RED: NodeAPI): void {
       const r: Running = { session, store, monitor: new OutboxMonitor(session.outbox, store).start() };
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
+      const prevDir = previousDirs.get(node.id);
+      previousDirs.delete(node.id);
       if (store instanceof DiskStore) {
-        const file = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
-        r.devices = file;
-        // Devices and renames first: a restarted gateway announces them before their backlog leaves.
-        if (!predecessor) session.registry.restore(readRegistry(file));
-        session.registry.on("changed", () => file.touch());
+        const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
+        r.devices = devices;
+        // Devices first: a restarted gateway announces them (under their current names) before their backlog.
+        if (!predecessor) session.registry.restore(readRegistry(devices));
+        session.registry.on("changed", () => devices.changed());
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
       }
-      if (predecessor) session.adopt(predecessor);
+      if (predecessor && prevDir !== undefined && prevDir !== (store instanceof DiskStore ? store.dir : undefined)) {
+        session.registry.restore({ devices: predecessor.devices, renames: predecessor.renames });
+        r.moved = carryOver(prevDir, predecessor.entries, session);
+      } else if (predecessor) session.adopt(predecessor);
       // Watson IoT tells no limits but closes the connection past its fixed one: never configure above it.
       const maxPayload = numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload);
       session.setMaxPayload(watson ? Math.min(maxPayload, session.opts.dialect.defaultMaxPayload) : maxPayload);
@@ -167,10 +176,44 @@ export = function (RED: NodeAPI): void {
       };
       session.outbox.on("full", () => onFull(session.outbox.queued));
       if (store instanceof DiskStore) {
-        store.on("full", () => onFull(session.outbox.size));
+        store.on("full", () => onFull(session.outbox.queued));
         store.on("failed", () => refresh(true));
       }
       return r;
+    }
+
+    /**
+     * The store moved (another folder, or memory): what waits in the old folder, the handed-over
+     * msgs with it, goes first into this session; each is acknowledged in the old folder as it is
+     * delivered, and the old folder's files are deleted once nothing waits there any more.
+     */
+    function carryOver(dir: string, entries: Handover["entries"], session: GatewaySession): { close(): Promise<void> } {
+      const old = new DiskStore({ dir, doneWhen: "acknowledged", maxBytes: 0, maxAgeMs: 0 });
+      old.on("warning", (m: string) => node.warn(`store ${dir}: ${m}`));
+      old.unshift(entries); // its own entries: their msgs' callbacks are joined to their records
+      let closed: Promise<void> | undefined;
+      const close = (removed: boolean): Promise<void> => {
+        clearInterval(timer);
+        if (!closed) {
+          old.clear();
+          closed = old.close(removed);
+        }
+        return closed;
+      };
+      const timer = setInterval(() => {
+        if (old.status === "open" && old.size === 0 && old.bytes === 0) void close(true).then(() => node.log(`store ${dir}: emptied into ${disk ? storeDir : "the memory store"} and removed`));
+      }, 1000);
+      timer.unref?.();
+      void old.open().then(() => {
+        if (closed) return; // redeployed again before it opened: the next successor takes it from the folder
+        if (old.status !== "open") {
+          node.warn(`store ${dir}: the previous store folder cannot be read, what waits there stays there`);
+          session.outbox.adopt(old.clear());
+          return void close(false);
+        }
+        session.outbox.adopt(old.take(Number.MAX_SAFE_INTEGER));
+      });
+      return { close: () => close(false) };
     }
 
     /** What the last run wrote (the registry's restore validates every entry of it). */
@@ -246,8 +289,12 @@ export = function (RED: NodeAPI): void {
     /** Stops the session and closes its store; `remove` deletes the store folder too. */
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
-      r.devices?.close(how !== "remove");
-      if (how === "handover") successors.set(node.id, await r.session.handOver());
+      await r.devices?.close(how !== "remove");
+      await r.moved?.close();
+      if (how === "handover") {
+        successors.set(node.id, await r.session.handOver());
+        if (r.store instanceof DiskStore) previousDirs.set(node.id, r.store.dir);
+      }
       else await r.session.stop();
       if (r.store instanceof DiskStore) await r.store.close(how === "remove");
     }
@@ -296,5 +343,16 @@ export = function (RED: NodeAPI): void {
       username: { type: "text" },
       password: { type: "password" },
     },
+  });
+
+  // The editor's "IoT gateway" sidebar reads here what waits in each open session's outbox.
+  RED.httpAdmin.get("/gateway-config/stats", RED.auth.needsPermission("gateway-config.read"), (_req, res) => {
+    const out: Record<string, unknown> = {};
+    RED.nodes.eachNode((n) => {
+      if (n.type !== "gateway-config") return;
+      const stats = (RED.nodes.getNode(n.id) as GatewayConfigNode | null)?.stats?.();
+      if (stats) out[n.id] = stats;
+    });
+    res.json(out);
   });
 };

@@ -80,7 +80,7 @@ export function checkSource(def: ModbusSourceDef): SourceConfig | string {
     return `unit id must be an integer 1..255 (0 is broadcast, which no device answers), got ${JSON.stringify(def.unitId)}`;
   }
   const periodS = numberOr(def.period, NaN);
-  if (!(periodS >= 0.01)) return `poll period must be a number of seconds >= 0.01, got ${JSON.stringify(def.period)}`;
+  if (!(periodS >= 0.001)) return `poll period must be a number of seconds >= 0.001, got ${JSON.stringify(def.period)}`;
   const { entries, errors } = validateMap(mapOf(def.map));
   if (errors.length) return `invalid register map: ${errors.join("; ")}`;
   const report = defaultReport(def.reportMode, def.deadband, def.reportPeriod);

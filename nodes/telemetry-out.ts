@@ -2,6 +2,7 @@
 // when the server acknowledged it; while the connection is down it waits in the outbox.
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { telemetryUplinks } from "../lib/shapes/telemetry";
+import type { TelemetryPoint } from "../lib/records";
 import { useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 
@@ -12,6 +13,8 @@ interface TelemetryOutDef extends NodeDef {
   profile: string;
   profileType: string;
   autoConnect: boolean;
+  /** "device" or "gateway" (the gateway device itself); absent in flows saved before it: "device". */
+  target?: string;
 }
 
 const TYPE = "telemetry-out";
@@ -29,6 +32,14 @@ export = function (RED: NodeAPI): void {
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; ts?: unknown; profile?: unknown; deviceId?: unknown; deviceType?: unknown };
+        if (config.target === "gateway") {
+          const ts = m.ts === undefined ? Date.now() : m.ts;
+          if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
+          const own = telemetryUplinks(msg.payload, "", ts);
+          if (typeof own === "string") throw new Error(own);
+          const points = (own[0] as { points: TelemetryPoint[] }).points;
+          return gateway.session().submit([{ kind: "gatewayTelemetry", points }], {}, (err) => (err ? done(userError(TYPE, err)) : done()));
+        }
         const given = device(msg) ?? m.device ?? m.deviceId; // msg.deviceId: node-red-contrib-ibm-watson-iot's msgs
         const name = given === "" || given === null ? undefined : given; // none: a multi-device payload
         if (name !== undefined && typeof name !== "string") throw new Error(`device name must be a non-empty string, got ${typeof name}`);

@@ -40,6 +40,29 @@ function sentValues(values: Values, what: string): Values {
   return back as Values;
 }
 
+/** Whether JSON.stringify would call a toJSON on the value (it may then give anything, or nothing). */
+function hasToJSON(v: unknown): boolean {
+  return typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function";
+}
+
+/**
+ * `{key: value}` as sent, and its key count. One JSON.stringify when no value has a toJSON (the
+ * validated values are then exactly what it writes); key by key otherwise, so that a value that
+ * serialises to nothing is an error instead of a key that silently vanishes.
+ */
+function valuesJson(values: Values): { json: string; keys: number } {
+  let keys = 0;
+  let special = false;
+  for (const k in values) {
+    keys++;
+    if (!special && hasToJSON(values[k])) special = true;
+  }
+  if (!special) return { json: serialise(values, "the values"), keys };
+  const members: string[] = [];
+  for (const k of Object.keys(values)) members.push(`${JSON.stringify(k)}:${serialise(values[k], `the value of "${k}"`)}`);
+  return { json: `{${members.join(",")}}`, keys };
+}
+
 function whole(body: string): Prepared {
   return { json: [body], bytes: [utf8Length(body)] };
 }
@@ -62,17 +85,16 @@ export function prepare(u: Uplink): Prepared {
       return whole(serialise(u.data ?? null, "the RPC answer"));
     case "telemetry": {
       const p: Required<Omit<Prepared, "fields">> = { json: [], bytes: [], points: [] };
-      u.points.forEach((point, i) => {
+      for (let i = 0; i < u.points.length; i++) {
+        const point = u.points[i];
         const values = sentValues(point.values, `the values of point ${i}`);
-        // Key by key: a value that serialises to nothing would silently vanish from an object.
-        const members: string[] = [];
-        for (const k of Object.keys(values)) members.push(`${JSON.stringify(k)}:${serialise(values[k], `the value of "${k}"`)}`);
-        const v = `{${members.join(",")}}`;
-        const s = point.ts === undefined ? v : `{"ts":${serialise(point.ts, "ts")},"values":${v}}`;
+        const v = valuesJson(values);
+        // ts is a finite number (validated): its String() is its JSON
+        const s = point.ts === undefined ? v.json : '{"ts":' + String(point.ts) + ',"values":' + v.json + "}";
         p.json.push(s);
         p.bytes.push(utf8Length(s));
-        p.points.push(Object.keys(values).length);
-      });
+        p.points.push(v.keys);
+      }
       return p;
     }
     case "attributes": {
@@ -93,6 +115,17 @@ export function prepare(u: Uplink): Prepared {
       if (u.durationMs !== undefined) body.durationMs = u.durationMs;
       return whole(serialise(body, "the claim"));
     }
+    // The gateway device's own data (v1/devices/me): one body, as its device's part would be.
+    case "gatewayTelemetry": {
+      const t = prepare({ kind: "telemetry", device: "me", points: u.points });
+      const body = `[${t.json.join(",")}]`;
+      return { json: [body], bytes: [utf8Length(body)], points: [(t.points ?? []).reduce((a, b) => a + b, 0)] };
+    }
+    case "gatewayAttributes": {
+      const a = prepare({ kind: "attributes", device: "me", values: u.values });
+      const body = `{${a.json.join(",")}}`;
+      return { json: [body], bytes: [utf8Length(body)], points: [a.json.length] };
+    }
     default:
       throw new Error(`ThingsBoard has no ${u.kind} uplink`); // validate refuses it first
   }
@@ -106,13 +139,20 @@ function topicOf(u: Uplink): string {
       return T.meRpcResponse + u.id;
     case "rpcResponse":
       return T.rpc;
+    case "gatewayTelemetry":
+      return T.meTelemetry;
+    case "gatewayAttributes":
+      return T.meAttributes;
     default:
       return T[u.kind as keyof typeof T];
   }
 }
 
-function singleCost(u: Uplink): PublishCost {
+function singleCost(u: Uplink, p: Prepared): PublishCost {
   switch (u.kind) {
+    case "gatewayTelemetry":
+    case "gatewayAttributes":
+      return { own: true, messages: 0, telemetryMessages: 1, dataPoints: p.points?.[0] ?? 0 };
     case "connect":
       return FREE; // the server charges no rate limit for an announcement
     case "gatewayRpcRequest":
@@ -166,7 +206,7 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
         refused.push({ index, reason: `the message is ${p.bytes[0]} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
         continue;
       }
-      slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u) });
+      slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u, p) });
       if ("device" in u) lastPos.set(u.device, slots.length - 1);
       continue;
     }

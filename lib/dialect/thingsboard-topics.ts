@@ -8,6 +8,8 @@ export const T = {
   attributeResponse: "v1/gateway/attributes/response",
   rpc: "v1/gateway/rpc",
   claim: "v1/gateway/claim",
+  meTelemetry: "v1/devices/me/telemetry",
+  meAttributes: "v1/devices/me/attributes",
   meRpcRequest: "v1/devices/me/rpc/request/",
   meRpcResponse: "v1/devices/me/rpc/response/",
 } as const;

@@ -105,9 +105,11 @@ export const thingsboard: Dialect = {
       case "gatewayEvent":
         return "ThingsBoard has no events: send them as telemetry (telemetry-out) under a key of your choice";
       case "gatewayTelemetry":
+        return uplinkProblem({ kind: "telemetry", device: "gateway", points: u.points });
       case "gatewayAttributes":
+        return uplinkProblem({ kind: "attributes", device: "gateway", values: u.values });
       case "downlinkAnswer":
-        return `the gateway's own ${u.kind === "gatewayTelemetry" ? "telemetry" : u.kind === "gatewayAttributes" ? "attributes" : "answers"} are not sent to ThingsBoard yet`;
+        return "ThingsBoard has no such answer";
       default:
         return uplinkProblem(u);
     }

@@ -86,9 +86,13 @@ export class ModbusLine extends EventEmitter {
     return this.options.timeoutMs ?? 1000;
   }
 
-  private get window(): number {
-    if (this.isolating > 0) return 1;
+  /** Requests this line keeps in flight at once (Modbus TCP with `inFlight`; 1 otherwise). */
+  get inFlight(): number {
     return this.options.transport === "tcp" ? this.options.inFlight ?? 1 : 1;
+  }
+
+  private get window(): number {
+    return this.isolating > 0 ? 1 : this.inFlight;
   }
 
   private setState(s: LineState): void {

@@ -151,22 +151,7 @@ export class UnitPoller extends EventEmitter {
     const errors: Record<string, string> = {};
     let failure: ModbusError | undefined;
     let abandon: ModbusError | undefined;
-    for (const req of this.plan.requests) {
-      if (abandon) {
-        for (const i of req.entries) errors[this.entries[i].key] = `not read: ${abandon.message}`;
-        continue;
-      }
-      let data: number[] | boolean[];
-      try {
-        data = await this.read(req);
-      } catch (err) {
-        const e = asModbusError(err);
-        failure = failure ?? e;
-        for (const i of req.entries) errors[this.entries[i].key] = e.message;
-        // an exception answer concerns only this request; anything else concerns the unit or line
-        if (e.kind !== "exception") abandon = e;
-        continue;
-      }
+    const decode = (req: ReadRequest, data: number[] | boolean[]): void => {
       for (const i of req.entries) {
         const e = this.entries[i];
         const at = e.address - req.address;
@@ -178,6 +163,34 @@ export class UnitPoller extends EventEmitter {
           errors[e.key] = errorMessage(err);
           failure = failure ?? asModbusError(err);
         }
+      }
+    };
+    const failed = (req: ReadRequest, err: unknown): ModbusError => {
+      const e = asModbusError(err);
+      failure = failure ?? e;
+      for (const i of req.entries) errors[this.entries[i].key] = e.message;
+      return e;
+    };
+    if (this.line.inFlight > 1 && this.failures === 0) {
+      // a line that keeps several requests in flight gets the whole cycle at once
+      const outcomes = await Promise.all(this.plan.requests.map((req) => this.read(req).then((d) => ({ d }), (err: unknown) => ({ err }))));
+      outcomes.forEach((o, i) => ("err" in o ? failed(this.plan.requests[i], o.err) : decode(this.plan.requests[i], o.d)));
+    } else {
+      for (const req of this.plan.requests) {
+        if (abandon) {
+          for (const i of req.entries) errors[this.entries[i].key] = `not read: ${abandon.message}`;
+          continue;
+        }
+        let data: number[] | boolean[];
+        try {
+          data = await this.read(req);
+        } catch (err) {
+          const e = failed(req, err);
+          // an exception answer concerns only this request; anything else concerns the unit or line
+          if (e.kind !== "exception") abandon = e;
+          continue;
+        }
+        decode(req, data);
       }
     }
     const report = { telemetry: {} as Record<string, Value>, attributes: {} as Record<string, Value> };

@@ -4,7 +4,9 @@
 // they fail.
 import * as net from "net";
 import { ModbusError, errorMessage } from "./errors";
-import { SerialLink, TcpLink, type ByteStream, type Link } from "./link";
+import type { ByteStream, Link } from "./link";
+import { SerialLink } from "./serial-link";
+import { TcpLink } from "./tcp-link";
 import type { LineOptions } from "./types";
 
 export type { Link } from "./link";

@@ -71,7 +71,8 @@ export class OutboxMonitor {
     };
   }
 
-  private sample(now = Date.now()): void {
+  /** Takes a sample (the timer does, once a second). */
+  sample(now = Date.now()): void {
     const waiting = this.outbox.queued;
     if (this.last && now > this.last.at) {
       const rate = ((waiting - this.last.waiting) * 1000) / (now - this.last.at);

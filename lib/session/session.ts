@@ -10,7 +10,7 @@ import { Connection } from "./connection";
 import { DeviceRegistry, type DeviceRecord } from "./registry";
 import { profileProblem } from "../dialect/validate";
 import { PendingRequests } from "./requests";
-import { nameAnswer } from "./attribute-answer";
+import { AttributeRequests } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
 import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
@@ -45,8 +45,8 @@ export interface SessionOptions {
 export interface Handover {
   entries: Entry[];
   devices: DeviceRecord[];
-  /** The platform's renames: [the flow's name, the current name]. */
-  renames: Array<[string, string]>;
+  /** The platform's renames: [the flow's name, the current name] (none: a registry saved before renames were kept). */
+  renames?: Array<[string, string]>;
 }
 
 export interface SendOptions {
@@ -74,10 +74,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly connection: Connection;
   private stopping = false;
   private started = false;
-  private readonly attributeRequests = new PendingRequests<Downlink & { kind: "attributeResponse" }>();
-  private readonly attributeKeys = new Map<number, string[]>();
-  /** The device each attribute request asked about: a response naming another one is not its answer. */
-  private readonly attributeDevices = new Map<number, string>();
+  private readonly attributeRequests = new AttributeRequests({ send: (u) => this.send(u), warn: (m) => this.warn(m) });
   private readonly gatewayRequests = new PendingRequests<unknown>();
   /** Methods of the gateway's own requests in flight, by id: a broker that echoes them back is not the server asking. */
   private readonly ownRequests = new Map<number, string>();
@@ -265,25 +262,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Asks the platform for attribute values; resolves to {key: value} (empty keys = all). */
-  async requestAttributes(flowName: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
-    const device = this.registry.current(flowName);
-    const { id, answer } = this.attributeRequests.open(timeoutMs, () => `attribute request for "${device}"`);
-    this.attributeKeys.set(id, keys);
-    this.attributeDevices.set(id, device);
-    const settled = answer.finally(() => {
-      this.attributeKeys.delete(id);
-      this.attributeDevices.delete(id);
-    });
-    this.send({ kind: "attributeRequest", device, id, scope, keys }).catch((err: Error) => this.attributeRequests.fail(id, err));
-    const named = nameAnswer(keys, await settled);
-    if (!named.unnamed) return named.values;
-    if (keys.length === 0) {
-      this.warn(`the server answered an all-keys request for "${device}" with a value without its key (a scope with exactly one attribute): ask for it by name`);
-      return named.values;
-    }
-    const missing = keys.filter((k) => !(k in named.values));
-    const each = await Promise.all(missing.map((k) => this.requestAttributes(device, scope, [k], timeoutMs)));
-    return Object.assign({}, named.values, ...each) as Values;
+  requestAttributes(flowName: string, scope: AttributeScope, keys: string[], timeoutMs = 20000): Promise<Values> {
+    return this.attributeRequests.request(this.registry.current(flowName), scope, keys, timeoutMs);
   }
 
   /**
@@ -378,12 +358,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
         for (const part of d.parts) this.onDownlink(part);
         if (d.answer) this.outbox.send(d.answer, false).catch((err: Error) => this.warn(`answering the platform failed: ${err.message}`));
         return;
-      case "attributeResponse": {
-        const asked = this.attributeDevices.get(d.id);
-        if (asked !== undefined && asked !== d.device) return this.warn(`ignored an attribute response for "${d.device}": request ${d.id} asked about "${asked}"`);
-        if (!this.attributeRequests.settle(d.id, d)) this.warn(`ignored an attribute response for unknown request ${d.id}`);
-        return;
-      }
+      case "attributeResponse":
+        return this.attributeRequests.answer(d);
       case "gatewayRpcResponse":
         this.gatewayRequests.settle(d.id, d.data);
         return;

@@ -48,6 +48,7 @@ export const FLOW: Array<Record<string, unknown>> = [
   { id: "ri", type: "rpc-in", z: "t1", ...at(4), name: "", gateway: "gw1", target: "devices", devices: "", methods: "", autoAnswer: "", timeout: "60", wires: [[]] },
   { id: "rr", type: "rpc-response", z: "t1", ...at(5), name: "", gateway: "gw1", wires: [] },
   { id: "cl", type: "claim", z: "t1", ...at(6), name: "", gateway: "gw1", device: "device", deviceType: "msg", secretKey: "secretKey", secretKeyType: "msg", duration: "durationMs", durationType: "msg", wires: [] },
+  { id: "eo", type: "event-out", z: "t1", ...at(8), name: "", gateway: "gw1", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
   {
     id: "ms", type: "modbus-source", z: "t1", ...at(7), name: "", connection: "mbc1", device: "Boiler 1", profile: "Boiler", unitId: 1, period: 5, reportMode: "every-poll",
     deadband: "", reportPeriod: "", maxGap: "", maxRegisters: "", disconnectAfter: 0, map: [{ key: "temperature", area: "holding", address: 0, type: "float32" }], wires: [[], [], [], []],
@@ -63,6 +64,16 @@ export const DIALOGS: DialogSpec[] = [
     id: "gw1", type: "gateway-config", config: true, tabSet: "node-config-gw-tabs", tabs: ["gw-tab-connection", "gw-tab-delivery"],
     changes: [
       name("plant gateway"),
+      // ThingsPanel first, so its rows are visible while typed; then back to ThingsBoard
+      { field: "platform", kind: "select", value: "thingspanel", tab: "gw-tab-connection" },
+      { field: "deviceNumber", kind: "text", value: "gw-0042", tab: "gw-tab-connection" },
+      { field: "ackTimeout", kind: "text", value: "15", tab: "gw-tab-connection" },
+      // Watson IoT's identity rows, likewise
+      { field: "platform", kind: "select", value: "watson", tab: "gw-tab-connection" },
+      { field: "watsonOrg", kind: "text", value: "abc123", tab: "gw-tab-connection" },
+      { field: "watsonType", kind: "text", value: "gw-type", tab: "gw-tab-connection" },
+      { field: "watsonId", kind: "text", value: "gw-7", tab: "gw-tab-connection" },
+      { field: "watsonDeviceType", kind: "text", value: "sensor", tab: "gw-tab-connection" },
       { field: "platform", kind: "select", value: "thingsboard", tab: "gw-tab-connection" },
       { field: "url", kind: "text", value: "mqtts://127.0.0.1:3", tab: "gw-tab-connection" },
       // basic first, so its rows are visible while typed; then back to the token
@@ -120,11 +131,15 @@ export const DIALOGS: DialogSpec[] = [
   },
   {
     id: "to", type: "telemetry-out", config: false,
-    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values")],
+    changes: [gateway, typed("device", "str", "Meter 1"), typed("profile", "msg", "profile"), { field: "autoConnect", kind: "check", value: false }, name("meter values"), { field: "target", kind: "select", value: "gateway" }],
   },
   {
     id: "ao", type: "attribute-out", config: false,
-    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs")],
+    changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs"), { field: "target", kind: "select", value: "gateway" }],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "Alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump events")],
   },
   {
     id: "ai", type: "attribute-in", config: false,
@@ -145,6 +160,11 @@ export const DIALOGS: DialogSpec[] = [
   {
     id: "cl", type: "claim", config: false,
     changes: [gateway, typed("device", "str", "Pump 1"), typed("secretKey", "str", "s3cret"), typed("duration", "num", "60000"), name("claim pump")],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    // the gateway first, while the device row shows; then the gateway itself as the target
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump alarm")],
   },
   {
     id: "ms", type: "modbus-source", config: false,

@@ -9,7 +9,8 @@ import { hasFile, requirePeer } from "../support/peers";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 import { DIALOGS, FLOW, type DialogSpec, type FieldChange } from "./dialog-fields";
 
-const TYPES = ["gateway-config", "device-connect", "telemetry-out", "attribute-out", "attribute-in", "rpc-in", "rpc-response", "claim", "modbus-connection", "modbus-source"];
+// every node type the package registers
+const TYPES = Object.keys((JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes);
 const CREDENTIALS = { gw1: { token: "OLD" } };
 
 function inputId(spec: DialogSpec, field: string): string {
@@ -66,9 +67,24 @@ async function shown(page: Page, spec: DialogSpec, c: FieldChange): Promise<{ va
   }, { s: sel, kind: c.kind });
 }
 
+/** With IOTGW_SCREENSHOTS=<dir>, each dialog as filled in, for the README. */
+async function shoot(page: Page, name: string): Promise<void> {
+  const dir = process.env.IOTGW_SCREENSHOTS;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.locator(".red-ui-tray").last().screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
 async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void> {
   await page.goto(red.url);
   await page.waitForSelector("#red-ui-workspace-chart .red-ui-flow-node-group", { timeout: 30000 });
+  // each node kind shows its own icon, found in the package's icons folder
+  const icons = await page.$$eval("#red-ui-workspace-chart g.red-ui-flow-node-group", (gs) => gs.map((g) => [g.id, g.querySelector("image")?.getAttribute("xlink:href") ?? g.querySelector("image")?.getAttribute("href") ?? ""]));
+  for (const spec of DIALOGS.filter((d) => !d.config)) {
+    const icon = icons.find(([id]) => id === spec.id)?.[1] ?? "";
+    should(icon).endWith(`node-red-contrib-iot-gateway/${spec.type}.svg`, `${spec.type}: its icon, not ${icon}`);
+  }
+  should(TYPES.filter((t) => !DIALOGS.some((d) => d.type === t))).eql([], "node types without a dialog in this test");
   for (const spec of DIALOGS) {
     // every property of the type is exercised here or named as tested elsewhere
     const props = await page.evaluate((type) => {
@@ -76,7 +92,8 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
       return [...Object.keys(def.defaults), ...Object.keys(def.credentials ?? {})];
     }, spec.type);
     const covered = new Set([...spec.changes.flatMap((c) => (c.kind === "typed" ? [c.field, `${c.field}Type`] : [c.field])), ...Object.keys(spec.elsewhere ?? {})]);
-    should({ [spec.type]: props.filter((p) => !covered.has(p)) }).eql({ [spec.type]: [] }, "properties no test sets");
+    const untested = props.filter((p) => !covered.has(p));
+    should({ [spec.type]: untested }).eql({ [spec.type]: [] }, `properties no test sets: ${spec.type} ${untested.join(", ")}`);
 
     await open(page, spec);
     should(errors).eql([], `${spec.type}: errors on opening its dialog`);
@@ -86,6 +103,11 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
       for (const t of spec.tabs) await showTab(page, spec, t);
     }
     for (const c of spec.changes) await enter(page, spec, c);
+    await shoot(page, spec.type + (spec.tabs ? "-" + spec.tabs[spec.tabs.length - 1] : ""));
+    if (spec.tabs) {
+      await showTab(page, spec, spec.tabs[0]);
+      await shoot(page, `${spec.type}-${spec.tabs[0]}`);
+    }
     await page.click(spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok");
     await page.waitForSelector(spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok", { state: "detached" });
 

@@ -1,5 +1,5 @@
 // The modbus-source editor in a real Chromium against a real Node-RED: the register map table,
-// CSV import with a bad row flagged with its reason (by the runtime's own rules), JSON export,
+// CSV import that asks whether to replace the map or add to it, a bad row flagged with its reason (by the runtime's own rules), JSON export,
 // and the saved map after Done + Deploy.
 import * as fs from "fs";
 import should from "should";
@@ -51,7 +51,7 @@ for (const runtime of runtimes()) describe(`modbus-source editor in Chromium, No
     await red?.stop();
   });
 
-  it("shows the map as a table, flags a bad imported CSV row with its reason, exports JSON, and saves the map", async () => {
+  it("shows the map as a table, asks replace or add on import, flags bad rows with their reason, exports JSON, and saves the map", async () => {
     red = await NodeRed.start(FLOW, ["modbus-connection", "modbus-source"], { runtime });
     browser = await startBrowser();
     const page = await browser.context.newPage();
@@ -80,8 +80,16 @@ async function edit(page: Page, red: NodeRed): Promise<void> {
     should((await rows(page)).map((r) => r.key)).eql(["temperature"]);
     await page.waitForFunction(() => /1 entries, valid/.test(document.querySelector("#mbs-map-summary")?.textContent ?? ""));
 
+    // importing over a map asks first: adding keeps the row there (whose key then repeats)
     await page.fill("#mbs-map-text", CSV);
     await page.click("#mbs-import");
+    await page.click("#mbs-import-add");
+    await page.waitForFunction(() => document.querySelectorAll("#node-input-map-container > li").length === 5 && document.querySelectorAll("#node-input-map-container > li.mbs-invalid").length === 2);
+    should((await rows(page)).map((r) => r.key)).eql(["temperature", "temperature", "pressure", "pump", "serial"]);
+    should((await rows(page))[1].error).match(/already used/);
+    // replacing leaves the imported rows only
+    await page.click("#mbs-import");
+    await page.click("#mbs-import-replace");
     await page.waitForFunction(() => document.querySelectorAll("#node-input-map-container > li").length === 4 && document.querySelectorAll("#node-input-map-container > li.mbs-invalid").length === 1);
     const table = await rows(page);
     should(table.map((r) => r.key)).eql(["temperature", "pressure", "pump", "serial"]);

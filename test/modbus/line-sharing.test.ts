@@ -51,7 +51,8 @@ describe("modbus serial line with a dead unit beside a live one (pymodbus RTU on
       await until(() => at !== undefined, 10000, "unit 7 to fail");
       const from = at as NonNullable<typeof at>;
       const probes0 = dead.stats.polls;
-      await until(() => ticks() - from.ticks >= 200, 20000, "200 more polls of unit 1 (10 s)");
+      // a window of at least 10 s with at least one probe of the dead unit in it
+      await until(() => ticks() - from.ticks >= 200 && dead.stats.polls > probes0, 30000, "200 more polls of unit 1 (10 s) and a probe of unit 7");
       await live.stop();
       await dead.stop();
       const due = ticks() - from.ticks;

@@ -128,6 +128,7 @@ describe("MQTT 5 answers from the server", function () {
     await until(() => completed.length === 2, 5000, "next msg done");
     should(emu.device("Pump")).have.property("connected", true);
     const j = emu.journal().filter((e) => e.device === "Pump" && e.topic === "v1/gateway/connect");
-    j.length.should.equal(2); // announced at first, and again after the notice
+    // announced at first, and again after the notice (plus once per reconnect, if a loaded machine had one)
+    j.length.should.equal(1 + emu.gatewayConnections());
   });
 });

@@ -109,6 +109,21 @@ describe("ThingsPanel nodes in a Node-RED runtime against the ThingsPanel emulat
     (await failed("tel", { device: "x".repeat(37), payload: { t: 1 } })).should.match(/longer than 36/);
   });
 
+  it("telemetry-out and attribute-out for the gateway itself: gateway_data, no device named", async () => {
+    const flow = outFlow(emu.url);
+    flow.push({ id: "gwtel", type: "telemetry-out", gateway: "gw", target: "gateway", device: "", deviceType: "str", profile: "", profileType: "str", autoConnect: true, wires: [] });
+    flow.push({ id: "gwattr", type: "attribute-out", gateway: "gw", target: "gateway", device: "", deviceType: "str", profile: "", profileType: "str", autoConnect: true, wires: [] });
+    for (const n of flow) if (n.type === "catch" || n.type === "complete") (n.scope as string[]).push("gwtel", "gwattr");
+    await load(flow);
+    watchEnds();
+    await until(() => emu.gatewayConnected(), 5000, "gateway connection");
+    await done("gwtel", { payload: { cpu: 12.5 } });
+    await done("gwattr", { payload: { version: "1.0.0" } });
+    emu.telemetry("").map((p) => p.values).should.eql([{ cpu: 12.5 }]);
+    emu.attributes("").should.eql({ version: "1.0.0" });
+    emu.journal().find((j) => j.kind === "telemetry")!.detail!.should.eql({ gateway_data: { cpu: 12.5 } });
+  });
+
   it("telemetry-out: points with their own ts go out in time order, one real-time envelope each (the server stamps them)", async () => {
     await load(outFlow(emu.url));
     watchEnds();
@@ -258,13 +273,13 @@ describe("ThingsPanel nodes in a Node-RED runtime against the ThingsPanel emulat
   });
 });
 
-describe("event-out against the ThingsBoard emulator", function () {
+describe("event-out and the gateway itself against the ThingsBoard emulator", function () {
   let emu: ThingsBoardEmulator;
-  before(async () => {
+  beforeEach(async () => {
     emu = await ThingsBoardEmulator.start();
     await new Promise<void>((r) => helper.startServer(() => r()));
   });
-  after(async () => {
+  afterEach(async () => {
     await helper.unload();
     await new Promise<void>((r) => helper.stopServer(() => r()));
     await emu.stop();
@@ -277,5 +292,21 @@ describe("event-out against the ThingsBoard emulator", function () {
     (await failed("evt", { device: "Pump", method: "Alarm", payload: {} })).should.match(/ThingsBoard has no events/);
     (await failed("gwevt", { payload: {} })).should.match(/ThingsBoard has no events/);
     emu.devices().should.be.empty();
+  });
+
+  it("telemetry-out and attribute-out for the gateway itself go to v1/devices/me/telemetry and v1/devices/me/attributes", async () => {
+    const flow = [...outFlow(emu.url).filter((n) => n.type !== "gateway-config"), gatewayNode(emu.url)];
+    flow.push({ id: "gwtel", type: "telemetry-out", gateway: "gw", target: "gateway", device: "", deviceType: "str", profile: "", profileType: "str", autoConnect: true, wires: [] });
+    flow.push({ id: "gwattr", type: "attribute-out", gateway: "gw", target: "gateway", device: "", deviceType: "str", profile: "", profileType: "str", autoConnect: true, wires: [] });
+    for (const n of flow) if (n.type === "catch" || n.type === "complete") (n.scope as string[]).push("gwtel", "gwattr");
+    await load(flow);
+    watchEnds();
+    await until(() => emu.gatewayConnected(), 5000, "gateway connection");
+    await done("gwtel", { payload: { cpu: 12.5 }, ts: 1700000000000 });
+    await done("gwattr", { payload: { fw: "1.2" } });
+    const name = emu.gateways()[0].name;
+    emu.telemetry(name).map((p) => [p.ts, p.values]).should.eql([[1700000000000, { cpu: 12.5 }]]);
+    emu.clientAttributes(name).should.eql({ fw: "1.2" });
+    emu.devices().should.be.empty(); // no sub-device named for it
   });
 });

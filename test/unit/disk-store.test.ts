@@ -7,6 +7,8 @@ import path from "path";
 import "should";
 import { thingsboard } from "../../lib/dialect/thingsboard";
 import { Outbox, type Transport } from "../../lib/outbox/outbox";
+import { OutboxMonitor } from "../../lib/outbox/stats";
+import { MemoryStore } from "../../lib/outbox/store/memory";
 import { crc32, crc32Js } from "../../lib/outbox/store/crc32";
 import { DiskStore, type DiskStoreOptions } from "../../lib/outbox/store/disk";
 import { StoreError } from "../../lib/outbox/store/errors";
@@ -314,6 +316,18 @@ describe("DiskStore", function () {
     fs.existsSync(again.dir).should.be.false();
   });
 
+  it("removed, deletes only its own files from a folder that holds the user's too", async () => {
+    const dir = path.join(root, "shared");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "notes.txt"), "mine");
+    const s = await store({ segmentBytes: 4096 }, dir);
+    for (let n = 0; n < 200; n++) s.push(entry(tel("A", n)));
+    await tick(20);
+    s.clear();
+    await s.close(true);
+    fs.readdirSync(dir).should.eql(["notes.txt"]);
+  });
+
   it("hands its live msgs to a successor on the same folder (a redeploy) without storing them twice", async () => {
     const a = await store({ doneWhen: "acknowledged" });
     const es = Array.from({ length: 20 }, (_, i) => entry(tel("H", i)));
@@ -346,8 +360,12 @@ describe("DiskStore", function () {
       box.attach(t);
       let done = 0;
       const all = Array.from({ length: 10 }, (_, i) => box.accept(tel("X", i)).then(() => done++));
-      await tick(30);
-      t.acks.length.should.be.above(0);
+      // on disk (the commit counts its records just before it reports them durable) and sent
+      for (let waited = 0; !(s.commits.records >= 10 && t.acks.length > 0); waited += 5) {
+        if (waited > 10000) throw new Error("not stored and sent within 10 s");
+        await tick(5);
+      }
+      await tick(1);
       done.should.equal(doneWhen === "stored" ? 10 : 0);
       t.acks.forEach((ack) => ack());
       await Promise.all(all);
@@ -357,5 +375,22 @@ describe("DiskStore", function () {
       box.close();
       await s.close();
     }
+  });
+});
+
+describe("OutboxMonitor (the stats the status and the sidebar read)", function () {
+  it("says how much waits, how old the oldest is, and at the present rate how long until the cap", () => {
+    const box = new Outbox(thingsboard, { maxQueued: 1000 });
+    const store = (box as unknown as { store: MemoryStore }).store;
+    const monitor = new OutboxMonitor(box, store);
+    const t0 = Date.now();
+    monitor.sample(t0);
+    for (let n = 0; n < 100; n++) box.accept(tel("A", n)).catch(() => undefined);
+    monitor.sample(t0 + 1000); // 100 more in one second
+    const s = monitor.read(t0 + 1500);
+    s.should.have.properties({ store: "memory", waiting: 100, growthPerS: 100, cap: { msgs: 1000 } });
+    s.oldestAgeMs!.should.be.within(1500 - (Date.now() - t0) - 5, 1500);
+    s.fullInMs!.should.equal(9000); // 900 more at 100/s
+    box.close();
   });
 });

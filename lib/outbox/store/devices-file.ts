@@ -1,7 +1,7 @@
-// The device registry beside the data: a restarted gateway announces its devices (with their
-// profiles) and follows the platform's renames before their backlog leaves. After the registry
-// says it changed (`touch`), its snapshot is written atomically, coalesced to a few times a
-// second, and once more, synchronously, at close.
+// The device registry beside the data (its devices with their profiles, and the platform's
+// renames): a restarted gateway announces its devices, under their current names, before their
+// backlog leaves. Written atomically and coalesced (one write at a time, the newest value
+// next) when the registry says it changed, and once more, synchronously, at close.
 import path from "path";
 import { StateFile } from "./state-file";
 
@@ -9,11 +9,11 @@ export const DEVICES_FILE = "devices.json";
 
 export class DevicesFile<T> {
   private readonly file: StateFile<T>;
-  private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private written = "";
   private dirty = false;
 
-  constructor(dir: string, private readonly snapshot: () => T, warn: (m: string) => void, private readonly everyMs = 200) {
+  constructor(dir: string, private readonly snapshot: () => T, warn: (m: string) => void) {
     this.file = new StateFile<T>(path.join(dir, DEVICES_FILE), warn);
   }
 
@@ -24,22 +24,28 @@ export class DevicesFile<T> {
     return v;
   }
 
-  /** The registry changed: write its snapshot at the next tick. */
-  touch(): void {
-    this.dirty = true;
-  }
-
+  /** The folder exists now: writes follow changes from here on. */
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.check(), this.everyMs);
-    this.timer.unref?.();
+    this.started = true;
+    this.changed();
   }
 
-  /** Stops watching and writes the last state (unless the folder is about to be deleted). */
-  close(write = true): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    if (!write) return;
+  /** The registry changed: write it soon (unless it is what the file holds already). */
+  changed(): void {
+    if (!this.started) return;
+    const v = this.snapshot();
+    const json = JSON.stringify(v);
+    if (json === this.written) return;
+    this.written = json;
+    void this.file.save(v);
+  }
+
+  /** Stops following, lets a running write end, and writes the last state (unless the folder is about to be deleted). */
+  async close(write = true): Promise<void> {
+    const was = this.started;
+    this.started = false;
+    await this.file.idle();
+    if (!write || !was) return;
     const v = this.snapshot();
     const json = JSON.stringify(v);
     if (json === this.written) return;
@@ -49,15 +55,5 @@ export class DevicesFile<T> {
     } catch {
       /* the folder is gone or unwritable: the store reports that itself */
     }
-  }
-
-  private check(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
-    const v = this.snapshot();
-    const json = JSON.stringify(v);
-    if (json === this.written) return;
-    this.written = json;
-    void this.file.save(v);
   }
 }

@@ -4,23 +4,20 @@
 // deleted once nothing in it or before it waits any more. After a restart, recover.ts reads
 // the log back; those entries belong to a dead process, so their resolve/reject end nothing.
 //
-// What waits is kept in order by queue.ts (memory for the newest, the log itself for a long
-// backlog); the cap and the age limit are limits.ts. With done-when "acknowledged" every live
+// This file keeps the msgs' side (when a msg is stored, done, dropped, handed to a successor);
+// the files are log.ts, what waits is kept in order by queue.ts (memory for the newest, the log
+// itself for a long backlog), the cap and the age limit are limits.ts. With done-when "acknowledged" every live
 // entry stays in memory (its msg is held by Node-RED until done anyway): the disk is for
 // crashes only.
 import { EventEmitter } from "events";
-import fs from "fs";
 import path from "path";
 import type { Entry, StoreEvents, UplinkStore } from "../types";
-import { GroupCommit } from "./commit";
 import { LossReport, RateMeter, fmtAge, fmtBytes } from "./disk-stats";
 import { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats } from "./disk-types";
 import { describeFsError, StoreError, type StoreErrorCode } from "./errors";
 import { admit, applyLimits, type LimitedStore } from "./limits";
-import { DirLock } from "./lock";
 import { WaitQueue } from "./queue";
-import { MAGIC } from "./record";
-import { recover } from "./recover";
+import { removeStoreFiles, SegmentLog } from "./log";
 import type { Segment } from "./segment-file";
 import { recordType, StoredEntry } from "./stored-entry";
 
@@ -35,14 +32,12 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
   private ready: Promise<void> | undefined;
   /** Callbacks of a predecessor's entries (a redeploy), found again when their record is read. */
   private readonly live = new Map<number, Entry>();
-  private segs: Segment[] = [];
+  private log: SegmentLog<StoredEntry> | undefined;
   readonly queue: WaitQueue;
   /** Pushed, and adopted (to go first), before the log was open. */
   private preopen: Entry[] = [];
   private preFront: Entry[] = [];
-  private commit: GroupCommit<StoredEntry> | undefined;
   private hooks: StoreEvents | undefined;
-  private lock: DirLock | undefined;
   private nextSeq = 1;
   private waitingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -56,7 +51,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     this.opts = { ...DISK_DEFAULTS, ...opts };
     this.dir = path.resolve(opts.dir);
     this.losses = new LossReport((m) => this.warn(m));
-    this.queue = new WaitQueue({ owner: this, segments: () => this.segs, live: this.live, warn: (m) => this.warn(m) }, this.opts.memoryEntries);
+    this.queue = new WaitQueue({ owner: this, segments: () => this.log?.segs ?? [], live: this.live, warn: (m) => this.warn(m) }, this.opts.memoryEntries);
   }
 
   get size(): number {
@@ -74,7 +69,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
 
   /** Commits and records written so far (the benchmark prints records per fsync). */
   get commits(): { commits: number; records: number } {
-    return this.commit ? { ...this.commit.counts } : { commits: 0, records: 0 };
+    return this.log ? this.log.counts : { commits: 0, records: 0 };
   }
 
   bind(events: StoreEvents): void {
@@ -180,12 +175,10 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     this.timer = undefined;
     this.losses.flush();
     try {
-      if (this.commit) await this.commit.close();
+      if (this.log) await this.log.close(removed);
+      else if (removed) removeStoreFiles(this.dir);
     } finally {
       this.queue.reader.close();
-      this.lock?.release();
-      this.lock = undefined;
-      if (removed) fs.rmSync(this.dir, { recursive: true, force: true });
     }
   }
 
@@ -203,8 +196,8 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
       maxBytes: this.opts.maxBytes,
       maxAgeMs: this.opts.maxAgeMs,
       oldestAt: oldest?.at,
-      diskBytes: this.segs.reduce((n, s) => n + s.size, 0),
-      segments: this.segs.length,
+      diskBytes: this.log?.diskBytes ?? 0,
+      segments: this.log?.segs.length ?? 0,
       ...this.counts,
       inRate,
       outRate,
@@ -263,8 +256,8 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
 
   /** Persists a new entry (at the head when `front`); undefined when it was refused (and rejected). */
   private append(entry: Entry, front: boolean): StoredEntry | undefined {
-    const commit = this.commit!;
-    if (commit.failure) {
+    const log = this.log!;
+    if (log.failure) {
       this.counts.refused++;
       entry.reject(new StoreError(this.failure ?? "the store cannot be written", "unwritable"));
       return undefined;
@@ -281,11 +274,10 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     const at = Date.now();
     const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
     se.prepared = entry.prepared;
-    const placed = commit.append(recordType(entry), seq, at, json, se);
+    const placed = log.append(recordType(entry), seq, at, json, se);
     se.seg = placed.seg;
     se.off = placed.off;
     se.bytes = placed.bytes;
-    placed.seg.count++;
     this.waitingBytes += placed.bytes;
     this.inMeter.add(placed.bytes);
     if (front) this.queue.skipInRegion(seq); // in the log after the region, but leaves from the head
@@ -299,25 +291,11 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     se.finished = true;
     this.waitingBytes -= se.bytes;
     this.outMeter.add(se.bytes);
-    se.seg.done++;
-    if (this.state === "closed") return;
-    this.commit?.ack(se.seq);
-    this.collect();
-  }
-
-  /** Deletes segment files from the oldest on while nothing in them waits. */
-  private collect(): void {
-    const active = this.commit?.active;
-    while (this.segs.length > 0) {
-      const s = this.segs[0];
-      if (s === active || !s.finished || s.written < s.size) return;
-      this.segs.shift();
-      s.deleted = true;
-      this.queue.reader.release(s);
-      fs.unlink(s.path, (err) => {
-        if (err && err.code !== "ENOENT") this.warn(describeFsError(err, `could not delete ${s.path}`));
-      });
-    }
+    // An entry made up in `clear` for a handed-over msg whose record was not read yet has no segment.
+    const seg = se.seg as Segment | undefined;
+    if (this.state === "closed" || !this.log) {
+      if (seg) seg.done++;
+    } else this.log.ack(seg, se.seq);
   }
 
   private onDurable(items: StoredEntry[]): void {
@@ -354,42 +332,28 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
   // ---- opening, failure -------------------------------------------------------------------
 
   private openNow(): void {
-    try {
-      fs.mkdirSync(this.dir, { recursive: true });
-    } catch (err) {
-      throw new Error(describeFsError(err, `the store folder ${this.dir} cannot be created`));
+    const { log, recovered: r } = SegmentLog.open<StoredEntry>(this.dir, { delayMs: this.opts.commitDelayMs, segmentBytes: this.opts.segmentBytes }, {
+      durable: (items) => this.onDurable(items),
+      failed: (err, items) => this.onFailed(err, items),
+      warn: (m) => this.warn(m),
+      deleted: (seg) => this.queue.reader.release(seg),
+    });
+    this.log = log;
+    this.nextSeq = r.nextSeq;
+    this.waitingBytes = r.waitingBytes;
+    const waitingSeqs = r.waiting.seq;
+    this.counts.recovered = waitingSeqs.length;
+    this.state = "open";
+    this.queue.startRegion(waitingSeqs.length, log.start, r.skip);
+    for (const [seq, user] of this.live) {
+      if (inSorted(waitingSeqs, seq)) continue;
+      this.live.delete(seq);
+      user.reject(new StoreError("was handed over on a redeploy but its record was not found in the store", "lost"));
     }
-    this.lock = DirLock.acquire(this.dir);
-    try {
-      const r = recover(this.dir);
-      for (const w of r.warnings) this.warn(w);
-      this.segs = r.segments;
-      this.nextSeq = r.nextSeq;
-      this.waitingBytes = r.waitingBytes;
-      this.commit = new GroupCommit<StoredEntry>(this.dir, r.nextSegment, { delayMs: this.opts.commitDelayMs, segmentBytes: this.opts.segmentBytes }, {
-        created: (seg) => this.segs.push(seg),
-        durable: (items) => this.onDurable(items),
-        failed: (err, items) => this.onFailed(err, items),
-      });
-      const waitingSeqs = r.waiting.seq;
-      this.counts.recovered = waitingSeqs.length;
-      this.state = "open";
-      this.collect();
-      this.queue.startRegion(waitingSeqs.length, this.segs.length > 0 ? { seg: this.segs[0], off: MAGIC.length } : undefined, r.skip);
-      for (const [seq, user] of this.live) {
-        if (inSorted(waitingSeqs, seq)) continue;
-        this.live.delete(seq);
-        user.reject(new StoreError("was handed over on a redeploy but its record was not found in the store", "lost"));
-      }
-      if (waitingSeqs.length > 0) {
-        this.emit("recovered", { count: waitingSeqs.length, bytes: r.waitingBytes, oldestAt: Math.min(...r.waiting.at.slice(0, 1000)) });
-      }
-      if (r.volatile > 0) this.emit("info", `${r.volatile} requests and device announcements of the previous run were not sent again (nobody waits for the answers; devices are announced from the device list)`);
-    } catch (err) {
-      this.lock?.release();
-      this.lock = undefined;
-      throw err;
+    if (waitingSeqs.length > 0) {
+      this.emit("recovered", { count: waitingSeqs.length, bytes: r.waitingBytes, oldestAt: Math.min(...r.waiting.at.slice(0, 1000)) });
     }
+    if (r.volatile > 0) this.emit("info", `${r.volatile} requests and device announcements of the previous run were not sent again (nobody waits for the answers; devices are announced from the device list)`);
     const front = this.preFront.splice(0);
     const later = this.preopen.splice(0);
     const added: Entry[] = [];

@@ -86,6 +86,11 @@ export class StateFile<T> {
     writeJsonAtomicSync(this.file, value);
   }
 
+  /** Resolves once no write is running or waiting. */
+  idle(): Promise<void> {
+    return this.writing ?? Promise.resolve();
+  }
+
   /** Writes `value` soon (off the caller's stack); resolves when it, or a newer value, is on disk. */
   save(value: T): Promise<void> {
     this.next = { value };
