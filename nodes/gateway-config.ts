@@ -11,9 +11,13 @@
 //   overflow      "reject" | "drop-oldest"  at the cap or the age limit (the memory store: at maxQueued)
 //   doneWhen      "stored" | "acknowledged" missing: "stored" with the disk store (done() once the msg is
 //                                           on disk), "acknowledged" with the memory store (the only choice)
+// The gateway as a device (added later; a flow saved before has neither and gets the defaults):
+//   statsPeriod   seconds between statistics reports, 0 = off, 10..3600   missing: 60
+//   serviceRpcs   answer gateway_ping, gateway_devices, gateway_stats, gateway_version   missing: true
 // A redeploy hands what waits to the successor, also when the broker URL changed (the user who
 // fixes a URL wants the data to arrive); the store folder survives it and is deleted only with
 // the gateway-config.
+import fs from "fs";
 import os from "os";
 import path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
@@ -26,12 +30,40 @@ import { fmtAge } from "../lib/outbox/store/disk-stats";
 import { MemoryStore } from "../lib/outbox/store/memory";
 import type { RegistrySnapshot } from "../lib/session/registry";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
+import { ServiceRpcs } from "../lib/session/service-rpcs";
+import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
 
 interface TlsConfigNode extends Node {
   addTLSOptions(options: TlsOptions): void;
+}
+
+/** This package's name and version (gateway_version): package.json is two folders up from dist/nodes. */
+const PACKAGE = readPackage();
+
+function readPackage(): { name: string; version: string } {
+  try {
+    const p = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+    return { name: String(p.name ?? "node-red-contrib-iot-gateway"), version: String(p.version ?? "unknown") };
+  } catch {
+    return { name: "node-red-contrib-iot-gateway", version: "unknown" };
+  }
+}
+
+/** The runtime's version; a runtime that does not tell (a test harness) is asked through its package. */
+function nodeRedVersion(RED: NodeAPI): string {
+  try {
+    if (typeof RED.version === "function") return String(RED.version() as unknown);
+  } catch {
+    /* fall through */
+  }
+  try {
+    return String((require("node-red/package.json") as { version?: unknown }).version ?? "unknown");
+  } catch {
+    return "unknown";
+  }
 }
 
 const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
@@ -44,6 +76,7 @@ interface Running {
   session: GatewaySession;
   store: MemoryStore | DiskStore;
   monitor: OutboxMonitor;
+  reporter: StatsReporter;
   devices?: DevicesFile<RegistrySnapshot>;
   /** The predecessor's folder, being emptied into this session (its store was moved or made memory). */
   moved?: { close(): Promise<void> };
@@ -142,7 +175,18 @@ export = function (RED: NodeAPI): void {
         },
         store,
       });
-      const r: Running = { session, store, monitor: new OutboxMonitor(session.outbox, store).start() };
+      const monitor = new OutboxMonitor(session.outbox, store).start();
+      const source = sessionStatsSource(session);
+      const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
+      if (config.serviceRpcs !== false) {
+        session.serviceRpcs = new ServiceRpcs({
+          devices: () => [...session.registry.all()].map((d) => ({ name: d.name, profile: d.profile })),
+          stats: () => totals(source, monitor.read()),
+          version: () => ({ current_version: PACKAGE.version, package: PACKAGE.name, node_red: nodeRedVersion(RED), node: process.version }),
+          warn: (m) => node.warn(m),
+        });
+      }
+      const r: Running = { session, store, monitor, reporter };
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
       const prevDir = previousDirs.get(node.id);
@@ -277,6 +321,8 @@ export = function (RED: NodeAPI): void {
 
     node.stats = () => running?.monitor.read();
 
+    node.figures = () => (running ? totals(sessionStatsSource(running.session), running.monitor.read()) : undefined);
+
     node.register = (user: Node) => {
       users.set(user.id, user);
       if (!problem && !running) {
@@ -289,6 +335,7 @@ export = function (RED: NodeAPI): void {
     /** Stops the session and closes its store; `remove` deletes the store folder too. */
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
+      r.reporter.stop();
       await r.devices?.close(how !== "remove");
       await r.moved?.close();
       if (how === "handover") {

@@ -100,6 +100,9 @@ export const DIALOGS: DialogSpec[] = [
       { field: "storeMaxAgeH", kind: "text", value: "24", tab: "gw-tab-delivery" },
       { field: "doneWhen", kind: "select", value: "acknowledged", tab: "gw-tab-delivery", before: "acknowledged" },
       { field: "overflow", kind: "select", value: "drop-oldest", tab: "gw-tab-delivery" },
+      // the saved flow has neither: the dialog shows what the runtime does for it (60 s, on)
+      { field: "statsPeriod", kind: "text", value: "300", tab: "gw-tab-delivery", before: "60" },
+      { field: "serviceRpcs", kind: "check", value: false, tab: "gw-tab-delivery", before: true },
     ],
   },
   {
