@@ -69,6 +69,12 @@ export const DIALOGS: DialogSpec[] = [
       { field: "platform", kind: "select", value: "thingspanel", tab: "gw-tab-connection" },
       { field: "deviceNumber", kind: "text", value: "gw-0042", tab: "gw-tab-connection" },
       { field: "ackTimeout", kind: "text", value: "15", tab: "gw-tab-connection" },
+      // Watson IoT's identity rows, likewise
+      { field: "platform", kind: "select", value: "watson", tab: "gw-tab-connection" },
+      { field: "watsonOrg", kind: "text", value: "abc123", tab: "gw-tab-connection" },
+      { field: "watsonType", kind: "text", value: "gw-type", tab: "gw-tab-connection" },
+      { field: "watsonId", kind: "text", value: "gw-7", tab: "gw-tab-connection" },
+      { field: "watsonDeviceType", kind: "text", value: "sensor", tab: "gw-tab-connection" },
       { field: "platform", kind: "select", value: "thingsboard", tab: "gw-tab-connection" },
       { field: "url", kind: "text", value: "mqtts://127.0.0.1:3", tab: "gw-tab-connection" },
       // basic first, so its rows are visible while typed; then back to the token

@@ -160,6 +160,14 @@ describe("Watson IoT nodes in a Node-RED runtime against the Watson emulator", f
     (await next).should.match({ command: "reset", deviceType: "meter", deviceId: "m1", format: "json", device: "m1", method: "reset", payload: { all: true } });
   });
 
+  it("a gateway identity the platform would refuse is reported at deploy and ends every msg with that reason; nothing connects", async () => {
+    emu = await WatsonEmulator.start();
+    await load(flow(emu.url, { watsonType: "gateway type" }));
+    watchEnds();
+    (await failed("tel", { device: "s1", payload: { t: 1 } })).should.match(/the gateway's device type "gateway type" may contain only letters, digits/);
+    emu.gatewayConnected().should.be.false();
+  });
+
   it("after the server drops the connection the gateway reconnects, subscribes again, and its devices' events arrive", async () => {
     await start();
     await done("tel", { device: "s1", payload: { t: 1 } });
