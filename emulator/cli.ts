@@ -3,6 +3,7 @@
 // --max-payload (TB_MAX_PAYLOAD), --host (TB_HOST). Prints one line per event; Ctrl-C stops it.
 import { ThingsBoardEmulator } from './thingsboard';
 import { runThingsPanelEmulator } from './thingspanel/cli';
+import { runWatsonEmulator } from './watson/cli';
 
 function flag(name: string, env: string): string | undefined {
   const argv = process.argv.slice(2);
@@ -30,6 +31,13 @@ async function main(): Promise<void> {
     const stopTp = () => void tp.stop().then(() => process.exit(0), () => process.exit(1));
     process.on('SIGINT', stopTp);
     process.on('SIGTERM', stopTp);
+    return;
+  }
+  if (flag('platform', 'EMU_PLATFORM') === 'watson') {
+    const wt = await runWatsonEmulator((name) => flag(name, `WIOTP_${name.toUpperCase().replace(/-/g, '_')}`));
+    const stopWt = () => void wt.stop().then(() => process.exit(0), () => process.exit(1));
+    process.on('SIGINT', stopWt);
+    process.on('SIGTERM', stopWt);
     return;
   }
   const token = flag('token', 'TB_TOKEN') ?? 'GATEWAY_TOKEN';

@@ -50,9 +50,10 @@ export type Downlink =
    * (`values`); for exactly one key it sends a bare `value`; when nothing was found, neither.
    */
   | { kind: "attributeResponse"; id: number; device: string; values?: Values; value?: Value }
-  | { kind: "rpcRequest"; device: string; id: number; method: string; params: unknown }
+  /** `extra`: the platform's own fields the rpc-in msg carries besides these (Watson: deviceType, format). */
+  | { kind: "rpcRequest"; device: string; id: number; method: string; params: unknown; extra?: Record<string, string> }
   /** A server RPC addressed to the gateway device itself that is not one of the named notices. */
-  | { kind: "gatewayRpcRequest"; id: number; method: string; params: unknown }
+  | { kind: "gatewayRpcRequest"; id: number; method: string; params: unknown; extra?: Record<string, string> }
   | { kind: "gatewayRpcResponse"; id: number; data: unknown }
   | { kind: "deviceRenamed"; id: number; from: string; to: string }
   | { kind: "deviceDeleted"; id: number; device: string }

@@ -30,18 +30,20 @@ export = function (RED: NodeAPI): void {
     node.on("input", (msg, send, done) => {
       try {
         if (!gateway) throw new Error(`${TYPE}: no gateway-config is selected`);
-        const m = msg as typeof msg & { device?: unknown; method?: unknown };
-        const name = (method(msg) ?? m.method ?? msg.topic) as unknown;
+        // msg.eventType / msg.event, msg.deviceId, msg.deviceType: the msgs of node-red-contrib-ibm-watson-iot.
+        const m = msg as typeof msg & { device?: unknown; method?: unknown; eventType?: unknown; event?: unknown; deviceId?: unknown; deviceType?: unknown };
+        const name = (method(msg) ?? m.method ?? m.eventType ?? m.event ?? msg.topic) as unknown;
         if (typeof name !== "string" || name === "") throw new Error("no event method: set one in the node, or in msg.method (or msg.topic)");
         let uplink: Uplink;
         if (ofGateway) {
           uplink = { kind: "gatewayEvent", method: name, params: msg.payload };
         } else {
-          const d = device(msg) ?? m.device;
+          const d = device(msg) ?? m.device ?? m.deviceId;
           if (typeof d !== "string" || d === "") throw new Error("no device: set one in the node or in msg.device (or target the gateway itself)");
           uplink = { kind: "event", device: d, method: name, params: msg.payload };
         }
-        gateway.session().submit([uplink], {}, (err) => (err ? done(userError(TYPE, err)) : done()));
+        const profile = typeof m.deviceType === "string" && m.deviceType !== "" && !ofGateway ? m.deviceType : undefined;
+        gateway.session().submit([uplink], { profile }, (err) => (err ? done(userError(TYPE, err)) : done()));
       } catch (err) {
         done(userError(TYPE, err));
       }

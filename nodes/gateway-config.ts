@@ -11,9 +11,13 @@
 //   overflow      "reject" | "drop-oldest"  at the cap or the age limit (the memory store: at maxQueued)
 //   doneWhen      "stored" | "acknowledged" missing: "stored" with the disk store (done() once the msg is
 //                                           on disk), "acknowledged" with the memory store (the only choice)
+// The gateway as a device (added later; a flow saved before has neither and gets the defaults):
+//   statsPeriod   seconds between statistics reports, 0 = off, 10..3600   missing: 60
+//   serviceRpcs   answer gateway_ping, gateway_devices, gateway_stats, gateway_version   missing: true
 // A redeploy hands what waits to the successor, also when the broker URL changed (the user who
 // fixes a URL wants the data to arrive); the store folder survives it and is deleted only with
 // the gateway-config.
+import fs from "fs";
 import os from "os";
 import path from "path";
 import type { Node, NodeAPI, NodeDef, NodeStatus } from "node-red";
@@ -26,12 +30,40 @@ import { fmtAge } from "../lib/outbox/store/disk-stats";
 import { MemoryStore } from "../lib/outbox/store/memory";
 import type { RegistrySnapshot } from "../lib/session/registry";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
+import { ServiceRpcs } from "../lib/session/service-rpcs";
+import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
 import { numberOr } from "./common/property";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
 
 interface TlsConfigNode extends Node {
   addTLSOptions(options: TlsOptions): void;
+}
+
+/** This package's name and version (gateway_version): package.json is two folders up from dist/nodes. */
+const PACKAGE = readPackage();
+
+function readPackage(): { name: string; version: string } {
+  try {
+    const p = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+    return { name: String(p.name ?? "node-red-contrib-iot-gateway"), version: String(p.version ?? "unknown") };
+  } catch {
+    return { name: "node-red-contrib-iot-gateway", version: "unknown" };
+  }
+}
+
+/** The runtime's version; a runtime that does not tell (a test harness) is asked through its package. */
+function nodeRedVersion(RED: NodeAPI): string {
+  try {
+    if (typeof RED.version === "function") return String(RED.version() as unknown);
+  } catch {
+    /* fall through */
+  }
+  try {
+    return String((require("node-red/package.json") as { version?: unknown }).version ?? "unknown");
+  } catch {
+    return "unknown";
+  }
 }
 
 const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
@@ -44,7 +76,10 @@ interface Running {
   session: GatewaySession;
   store: MemoryStore | DiskStore;
   monitor: OutboxMonitor;
+  reporter: StatsReporter;
   devices?: DevicesFile<RegistrySnapshot>;
+  /** The predecessor's folder, being emptied into this session (its store was moved or made memory). */
+  moved?: { close(): Promise<void> };
 }
 
 export = function (RED: NodeAPI): void {
@@ -54,6 +89,8 @@ export = function (RED: NodeAPI): void {
    * broker URL must not cost the readings queued during an outage. One map per runtime.
    */
   const successors = new Map<string, Handover>();
+  /** The store folder a redeployed gateway-config used: a successor on another folder (or in memory) empties it. */
+  const previousDirs = new Map<string, string>();
 
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -71,11 +108,17 @@ export = function (RED: NodeAPI): void {
     // The platform's dialect for this gateway's identity (ThingsPanel: its device number names its topics).
     let dialect: Dialect | undefined;
     let dialectProblem: string | undefined;
+    const watson = config.platform === "watson";
     try {
-      dialect = dialectFor(config.platform || "thingsboard", { deviceNumber: (config.deviceNumber ?? "").trim() || undefined });
+      const opt = (v: string | undefined): string | undefined => (v ?? "").trim() || undefined;
+      dialect = dialectFor(config.platform || "thingsboard", watson
+        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType) }
+        : { deviceNumber: opt(config.deviceNumber) });
     } catch (err) {
       dialectProblem = `gateway-config: ${(err as Error).message}`;
     }
+    // Watson IoT: the organisation's own host, TLS on 8883, when no URL is given.
+    if (watson && !(config.url ?? "").trim() && config.watsonOrg) config.url = `mqtts://${config.watsonOrg.trim()}.messaging.internetofthings.ibmcloud.com:8883`;
     const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
     if (problem) node.error(problem);
 
@@ -118,7 +161,8 @@ export = function (RED: NodeAPI): void {
         dialect: dialect as Dialect,
         credentials: credentials(),
         tls: tlsOptions(),
-        protocolVersion: config.protocolVersion === "5" ? 5 : 4,
+        // Watson IoT speaks MQTT 3.1.1 only: it refuses a v5 CONNECT.
+        protocolVersion: config.protocolVersion === "5" && !watson ? 5 : 4,
         keepaliveS: numberOr(config.keepalive, 60),
         ackTimeoutMs: numberOr(config.ackTimeout, 10) * 1000,
         qos: config.qos === "0" ? 0 : 1,
@@ -131,9 +175,22 @@ export = function (RED: NodeAPI): void {
         },
         store,
       });
-      const r: Running = { session, store, monitor: new OutboxMonitor(session.outbox, store).start() };
+      const monitor = new OutboxMonitor(session.outbox, store).start();
+      const source = sessionStatsSource(session);
+      const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
+      if (config.serviceRpcs !== false) {
+        session.serviceRpcs = new ServiceRpcs({
+          devices: () => [...session.registry.all()].map((d) => ({ name: d.name, profile: d.profile })),
+          stats: () => totals(source, monitor.read()),
+          version: () => ({ current_version: PACKAGE.version, package: PACKAGE.name, node_red: nodeRedVersion(RED), node: process.version }),
+          warn: (m) => node.warn(m),
+        });
+      }
+      const r: Running = { session, store, monitor, reporter };
       const predecessor = successors.get(node.id);
       successors.delete(node.id);
+      const prevDir = previousDirs.get(node.id);
+      previousDirs.delete(node.id);
       if (store instanceof DiskStore) {
         const devices = new DevicesFile<RegistrySnapshot>(storeDir, () => session.registry.snapshot(), (m) => node.warn(m));
         r.devices = devices;
@@ -143,8 +200,13 @@ export = function (RED: NodeAPI): void {
         const opened = closing.then(() => store.open());
         opened.then(() => store.status === "open" && r.devices?.start(), () => undefined);
       }
-      if (predecessor) session.adopt(predecessor);
-      session.setMaxPayload(numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload));
+      if (predecessor && prevDir !== undefined && prevDir !== (store instanceof DiskStore ? store.dir : undefined)) {
+        session.registry.restore({ devices: predecessor.devices, renames: predecessor.renames });
+        r.moved = carryOver(prevDir, predecessor.entries, session);
+      } else if (predecessor) session.adopt(predecessor);
+      // Watson IoT tells no limits but closes the connection past its fixed one: never configure above it.
+      const maxPayload = numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload);
+      session.setMaxPayload(watson ? Math.min(maxPayload, session.opts.dialect.defaultMaxPayload) : maxPayload);
       session.on("state", (state) => {
         if (state.state === "connected") full = 0;
         refresh(true);
@@ -162,6 +224,40 @@ export = function (RED: NodeAPI): void {
         store.on("failed", () => refresh(true));
       }
       return r;
+    }
+
+    /**
+     * The store moved (another folder, or memory): what waits in the old folder, the handed-over
+     * msgs with it, goes first into this session; each is acknowledged in the old folder as it is
+     * delivered, and the old folder's files are deleted once nothing waits there any more.
+     */
+    function carryOver(dir: string, entries: Handover["entries"], session: GatewaySession): { close(): Promise<void> } {
+      const old = new DiskStore({ dir, doneWhen: "acknowledged", maxBytes: 0, maxAgeMs: 0 });
+      old.on("warning", (m: string) => node.warn(`store ${dir}: ${m}`));
+      old.unshift(entries); // its own entries: their msgs' callbacks are joined to their records
+      let closed: Promise<void> | undefined;
+      const close = (removed: boolean): Promise<void> => {
+        clearInterval(timer);
+        if (!closed) {
+          old.clear();
+          closed = old.close(removed);
+        }
+        return closed;
+      };
+      const timer = setInterval(() => {
+        if (old.status === "open" && old.size === 0 && old.bytes === 0) void close(true).then(() => node.log(`store ${dir}: emptied into ${disk ? storeDir : "the memory store"} and removed`));
+      }, 1000);
+      timer.unref?.();
+      void old.open().then(() => {
+        if (closed) return; // redeployed again before it opened: the next successor takes it from the folder
+        if (old.status !== "open") {
+          node.warn(`store ${dir}: the previous store folder cannot be read, what waits there stays there`);
+          session.outbox.adopt(old.clear());
+          return void close(false);
+        }
+        session.outbox.adopt(old.take(Number.MAX_SAFE_INTEGER));
+      });
+      return { close: () => close(false) };
     }
 
     /** What the last run wrote (the registry's restore validates every entry of it). */
@@ -225,6 +321,8 @@ export = function (RED: NodeAPI): void {
 
     node.stats = () => running?.monitor.read();
 
+    node.figures = () => (running ? totals(sessionStatsSource(running.session), running.monitor.read()) : undefined);
+
     node.register = (user: Node) => {
       users.set(user.id, user);
       if (!problem && !running) {
@@ -237,8 +335,13 @@ export = function (RED: NodeAPI): void {
     /** Stops the session and closes its store; `remove` deletes the store folder too. */
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
+      r.reporter.stop();
       await r.devices?.close(how !== "remove");
-      if (how === "handover") successors.set(node.id, await r.session.handOver());
+      await r.moved?.close();
+      if (how === "handover") {
+        successors.set(node.id, await r.session.handOver());
+        if (r.store instanceof DiskStore) previousDirs.set(node.id, r.store.dir);
+      }
       else await r.session.stop();
       if (r.store instanceof DiskStore) await r.store.close(how === "remove");
     }
@@ -287,5 +390,16 @@ export = function (RED: NodeAPI): void {
       username: { type: "text" },
       password: { type: "password" },
     },
+  });
+
+  // The editor's "IoT gateway" sidebar reads here what waits in each open session's outbox.
+  RED.httpAdmin.get("/gateway-config/stats", RED.auth.needsPermission("gateway-config.read"), (_req, res) => {
+    const out: Record<string, unknown> = {};
+    RED.nodes.eachNode((n) => {
+      if (n.type !== "gateway-config") return;
+      const stats = (RED.nodes.getNode(n.id) as GatewayConfigNode | null)?.stats?.();
+      if (stats) out[n.id] = stats;
+    });
+    res.json(out);
   });
 };

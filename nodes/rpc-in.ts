@@ -50,6 +50,7 @@ export = function (RED: NodeAPI): void {
         timeoutMs,
         onRpc(call: RpcCall) {
           const msg = {
+            ...call.extra,
             topic: call.method,
             device: call.device,
             method: call.method,

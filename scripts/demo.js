@@ -19,7 +19,9 @@ const DEVICE_NUMBER = "GW-0001";
 
 /** Example flows, each on its own tab, pointed at the emulator. */
 function demoFlows() {
-  const files = fs.readdirSync(path.join(root, "examples")).filter((f) => f.endsWith(".json") && f.startsWith("thingspanel-") === (PLATFORM === "thingspanel")).sort();
+  // `npm start -- --platform watson`: the Watson IoT emulator and the watson-* examples.
+  const prefix = PLATFORM === "thingspanel" || PLATFORM === "watson" ? `${PLATFORM}-` : null;
+  const files = fs.readdirSync(path.join(root, "examples")).filter((f) => f.endsWith(".json") && (prefix ? f.startsWith(prefix) : !/^(thingspanel|watson)-/.test(f))).sort();
   const flows = [];
   const credentials = {};
   let gatewayId;
@@ -31,7 +33,7 @@ function demoFlows() {
         // one gateway for every example: one session, as a user would have it
         if (!gatewayId) {
           gatewayId = node.id;
-          flows.push({ ...node, url: `mqtt://127.0.0.1:${MQTT_PORT}`, auth: "token", ...(PLATFORM === "thingspanel" ? { platform: "thingspanel", deviceNumber: DEVICE_NUMBER } : {}) });
+          flows.push({ ...node, url: `mqtt://127.0.0.1:${MQTT_PORT}`, auth: "token", ...(PLATFORM === "thingspanel" ? { platform: "thingspanel", deviceNumber: DEVICE_NUMBER } : {}), ...(PLATFORM === "watson" ? { platform: "watson", protocolVersion: "4", watsonOrg: "abc123", watsonType: "gateway-type", watsonId: "gateway-1" } : {}) });
           credentials[node.id] = { token: TOKEN };
         }
         continue;
@@ -76,6 +78,10 @@ async function main() {
       log: (line) => console.log(`[emulator] ${stamp()} ${line}`),
     });
     console.log(`[emulator] ThingsPanel emulator on ${emu.url}, gateway device number "${DEVICE_NUMBER}", token "${TOKEN}"`);
+  } else if (PLATFORM === "watson") {
+    const { WatsonEmulator } = require(path.join(root, "dist", "emulator", "watson"));
+    emu = await WatsonEmulator.start({ port: MQTT_PORT, log: (line) => console.log(`[emulator] ${stamp()} ${line}`) });
+    console.log(`[emulator] Watson IoT emulator on ${emu.url}, org "abc123", gateway type "gateway-type", id "gateway-1", token "${TOKEN}"`);
   } else {
     const { ThingsBoardEmulator } = require(path.join(root, "dist", "emulator", "thingsboard"));
     emu = await ThingsBoardEmulator.start({

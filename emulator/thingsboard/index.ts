@@ -201,6 +201,16 @@ export class ThingsBoardEmulator {
     return s.ownRpc(method, params, this.platform.rpcTimeoutMs);
   }
 
+  /**
+   * Server-side RPC to the gateway device itself (what the RPC debug terminal widget sends) on
+   * v1/devices/me/rpc/request/{id}; resolves with its answer, rejects when offline or on timeout.
+   */
+  callGatewayRpc(method: string, params?: unknown, timeoutMs = 10000, gateway?: string): Promise<unknown> {
+    const s = this.sessionFor(this.platform.gateway(gateway).name);
+    if (!s) return Promise.reject(new Error(`gateway is offline: ${method} not delivered`));
+    return s.ownRpc(method, params ?? {}, timeoutMs);
+  }
+
   /** Renames the device and tells its gateway (RPC gateway_device_renamed {"old":"new"}); resolves with the answer. */
   renameDevice(oldName: string, newName: string): Promise<unknown> {
     let d: DeviceRecord;

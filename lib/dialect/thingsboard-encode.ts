@@ -40,6 +40,29 @@ function sentValues(values: Values, what: string): Values {
   return back as Values;
 }
 
+/** Whether JSON.stringify would call a toJSON on the value (it may then give anything, or nothing). */
+function hasToJSON(v: unknown): boolean {
+  return typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function";
+}
+
+/**
+ * `{key: value}` as sent, and its key count. One JSON.stringify when no value has a toJSON (the
+ * validated values are then exactly what it writes); key by key otherwise, so that a value that
+ * serialises to nothing is an error instead of a key that silently vanishes.
+ */
+function valuesJson(values: Values): { json: string; keys: number } {
+  let keys = 0;
+  let special = false;
+  for (const k in values) {
+    keys++;
+    if (!special && hasToJSON(values[k])) special = true;
+  }
+  if (!special) return { json: serialise(values, "the values"), keys };
+  const members: string[] = [];
+  for (const k of Object.keys(values)) members.push(`${JSON.stringify(k)}:${serialise(values[k], `the value of "${k}"`)}`);
+  return { json: `{${members.join(",")}}`, keys };
+}
+
 function whole(body: string): Prepared {
   return { json: [body], bytes: [utf8Length(body)] };
 }
@@ -62,17 +85,16 @@ export function prepare(u: Uplink): Prepared {
       return whole(serialise(u.data ?? null, "the RPC answer"));
     case "telemetry": {
       const p: Required<Omit<Prepared, "fields">> = { json: [], bytes: [], points: [] };
-      u.points.forEach((point, i) => {
+      for (let i = 0; i < u.points.length; i++) {
+        const point = u.points[i];
         const values = sentValues(point.values, `the values of point ${i}`);
-        // Key by key: a value that serialises to nothing would silently vanish from an object.
-        const members: string[] = [];
-        for (const k of Object.keys(values)) members.push(`${JSON.stringify(k)}:${serialise(values[k], `the value of "${k}"`)}`);
-        const v = `{${members.join(",")}}`;
-        const s = point.ts === undefined ? v : `{"ts":${serialise(point.ts, "ts")},"values":${v}}`;
+        const v = valuesJson(values);
+        // ts is a finite number (validated): its String() is its JSON
+        const s = point.ts === undefined ? v.json : '{"ts":' + String(point.ts) + ',"values":' + v.json + "}";
         p.json.push(s);
         p.bytes.push(utf8Length(s));
-        p.points.push(Object.keys(values).length);
-      });
+        p.points.push(v.keys);
+      }
       return p;
     }
     case "attributes": {

@@ -3,7 +3,7 @@ import type { Downlink, Uplink, Value, Values } from "../records";
 import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory } from "./types";
 import { encode, prepare } from "./thingsboard-encode";
 import { T } from "./thingsboard-topics";
-import { deviceProblem, idProblem, uplinkProblem } from "./validate";
+import { deviceProblem, idProblem, pointProblem, uplinkProblem } from "./validate";
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);

@@ -80,6 +80,8 @@ export interface GatewayIdentity {
   org?: string;
   typeId?: string;
   deviceId?: string;
+  /** Watson IoT: the type of a device announced without one (its profile). */
+  deviceType?: string;
 }
 
 /**
@@ -118,6 +120,12 @@ export interface Dialect {
    * PUBACK. Undefined (or no method): the PUBACK is the answer.
    */
   awaitsAck?(topic: string): string | undefined;
+  /**
+   * Optional: the key under which the platform reports a failure of a publish on `topic` (an
+   * `uplinkAck` downlink with a `failure`) when it has no positive ack (Watson's notify topic). A
+   * failure that arrives before the PUBACK fails the publish's uplinks; otherwise the PUBACK delivers.
+   */
+  failureKey?(topic: string): string | undefined;
   /** Optional: the longest MQTT keepalive the server accepts, in seconds. */
   readonly maxKeepaliveS?: number;
 }

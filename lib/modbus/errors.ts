@@ -80,7 +80,7 @@ function where(ctx: RequestContext): string {
   return `${ctx.area} ${span}`;
 }
 
-/** Turns whatever modbus-serial rejected with into a ModbusError a user can read. */
+/** Turns whatever a request failed with into a ModbusError a user can read, naming the request. */
 export function describeRequestError(err: unknown, ctx: RequestContext): ModbusError {
   if (err instanceof ModbusError && err.kind !== "exception" && err.kind !== "timeout" && err.kind !== "transport") return err;
   const code = field(err, "modbusCode");

@@ -8,52 +8,19 @@
 // connection on is split until the one msg that does it is found and ended (isolation.ts).
 // Delivery is at least once.
 import { EventEmitter } from "events";
-import type { Dialect, Prepared, Publish } from "../dialect/types";
+import type { Dialect, Prepared } from "../dialect/types";
 import type { Uplink } from "../records";
+import { Batch, type Out } from "./batch";
+import { OutboxError, PublishRefused, type Transport } from "./errors";
 import { CLOSE_WINDOW_MS, Isolation } from "./isolation";
 import { RateBudget, type RateLimits } from "./rate-budget";
 import { MemoryStore } from "./store/memory";
 import type { Entry, OutboxOptions, UplinkStore } from "./types";
 
+export { OutboxError, PublishRefused, type OutboxErrorCode, type Transport } from "./errors";
+
 /** PUBACK reason "quota exceeded": a rate limit, not the msg; the server closes, the msg goes again. */
 const QUOTA_EXCEEDED = 0x97;
-
-export type OutboxErrorCode = "invalid" | "full" | "refused" | "closed";
-
-export class OutboxError extends Error {
-  constructor(message: string, readonly code: OutboxErrorCode) {
-    super(message);
-    this.name = "OutboxError";
-  }
-}
-
-/** A publish the server answered with a failure reason (MQTT 5 PUBACK ≥ 0x80). */
-export class PublishRefused extends Error {
-  constructor(message: string, readonly reasonCode: number) {
-    super(message);
-    this.name = "PublishRefused";
-  }
-}
-
-/** What the outbox needs of a connection: a QoS 1 publish that settles on the PUBACK. */
-export interface Transport {
-  publish(topic: string, payload: Buffer): Promise<void>;
-}
-
-/** One publish of a batch: waiting for the budget, on the wire, or settled. */
-interface Out {
-  publish: Publish;
-  sentAt: number;
-  settled: boolean;
-}
-
-interface Batch {
-  entries: Entry[];
-  /** Per entry: publishes still unacknowledged; 0 = delivered, -1 = refused. */
-  pending: number[];
-  outs: Out[];
-  open: number;
-}
 
 export const DEFAULT_OUTBOX: OutboxOptions = {
   maxQueued: 100000,
@@ -107,7 +74,7 @@ export class Outbox extends EventEmitter {
 
   /** Uplinks accepted and not yet acknowledged. */
   get size(): number {
-    return this.store.size + this.ahead.length + this.inflight.reduce((n, b) => n + b.pending.filter((p) => p > 0).length, 0);
+    return this.store.size + this.ahead.length + this.inflight.reduce((n, b) => n + b.waitingCount, 0);
   }
 
   /** Uplinks waiting to be sent that count against the bound. */
@@ -337,28 +304,18 @@ export class Outbox extends EventEmitter {
       for (const e of entries) e.reject(new OutboxError(`could not encode: ${(err as Error).message}`, "invalid"));
       return true;
     }
-    const { publishes, refused } = encoded;
-    const batch: Batch = { entries, pending: new Array<number>(entries.length).fill(0), outs: [], open: publishes.length };
-    for (const r of refused) {
-      batch.pending[r.index] = -1;
-      entries[r.index].reject(new OutboxError(r.reason, "invalid"));
-    }
-    for (const p of publishes) for (const i of p.carries) batch.pending[i]++;
-    // Carried by no publish and not refused: the protocol has nothing to send for it (delivered).
-    for (let i = 0; i < entries.length; i++) {
-      if (batch.pending[i] !== 0) continue;
-      this.isolation.onAck(entries[i]);
-      entries[i].resolve();
-    }
-    if (publishes.length === 0) return true;
+    const batch = new Batch(entries, encoded, this.delivered);
+    if (batch.done) return true;
     this.inflight.push(batch);
-    for (const publish of publishes) {
-      const out: Out = { publish, sentAt: 0, settled: false };
-      batch.outs.push(out);
-      this.ready.push({ batch, out });
-    }
+    for (const out of batch.outs) this.ready.push({ batch, out });
     return true;
   }
+
+  /** An entry the server has all of: no longer a suspect, its sender hears it. */
+  private readonly delivered = (e: Entry): void => {
+    this.isolation.onAck(e);
+    e.resolve();
+  };
 
   private publishOne(transport: Transport, batch: Batch, out: Out): void {
     const generation = this.generation;
@@ -380,32 +337,15 @@ export class Outbox extends EventEmitter {
       this.schedule();
       return;
     }
-    out.settled = true;
-    batch.open--;
-    for (const i of out.publish.carries) {
-      if (batch.pending[i] <= 0) continue;
-      if (err) {
-        batch.pending[i] = -1;
-        batch.entries[i].reject(new OutboxError(`the server refused it: ${err.message}`, "refused"));
-      } else if (--batch.pending[i] === 0) {
-        this.isolation.onAck(batch.entries[i]);
-        batch.entries[i].resolve();
-      }
-    }
-    if (batch.open === 0) this.inflight.splice(this.inflight.indexOf(batch), 1);
+    batch.settle(out, this.delivered, err);
+    if (batch.done) this.inflight.splice(this.inflight.indexOf(batch), 1);
     this.pump();
   }
 
-  /** Ends the entries a publish carries that can never be sent. */
+  /** Ends the entries of a publish that can never be sent. */
   private refuse(batch: Batch, out: Out, reason: string): void {
-    out.settled = true;
-    batch.open--;
-    for (const i of out.publish.carries) {
-      if (batch.pending[i] <= 0) continue;
-      batch.pending[i] = -1;
-      batch.entries[i].reject(new OutboxError(reason, "invalid"));
-    }
-    if (batch.open === 0) this.inflight.splice(this.inflight.indexOf(batch), 1);
+    batch.refuse(out, reason);
+    if (batch.done) this.inflight.splice(this.inflight.indexOf(batch), 1);
   }
 
   /**
@@ -417,15 +357,12 @@ export class Outbox extends EventEmitter {
     this.generation++;
     this.publishing = 0;
     this.ready.length = 0;
-    const now = Date.now();
+    const since = Date.now() - CLOSE_WINDOW_MS;
     const back: Entry[] = [];
     const unacked = new Set<Entry>();
     for (const b of this.inflight) {
-      for (const o of b.outs) {
-        if (o.settled || o.sentAt === 0 || now - o.sentAt > CLOSE_WINDOW_MS) continue;
-        for (const i of o.publish.carries) if (b.pending[i] > 0) unacked.add(b.entries[i]);
-      }
-      b.entries.forEach((e, i) => b.pending[i] > 0 && back.push(e));
+      b.unackedSince(since, unacked);
+      b.waiting(back);
     }
     this.inflight.length = 0;
     // Announcements and the session's own requests are made anew on the next connect.

@@ -112,6 +112,11 @@ export class RateBudget {
   private readonly devices = new EntityBudget();
   /** Tokens drawn so far, per counter (for the stats: budget in use). */
   readonly drawn: Record<RateCounter, number> = { messages: 0, telemetryMessages: 0, telemetryDataPoints: 0 };
+  /** Time publishes were held for the budget (the stats): closed waits, and the one open now. */
+  private waited = 0;
+  private blockedAt: number | undefined;
+  /** The latest end of the open wait the budget foretold: an outage in the middle does not count as waiting. */
+  private blockedUntil = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -139,11 +144,24 @@ export class RateBudget {
       if (n > bucket.capacity) return Infinity;
       ms = Math.max(ms, bucket.waitFor(n, now));
     }
+    if (ms > 0) {
+      this.blockedAt ??= now;
+      this.blockedUntil = Math.max(this.blockedUntil, now + ms);
+    }
     return ms;
+  }
+
+  /** ms publishes have waited for the budget so far. */
+  waitedMs(): number {
+    return this.blockedAt === undefined ? this.waited : this.waited + Math.max(0, Math.min(this.clock(), this.blockedUntil) - this.blockedAt);
   }
 
   /** Draws `cost` (call when `waitFor` said 0). */
   take(cost: PublishCost): void {
+    if (this.blockedAt !== undefined) {
+      this.waited += Math.max(0, Math.min(this.clock(), this.blockedUntil) - this.blockedAt);
+      this.blockedAt = undefined;
+    }
     for (const [bucket, n] of (cost.own ? this.own : this.devices).draws(cost)) if (bucket && n > 0) bucket.take(n);
     this.drawn.messages += cost.messages;
     this.drawn.telemetryMessages += cost.telemetryMessages;

@@ -9,6 +9,8 @@ export interface RpcCall {
   id: number;
   method: string;
   params: unknown;
+  /** The platform's own fields for the msg (Watson: deviceType, format). */
+  extra?: Record<string, string>;
 }
 
 export interface AttributeChange {

@@ -41,10 +41,10 @@ export class DownlinkRouter {
   route(d: Downlink): boolean {
     switch (d.kind) {
       case "rpcRequest":
-        this.rpc({ device: d.device, id: d.id, method: d.method, params: d.params });
+        this.rpc({ device: d.device, id: d.id, method: d.method, params: d.params, extra: d.extra });
         return true;
       case "gatewayRpcRequest":
-        this.rpc({ id: d.id, method: d.method, params: d.params });
+        this.rpc({ id: d.id, method: d.method, params: d.params, extra: d.extra });
         return true;
       case "attributeUpdate":
         this.listeners.attributes({ device: d.device, values: d.values, deleted: d.deleted });

@@ -15,6 +15,8 @@ import type { DownlinkListener } from "./listeners";
 import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
 import { UplinkAcks } from "./uplink-acks";
+import { GatewayStats } from "./stats";
+import type { ServiceRpcs } from "./service-rpcs";
 import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "../records";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
@@ -69,6 +71,10 @@ const LIMITS_HOLD_MS = 3000;
 export class GatewaySession extends EventEmitter<SessionEvents> {
   readonly registry = new DeviceRegistry();
   readonly outbox: Outbox;
+  /** The gateway's own health figures (statistics telemetry, gateway_stats, the sidebar). */
+  readonly stats = new GatewayStats();
+  /** RPCs to the gateway device that the package answers itself (gateway_ping…); unset = none. */
+  serviceRpcs: ServiceRpcs | undefined;
   limits: SessionLimits | undefined;
   private current: SessionState = { state: "disconnected", reason: "not started" };
   private readonly connection: Connection;
@@ -93,7 +99,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
-    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000);
+    this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000, opts.dialect.failureKey?.bind(opts.dialect));
     this.connection = new Connection({
       url: opts.url,
       client: {
@@ -182,7 +188,12 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * is called once, with an error if any uplink was invalid (then none is queued), refused or
    * lost with the session, or without one when the server acknowledged them all.
    */
-  submit(given: readonly Uplink[], options: SendOptions, callback: (err?: Error) => void): void {
+  submit(given: readonly Uplink[], options: SendOptions, done: (err?: Error) => void): void {
+    this.stats.received(given);
+    const callback = (err?: Error): void => {
+      this.stats.ended(err);
+      done(err);
+    };
     const bad = this.optionsProblem(options);
     if (bad) return callback(new OutboxError(bad, "invalid"));
     const uplinks = given.length === 1 ? [this.renamed(given[0])] : given.map((u) => this.renamed(u));
@@ -310,7 +321,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private onUp(transport: Transport): void {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
     const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
-    this.outbox.attach(this.acks.wrap(transport), announcements, ask);
+    this.stats.connected();
+    this.outbox.attach(this.stats.wrap(this.acks.wrap(transport)), announcements, ask);
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (ask) void this.fetchLimits();
@@ -352,7 +364,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private onDownlink(d: Downlink): void {
     switch (d.kind) {
       case "uplinkAck":
-        if (!this.acks.settle(d.key, d.failure)) this.warn(`ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
+        if (!this.acks.settle(d.key, d.failure)) this.warn(d.failure !== undefined && this.opts.dialect.failureKey ? d.failure : `ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
         return;
       case "group":
         for (const part of d.parts) this.onDownlink(part);
@@ -368,6 +380,10 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
           // Our own request, echoed: a plain broker (no ThingsBoard behind it) will not tell limits.
           if (d.method === "getSessionLimits") this.outbox.release();
           return;
+        }
+        if (this.serviceRpcs?.handles(d.method)) {
+          this.emit("downlink", d);
+          return this.serviceRpcs.answer(d, (u) => this.outbox.send(u, false));
         }
         break;
       case "deviceRenamed":

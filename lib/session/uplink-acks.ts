@@ -10,12 +10,20 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
+/** A publish the platform may still refuse (by its failure key) until its PUBACK arrives. */
+interface Vetoable {
+  failure?: string;
+}
+
 export class UplinkAcks {
   private readonly waiting = new Map<string, Waiting>();
+  /** By failure key, oldest first: a refusal fails the oldest publish of its key not yet refused. */
+  private readonly vetoable = new Map<string, Vetoable[]>();
 
   constructor(
     private readonly keyOf: ((topic: string) => string | undefined) | undefined,
     private readonly timeoutMs: number,
+    private readonly failureKeyOf?: (topic: string) => string | undefined,
   ) {}
 
   get size(): number {
@@ -25,10 +33,13 @@ export class UplinkAcks {
   /** The transport whose publishes settle on the platform's ack where the dialect says one comes. */
   wrap(transport: Transport): Transport {
     const keyOf = this.keyOf;
-    if (!keyOf) return transport;
+    const failureKeyOf = this.failureKeyOf;
+    if (!keyOf && !failureKeyOf) return transport;
     return {
       publish: (topic, payload) => {
-        const key = keyOf(topic);
+        const vetoKey = failureKeyOf?.(topic);
+        if (vetoKey !== undefined) return this.vetoed(vetoKey, transport.publish(topic, payload));
+        const key = keyOf?.(topic);
         if (key === undefined) return transport.publish(topic, payload);
         // Registered before the publish: the ack may arrive before the PUBACK is processed.
         const acked = this.expect(key, topic);
@@ -44,8 +55,39 @@ export class UplinkAcks {
     };
   }
 
+  private vetoed(key: string, published: Promise<void>): Promise<void> {
+    const v: Vetoable = {};
+    let list = this.vetoable.get(key);
+    if (!list) this.vetoable.set(key, (list = []));
+    list.push(v);
+    const forget = (): void => {
+      const l = this.vetoable.get(key);
+      if (!l) return;
+      const i = l.indexOf(v);
+      if (i >= 0) l.splice(i, 1);
+      if (l.length === 0) this.vetoable.delete(key);
+    };
+    return published.then(
+      () => {
+        forget();
+        if (v.failure !== undefined) throw new PublishRefused(v.failure, 0x80);
+      },
+      (err: Error) => {
+        forget();
+        throw err;
+      },
+    );
+  }
+
   /** The platform's ack of `key`; false when nothing waits for it (late, or not ours). */
   settle(key: string, error?: string): boolean {
+    if (error !== undefined) {
+      const v = this.vetoable.get(key)?.find((x) => x.failure === undefined);
+      if (v) {
+        v.failure = error;
+        return true;
+      }
+    }
     const w = this.waiting.get(key);
     if (!w) return false;
     this.drop(key);

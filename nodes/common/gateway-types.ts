@@ -2,6 +2,7 @@
 import type { Node, NodeDef } from "node-red";
 import type { OverflowPolicy } from "../../lib/outbox/types";
 import type { OutboxStats } from "../../lib/outbox/stats";
+import type { Values } from "../../lib/records";
 import type { GatewaySession } from "../../lib/session/session";
 
 export interface GatewayConfigDef extends NodeDef {
@@ -27,8 +28,17 @@ export interface GatewayConfigDef extends NodeDef {
   doneWhen?: "stored" | "acknowledged";
   /** ThingsPanel: the gateway's device number; absent in flows saved before ThingsPanel. */
   deviceNumber?: string;
+  /** Watson IoT: organisation id, the gateway's device type and id, the type of devices announced without one; absent before Watson. */
+  watsonOrg?: string;
+  watsonType?: string;
+  watsonId?: string;
+  watsonDeviceType?: string;
   /** Seconds a report waits for the platform's own ack (ThingsPanel); absent = 10. */
   ackTimeout?: string;
+  /** Seconds between statistics reports of the gateway device; 0 = off; absent (older flows) = 60. */
+  statsPeriod?: string | number;
+  /** Answer the service RPCs (gateway_ping…) in the package; absent (older flows) = true. */
+  serviceRpcs?: boolean;
 }
 
 export interface GatewayCredentials {
@@ -42,6 +52,8 @@ export interface GatewayConfigNode extends Node<GatewayCredentials> {
   session(): GatewaySession;
   /** What waits, how old, how long until the cap (undefined while no session is open). */
   stats(): OutboxStats | undefined;
+  /** The gateway's statistics since its session started (undefined while no session is open). */
+  figures(): Values | undefined;
   register(user: Node): void;
   deregister(user: Node, removed: boolean): Promise<void>;
 }

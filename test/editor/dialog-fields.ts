@@ -94,6 +94,9 @@ export const DIALOGS: DialogSpec[] = [
       { field: "storeMaxAgeH", kind: "text", value: "24", tab: "gw-tab-delivery" },
       { field: "doneWhen", kind: "select", value: "acknowledged", tab: "gw-tab-delivery", before: "acknowledged" },
       { field: "overflow", kind: "select", value: "drop-oldest", tab: "gw-tab-delivery" },
+      // the saved flow has neither: the dialog shows what the runtime does for it (60 s, on)
+      { field: "statsPeriod", kind: "text", value: "300", tab: "gw-tab-delivery", before: "60" },
+      { field: "serviceRpcs", kind: "check", value: false, tab: "gw-tab-delivery", before: true },
     ],
   },
   {
@@ -154,6 +157,11 @@ export const DIALOGS: DialogSpec[] = [
   {
     id: "cl", type: "claim", config: false,
     changes: [gateway, typed("device", "str", "Pump 1"), typed("secretKey", "str", "s3cret"), typed("duration", "num", "60000"), name("claim pump")],
+  },
+  {
+    id: "eo", type: "event-out", config: false,
+    // the gateway first, while the device row shows; then the gateway itself as the target
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump alarm")],
   },
   {
     id: "ms", type: "modbus-source", config: false,

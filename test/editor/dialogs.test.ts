@@ -9,7 +9,8 @@ import { hasFile, requirePeer } from "../support/peers";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 import { DIALOGS, FLOW, type DialogSpec, type FieldChange } from "./dialog-fields";
 
-const TYPES = ["gateway-config", "device-connect", "telemetry-out", "attribute-out", "attribute-in", "rpc-in", "rpc-response", "claim", "modbus-connection", "modbus-source"];
+// every node type the package registers
+const TYPES = Object.keys((JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes);
 const CREDENTIALS = { gw1: { token: "OLD" } };
 
 function inputId(spec: DialogSpec, field: string): string {
@@ -83,6 +84,7 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
     const icon = icons.find(([id]) => id === spec.id)?.[1] ?? "";
     should(icon).endWith(`node-red-contrib-iot-gateway/${spec.type}.svg`, `${spec.type}: its icon, not ${icon}`);
   }
+  should(TYPES.filter((t) => !DIALOGS.some((d) => d.type === t))).eql([], "node types without a dialog in this test");
   for (const spec of DIALOGS) {
     // every property of the type is exercised here or named as tested elsewhere
     const props = await page.evaluate((type) => {

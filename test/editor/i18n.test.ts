@@ -32,10 +32,13 @@ function keysUsed(): Array<{ file: string; key: string }> {
     ...fs.readdirSync(path.join(ROOT, "nodes")).filter((f) => /\.(html|ts)$/.test(f)).map((f) => path.join(ROOT, "nodes", f)),
     ...fs.readdirSync(path.join(ROOT, "nodes", "common")).map((f) => path.join(ROOT, "nodes", "common", f)),
     path.join(ROOT, "resources", "editor.js"),
+    path.join(ROOT, "resources", "sidebar.js"),
   ];
   const used: Array<{ file: string; key: string }> = [];
   for (const file of files) {
     const text = fs.readFileSync(file, "utf8");
+    // the sidebar's t(key) names keys under gateway-config.sidebar
+    if (file.endsWith("sidebar.js")) for (const m of text.matchAll(/\bt\("([\w-]+)"/g)) used.push({ file, key: `gateway-config.sidebar.${m[1]}` });
     for (const m of text.matchAll(/data-i18n="([^"]+)"/g)) {
       for (const part of m[1].split(";")) used.push({ file, key: part.replace(/^\[[^\]]+\]/, "") });
     }

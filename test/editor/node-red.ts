@@ -60,11 +60,18 @@ function versionOf(redJs: string): string {
  * <folder>/<any>/node_modules/node/bin/node when that exists (npm package "node@22"), else by
  * this process's node. scripts/editor-runtimes.sh installs them.
  */
+let warned = false;
+
 export function runtimes(): Runtime[] {
   const own = require.resolve("node-red/red.js");
   const list: Runtime[] = [{ label: versionOf(own), redJs: own, node: process.execPath }];
   const dir = process.env.IOTGW_NODE_RED_RUNTIMES;
-  if (!dir) return list;
+  if (!dir) {
+    if (process.env.CI === "true") throw new Error("IOTGW_NODE_RED_RUNTIMES is not set: under CI the editor tests must run on Node-RED 3.1 and 5.0 too (.ci/run sets it)");
+    if (!warned) console.log(`\n  !!! IOTGW_NODE_RED_RUNTIMES is not set: the editor tests run on Node-RED ${list[0].label} only (scripts/editor-runtimes.sh installs 3.1 and 5.0) !!!\n`);
+    warned = true;
+    return list;
+  }
   if (!fs.existsSync(dir)) throw new Error(`IOTGW_NODE_RED_RUNTIMES names ${dir}, which does not exist`);
   for (const sub of fs.readdirSync(dir).sort()) {
     const redJs = path.join(dir, sub, "node_modules", "node-red", "red.js");

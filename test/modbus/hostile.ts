@@ -119,6 +119,9 @@ export class RtuDevice {
   private timer: NodeJS.Timeout | undefined;
   stopped = false;
 
+  /** What the device sends for its n-th reply (default: the reply as it is). */
+  mangle: (n: number, reply: Buffer) => Buffer = (_n, reply) => reply;
+
   constructor(private readonly io: ByteSink, readonly units: number[], private readonly delayFor: (n: number, r: TcpRequest) => number) {
     io.on("data", (d) => this.receive(d));
   }
@@ -146,7 +149,7 @@ export class RtuDevice {
     this.timer = setTimeout(() => {
       this.busy = false;
       if (this.stopped) return;
-      this.io.write(rtu(r.unitId, replyPdu(r)));
+      this.io.write(this.mangle(n, rtu(r.unitId, replyPdu(r))));
       this.next();
     }, this.delayFor(n, r));
   }

@@ -6,7 +6,7 @@ import should from "should";
 import { ModbusLine } from "../../lib/modbus/line";
 import type { LineOptions } from "../../lib/modbus/types";
 import { requirePeer } from "../support/peers";
-import { RtuDevice, valueAt } from "./hostile";
+import { RtuDevice, rtu, valueAt } from "./hostile";
 import { PtyPair, socatAvailable } from "./servers";
 
 interface SerialPortLike {
@@ -15,6 +15,11 @@ interface SerialPortLike {
   write(b: Buffer): boolean;
   on(ev: "data", cb: (b: Buffer) => void): void;
   readonly isOpen: boolean;
+}
+
+/** The same reply as unit `unitId` would send it (new CRC). */
+function rtuOf(unitId: number, frame: Buffer): Buffer {
+  return rtu(unitId, frame.subarray(1, -2));
 }
 
 /** Reads `addresses` one register at a time; every outcome is a value or an error. */
@@ -44,7 +49,12 @@ for (const transport of ["rtu", "rtu-over-tcp"] as const) {
     });
 
     /** Starts the device (its n-th request takes delayFor(n) ms) and returns the line's options. */
-    async function start(delayFor: (n: number) => number): Promise<LineOptions> {
+    async function start(delayFor: (n: number) => number, mangle?: RtuDevice["mangle"]): Promise<LineOptions> {
+      const make = (io: ConstructorParameters<typeof RtuDevice>[0]): RtuDevice => {
+        const d = new RtuDevice(io, [1, 2], (n) => delayFor(n));
+        if (mangle) d.mangle = mangle;
+        return d;
+      };
       if (transport === "rtu") {
         pty = await PtyPair.start();
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -52,13 +62,13 @@ for (const transport of ["rtu", "rtu-over-tcp"] as const) {
         const p = new SerialPort({ path: pty.b, baudRate: 9600, autoOpen: false });
         await new Promise<void>((resolve, reject) => p.open((e) => (e ? reject(e) : resolve())));
         port = p;
-        device = new RtuDevice(p, [1, 2], (n) => delayFor(n));
+        device = make(p);
         return { transport, path: pty.a, timeoutMs: 200 };
       }
       server = net.createServer((s) => {
         sockets.push(s);
         s.on("error", () => undefined);
-        device = new RtuDevice(s, [1, 2], (n) => delayFor(n));
+        device = make(s);
       });
       await new Promise<void>((r) => server?.listen(0, "127.0.0.1", () => r()));
       return { transport, host: "127.0.0.1", port: (server.address() as net.AddressInfo).port, timeoutMs: 200 };
@@ -100,6 +110,24 @@ for (const transport of ["rtu", "rtu-over-tcp"] as const) {
       should(wrong).eql([]);
       should(out.slice(-3).map(([, v]) => v)).eql([valueAt(2, 12), valueAt(1, 4), valueAt(1, 5)]);
     });
+
+    const broken: Array<[string, (reply: Buffer) => Buffer]> = [
+      ["a CRC error", (b) => Buffer.concat([b.subarray(0, -1), Buffer.from([b[b.length - 1] ^ 0xff])])],
+      ["a frame from another unit", (b) => rtuOf(2, b)],
+      ["garbage before the reply", (b) => Buffer.concat([Buffer.from([0x01, 0x03, 0x7f, 0x55]), b])],
+      ["the reply twice", (b) => Buffer.concat([b, b])],
+      ["half a reply", (b) => b.subarray(0, 4)],
+    ];
+    for (const [what, mangle] of broken) {
+      it(`reads every later value right after ${what}`, async () => {
+        line = new ModbusLine({ ...(await start(() => 0, (n, b) => (n === 0 ? mangle(b) : b))), retries: 0 });
+        const addresses = [0, 1, 2, 3, 4, 5];
+        const out = await readEach(line, 1, addresses);
+        should(out[0]).be.instanceOf(Error);
+        checkNoWrongValue(out, 1, addresses);
+        should(out.slice(-4)).eql(addresses.slice(-4).map((a) => valueAt(1, a)));
+      });
+    }
 
     it("reads right again after every third reply is late, over 12 reads", async () => {
       line = new ModbusLine({ ...(await start((n) => (n % 3 === 0 ? 350 : 0))), retries: 1 });

@@ -111,6 +111,30 @@ describe("gateway-config store", function () {
     });
   }
 
+  for (const to of ["another folder", "memory"]) {
+    it(`empties the old store folder into the new store when a redeploy moves the store to ${to}`, async function () {
+      this.timeout(60000);
+      const dirA = path.join(root, "a");
+      const extra = { storeType: "disk", storePath: dirA, reconnectMin: 30, reconnectMax: 60 };
+      await load(flowWith(emu.url, extra));
+      await until(() => emu.gatewayConnected(), 5000, "connected");
+      emu.dropGateway();
+      await until(() => !gw().session().connected, 2000, "dropped");
+      const completed = collect("completed");
+      const errors = collect("errors");
+      // more than the store keeps in memory (20,000): the oldest wait in the old folder only
+      const N = 25000;
+      for (let n = 0; n < N; n++) helper.getNode("tel").receive({ device: "Meter", payload: { n } });
+      await until(() => completed.length === N, 10000, "all stored");
+      const moved = to === "memory" ? { storeType: "memory" } : { storePath: path.join(root, "b") };
+      await helper.setFlows(withTab(flowWith(emu.url, { ...extra, ...moved, reconnectMin: 0.2, reconnectMax: 1 })), "nodes");
+      await until(() => new Set(ns(emu, "Meter")).size === N, 20000, "all delivered");
+      [...new Set(ns(emu, "Meter"))].should.eql(Array.from({ length: N }, (_, i) => i));
+      await until(() => !fs.existsSync(dirA), 5000, "the old folder emptied and removed");
+      errors.length.should.equal(0);
+    });
+  }
+
   it("updates the status at most about once a second at the outbox bound, not once per refused msg", async () => {
     await load(flowWith(OFFLINE, { maxQueued: 5 }));
     const errors = collect("errors");

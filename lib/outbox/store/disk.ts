@@ -18,6 +18,7 @@ import { describeFsError, StoreError, type StoreErrorCode } from "./errors";
 import { admit, applyLimits, type LimitedStore } from "./limits";
 import { WaitQueue } from "./queue";
 import { removeStoreFiles, SegmentLog } from "./log";
+import type { Segment } from "./segment-file";
 import { recordType, StoredEntry } from "./stored-entry";
 
 export { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats, type DoneWhen, type StorePolicy } from "./disk-types";
@@ -290,8 +291,11 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     se.finished = true;
     this.waitingBytes -= se.bytes;
     this.outMeter.add(se.bytes);
-    if (this.state === "closed" || !this.log) se.seg.done++;
-    else this.log.ack(se.seg, se.seq);
+    // An entry made up in `clear` for a handed-over msg whose record was not read yet has no segment.
+    const seg = se.seg as Segment | undefined;
+    if (this.state === "closed" || !this.log) {
+      if (seg) seg.done++;
+    } else this.log.ack(seg, se.seq);
   }
 
   private onDurable(items: StoredEntry[]): void {

@@ -79,9 +79,9 @@ export class SegmentLog<T> {
     return placed;
   }
 
-  /** The record `seq` of `seg` needs no delivery any more. */
-  ack(seg: Segment, seq: number): void {
-    seg.done++;
+  /** The record `seq` of `seg` needs no delivery any more (without its segment: deleted at a later open). */
+  ack(seg: Segment | undefined, seq: number): void {
+    if (seg) seg.done++;
     this.commit.ack(seq);
     this.collect();
   }

@@ -1,0 +1,139 @@
+// IBM Watson IoT platform emulator (shared/protocols/watson.md): its broker's connection rules, the
+// gateway topic rules with their notifications, auto-registration with its throttle and limits,
+// and a test API that sends commands and shows what the platform stored. An independent
+// implementation of the protocol (never imports lib/).
+import * as net from 'net';
+import { WatsonConnection } from './connection';
+import { NOTIFY, WatsonPlatform, type Notification, type PlatformOptions, type StoredEvent, type WatsonGateway } from './platform';
+
+export { NOTIFY };
+export type { Notification, StoredEvent, WatsonGateway };
+
+export interface WatsonOptions extends Partial<PlatformOptions> {
+  host?: string;
+  port?: number;
+  /** Default: one gateway of type "gateway-type", id "gateway-1", token "GATEWAY_TOKEN" in org "abc123". */
+  gateways?: WatsonGateway[];
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_ORG = 'abc123';
+export const DEFAULT_GATEWAY: WatsonGateway = { typeId: 'gateway-type', deviceId: 'gateway-1', token: 'GATEWAY_TOKEN' };
+
+export class WatsonEmulator {
+  private readonly connections = new Set<WatsonConnection>();
+  url = '';
+
+  private constructor(readonly platform: WatsonPlatform, private readonly server: net.Server) {}
+
+  static async start(opts: WatsonOptions = {}): Promise<WatsonEmulator> {
+    const platform = new WatsonPlatform(
+      {
+        org: opts.org ?? DEFAULT_ORG,
+        maxDevicesPerGateway: opts.maxDevicesPerGateway ?? 500,
+        maxDevicesPerOrg: opts.maxDevicesPerOrg ?? Infinity,
+        maxPendingRegistrations: opts.maxPendingRegistrations ?? 10,
+        registrationMs: opts.registrationMs ?? 0,
+        retryAfterMs: opts.retryAfterMs ?? 30000,
+      },
+      opts.log ?? (() => undefined),
+    );
+    for (const g of opts.gateways ?? [DEFAULT_GATEWAY]) platform.addGateway(g);
+    const server = net.createServer();
+    const emu = new WatsonEmulator(platform, server);
+    server.on('connection', (s) => {
+      const c = new WatsonConnection(s.setNoDelay(true), platform, (gone) => emu.connections.delete(gone));
+      emu.connections.add(c);
+    });
+    const host = opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+    emu.url = `mqtt://${host}:${(server.address() as net.AddressInfo).port}`;
+    return emu;
+  }
+
+  get org(): string {
+    return this.platform.opts.org;
+  }
+
+  // ---- what the platform holds ------------------------------------------------------------
+
+  /** Events stored for a device (all devices when no type/id is given). */
+  events(type?: string, id?: string): StoredEvent[] {
+    return this.platform.events.filter((e) => (type === undefined || e.type === type) && (id === undefined || e.id === id));
+  }
+
+  notifications(): Notification[] {
+    return [...this.platform.notifications];
+  }
+
+  violations(): string[] {
+    return [...this.platform.violations];
+  }
+
+  registered(type: string, id: string): boolean {
+    return this.platform.devices.has(`${type}/${id}`);
+  }
+
+  gatewayConnected(): boolean {
+    return this.platform.sessions.size > 0;
+  }
+
+  /** Devices active in the current connection of the gateway. */
+  activeDevices(): number {
+    const c = [...this.platform.sessions][0];
+    return c ? this.platform.activeDevices(c) : 0;
+  }
+
+  subscribed(filter: string): boolean {
+    return [...this.platform.sessions].some((c) => c.subscribed.includes(filter));
+  }
+
+  /** The next auto-registration of type/id fails ("Failed to create device due to internal errors."). */
+  failRegistration(type: string, id: string): void {
+    this.platform.failRegistration(type, id);
+  }
+
+  // ---- what the platform sends --------------------------------------------------------------
+
+  /** A command to a device (or the gateway); how many gateway connections received it. */
+  command(type: string, id: string, command: string, payload: unknown, format = 'json'): number {
+    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(format === 'json' ? JSON.stringify(payload) : String(payload));
+    this.platform.log(`command ${command} to ${type}/${id}`);
+    return this.platform.send(`iot-2/type/${type}/id/${id}/cmd/${command}/fmt/${format}`, bytes);
+  }
+
+  /** A raw publish to the gateway (malformed downlinks in tests). */
+  publish(topic: string, payload: string | Buffer): number {
+    return this.platform.send(topic, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
+  }
+
+  /** Closes every gateway connection, as a network loss. */
+  drop(): number {
+    let n = 0;
+    for (const c of [...this.connections]) {
+      c.destroy('dropped by the server (test)');
+      n++;
+    }
+    return n;
+  }
+
+  /** Polls `probe` every 10 ms until it returns something truthy. */
+  async waitFor<R>(probe: () => R | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<R> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = probe();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.platform.stop();
+    for (const c of [...this.connections]) c.destroy('emulator stopped');
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
