@@ -32,7 +32,9 @@ import type { RegistrySnapshot } from "../lib/session/registry";
 import { GatewaySession, type Handover, type TlsOptions } from "../lib/session/session";
 import { ServiceRpcs } from "../lib/session/service-rpcs";
 import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
+import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
+import { StatusBoard } from "./common/status-board";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
 
@@ -68,8 +70,6 @@ function nodeRedVersion(RED: NodeAPI): string {
 
 const URL_SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
 const MiB = 1024 * 1024;
-/** Status updates at most this often, except when the session's state changes. */
-const STATUS_EVERY_MS = 1000;
 
 /** One open session with its store and the helpers that live as long as it. */
 interface Running {
@@ -202,7 +202,11 @@ export = function (RED: NodeAPI): void {
       }
       if (predecessor && prevDir !== undefined && prevDir !== (store instanceof DiskStore ? store.dir : undefined)) {
         session.registry.restore({ devices: predecessor.devices, renames: predecessor.renames });
-        r.moved = carryOver(prevDir, predecessor.entries, session);
+        r.moved = carryOver(prevDir, predecessor.entries, {
+          adopt: (entries) => session.outbox.adopt(entries),
+          warn: (m) => node.warn(m),
+          emptied: () => node.log(`store ${prevDir}: emptied into ${disk ? storeDir : "the memory store"} and removed`),
+        });
       } else if (predecessor) session.adopt(predecessor);
       // Watson IoT tells no limits but closes the connection past its fixed one: never configure above it.
       const maxPayload = numberOr(config.maxPayload, session.opts.dialect.defaultMaxPayload);
@@ -226,40 +230,6 @@ export = function (RED: NodeAPI): void {
       return r;
     }
 
-    /**
-     * The store moved (another folder, or memory): what waits in the old folder, the handed-over
-     * msgs with it, goes first into this session; each is acknowledged in the old folder as it is
-     * delivered, and the old folder's files are deleted once nothing waits there any more.
-     */
-    function carryOver(dir: string, entries: Handover["entries"], session: GatewaySession): { close(): Promise<void> } {
-      const old = new DiskStore({ dir, doneWhen: "acknowledged", maxBytes: 0, maxAgeMs: 0 });
-      old.on("warning", (m: string) => node.warn(`store ${dir}: ${m}`));
-      old.unshift(entries); // its own entries: their msgs' callbacks are joined to their records
-      let closed: Promise<void> | undefined;
-      const close = (removed: boolean): Promise<void> => {
-        clearInterval(timer);
-        if (!closed) {
-          old.clear();
-          closed = old.close(removed);
-        }
-        return closed;
-      };
-      const timer = setInterval(() => {
-        if (old.status === "open" && old.size === 0 && old.bytes === 0) void close(true).then(() => node.log(`store ${dir}: emptied into ${disk ? storeDir : "the memory store"} and removed`));
-      }, 1000);
-      timer.unref?.();
-      void old.open().then(() => {
-        if (closed) return; // redeployed again before it opened: the next successor takes it from the folder
-        if (old.status !== "open") {
-          node.warn(`store ${dir}: the previous store folder cannot be read, what waits there stays there`);
-          session.outbox.adopt(old.clear());
-          return void close(false);
-        }
-        session.outbox.adopt(old.take(Number.MAX_SAFE_INTEGER));
-      });
-      return { close: () => close(false) };
-    }
-
     /** What the last run wrote (the registry's restore validates every entry of it). */
     function readRegistry(file: DevicesFile<RegistrySnapshot>): Partial<RegistrySnapshot> | undefined {
       const v: unknown = file.read();
@@ -270,11 +240,6 @@ export = function (RED: NodeAPI): void {
 
     /** "outbox full" stays on the nodes until the connection is back, over the reconnect attempts. */
     let full = 0;
-    let shown = "";
-    let shownAt = 0;
-    let pending: NodeJS.Timeout | undefined;
-    const ticker = setInterval(() => refresh(), STATUS_EVERY_MS);
-    ticker.unref?.();
 
     function currentStatus(): NodeStatus {
       if (problem) return { fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") };
@@ -290,27 +255,8 @@ export = function (RED: NodeAPI): void {
       return { ...base, text: `${base.text} · ${fmtCount(s.waiting)} ${t("gateway-config.status.waiting")}${age}` };
     }
 
-    function pushNow(): void {
-      const status = currentStatus();
-      const key = `${status.fill}|${status.shape}|${status.text}`;
-      shownAt = Date.now();
-      if (key === shown) return;
-      shown = key;
-      for (const u of users.values()) u.status(status);
-    }
-
-    /** `urgent`: a change of state, shown at once; anything else waits for its turn. */
-    function refresh(urgent = false): void {
-      if (pending && !urgent) return;
-      if (pending) clearTimeout(pending);
-      pending = undefined;
-      const wait = urgent ? 0 : shownAt + STATUS_EVERY_MS - Date.now();
-      if (wait <= 0) return pushNow();
-      pending = setTimeout(() => {
-        pending = undefined;
-        pushNow();
-      }, wait);
-    }
+    const board = new StatusBoard(users, currentStatus);
+    const refresh = (urgent = false): void => board.refresh(urgent);
 
     // ---- the API of the nodes that use it --------------------------------------------------
 
@@ -357,9 +303,7 @@ export = function (RED: NodeAPI): void {
     };
 
     node.on("close", (removed: boolean, done: () => void) => {
-      clearInterval(ticker);
-      if (pending) clearTimeout(pending);
-      pending = undefined;
+      board.close();
       const r = running;
       running = undefined;
       const finish = (err?: Error): void => {

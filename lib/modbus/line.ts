@@ -207,7 +207,7 @@ export class ModbusLine extends EventEmitter {
         return;
       } catch (err) {
         if (this.current.status === "closed") return job.reject(new ModbusError("closed", `line ${this.target} is closed`));
-        if (isInnocent(err) && job.resent < 3) {
+        if (isInnocent(err) && job.resent < 3 && this.current.status !== "disconnected") {
           // another unit's reply broke the connection this request was on: send it on the next one
           job.resent++;
           if (isUnattributed(err)) this.isolating = Math.max(this.isolating, 2 * (this.options.inFlight ?? 1));

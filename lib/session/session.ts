@@ -306,6 +306,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
 
   private announce(device: string, profile?: string): void {
     if (!this.registry.add(device, profile)) return;
+    // Not connected yet (or again): the next connect announces every registered device ahead of
+    // the queue, this one included; a queued connect of its own would go out a second time.
+    if (!this.connected) return;
     const profileName = this.registry.get(device)?.profile;
     this.outbox.send({ kind: "connect", device, profile: profileName }, false).then(
       () => this.router.deviceConnected(device),

@@ -135,10 +135,6 @@ export const DIALOGS: DialogSpec[] = [
     changes: [gateway, typed("device", "flow", "dev"), typed("profile", "env", "PROFILE"), { field: "autoConnect", kind: "check", value: false }, name("meter attrs"), { field: "target", kind: "select", value: "gateway" }],
   },
   {
-    id: "eo", type: "event-out", config: false,
-    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "Alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump events")],
-  },
-  {
     id: "ai", type: "attribute-in", config: false,
     changes: [
       gateway, { field: "updates", kind: "check", value: false }, { field: "devices", kind: "text", value: "Pump 1, Pump 2" }, { field: "fetchOnConnect", kind: "check", value: true },

@@ -60,10 +60,11 @@ describe("modbus serial line with a dead unit beside a live one (pymodbus RTU on
       const probes = dead.stats.polls - probes0;
       console.log(`      live unit: ${good - from.good} good polls of ${due} due (${(share * 100).toFixed(1)} %), dead unit probed ${probes} times`);
       should(wrong).equal(0);
-      should(share).be.aboveOrEqual(0.9);
-      should(probes).be.within(1, 3);
+      const what = `${good - from.good} good polls of ${due}, ${probes} probes, line ${JSON.stringify(line.stats)}`;
+      should(share).be.aboveOrEqual(0.9, what);
+      should(probes).be.within(1, 3, what);
       // one request per probe, no retry: every other request in the window went to unit 1
-      should(Math.abs(line.stats.requests - from.requests - (live.stats.requests - from.liveRequests) - probes)).be.belowOrEqual(1);
+      should(Math.abs(line.stats.requests - from.requests - (live.stats.requests - from.liveRequests) - probes)).be.belowOrEqual(1, what);
     } finally {
       await live.stop();
       await dead.stop();

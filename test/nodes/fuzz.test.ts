@@ -10,8 +10,8 @@ import { collect, gatewayNode, helper, load, nextMsg, until, type FlowNode } fro
 type Msg = Record<string, unknown>;
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 8)) >>> 0;
-const MSGS_PER_NODE = Number(process.env.FUZZ_MSGS ?? 1000);
-const DOWNLINKS_PER_TOPIC = Number(process.env.FUZZ_DOWNLINKS ?? 1000);
+const MSGS_PER_NODE = Number(process.env.FUZZ_MSGS ?? 2000);
+const DOWNLINKS_PER_TOPIC = Number(process.env.FUZZ_DOWNLINKS ?? 2000);
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 function rng(seed: number): () => number {
@@ -187,7 +187,7 @@ function flow(url: string): FlowNode[] {
 }
 
 describe(`fuzz: every input node and every subscribed topic, seeded (FUZZ_SEED=${SEED})`, function () {
-  this.timeout(60000);
+  this.timeout(120000);
   let emu: ThingsBoardEmulator;
   const crashes: unknown[] = [];
   const onCrash = (e: unknown): void => void crashes.push(e);

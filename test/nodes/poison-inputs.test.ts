@@ -275,3 +275,34 @@ describe("poison inputs and downlinks (issue 7) in a Node-RED runtime against th
     });
   });
 });
+
+describe("a device first seen while the gateway is disconnected", function () {
+  let emu: ThingsBoardEmulator;
+
+  beforeEach(async () => {
+    emu = await ThingsBoardEmulator.start();
+    await new Promise<void>((r) => helper.startServer(() => r()));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+    await emu.stop();
+  });
+
+  it("is announced once after the reconnect, before its data", async () => {
+    await load(flow(emu.url, { reconnectMin: 0.3, reconnectMax: 0.3 }));
+    await until(() => emu.gatewayConnected(), 5000, "gateway connection");
+    const completed = collect("completed");
+    emu.dropGateway();
+    // the session itself knows it is down (a drop it has not seen yet is another race)
+    const session = (helper.getNode("gw") as unknown as GatewayConfigNode).session();
+    await until(() => !emu.gatewayConnected() && !session.connected, 2000, "dropped");
+    for (let i = 0; i < 5; i++) helper.getNode("tel").receive({ device: "Late", profile: "Meters", payload: { n: i } });
+    await until(() => completed.length === 5, 5000, "5 msgs done after the reconnect");
+    const late = emu.journal().filter((j) => j.device === "Late");
+    late.map((j) => j.kind)[0].should.equal("connect");
+    late.filter((j) => j.kind === "connect").should.have.length(1);
+    should(emu.device("Late")).have.properties({ profile: "Meters", connected: true });
+  });
+});
