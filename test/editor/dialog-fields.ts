@@ -166,11 +166,6 @@ export const DIALOGS: DialogSpec[] = [
     changes: [gateway, typed("device", "str", "Pump 1"), typed("secretKey", "str", "s3cret"), typed("duration", "num", "60000"), name("claim pump")],
   },
   {
-    id: "eo", type: "event-out", config: false,
-    // the gateway first, while the device row shows; then the gateway itself as the target
-    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump alarm")],
-  },
-  {
     id: "ms", type: "modbus-source", config: false,
     changes: [
       { field: "connection", kind: "select", value: "mbc2" }, { field: "device", kind: "text", value: "Boiler 2" }, { field: "profile", kind: "text", value: "Heater" },

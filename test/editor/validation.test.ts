@@ -41,6 +41,8 @@ async function waitInvalid(page: Page, id: string): Promise<string[]> {
 async function openGateway(page: Page, id: string): Promise<void> {
   await page.evaluate((gw) => (window as unknown as Win).RED.editor.editConfig("", "gateway-config", gw), id);
   await page.waitForSelector("#node-config-dialog-ok", { state: "visible" });
+  // the tray's buttons show before the form inside it is built
+  await page.waitForSelector("#node-config-input-url", { state: "visible" });
 }
 
 async function fieldInvalid(page: Page, field: string): Promise<boolean> {
