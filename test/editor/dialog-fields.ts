@@ -158,6 +158,11 @@ export const DIALOGS: DialogSpec[] = [
   },
   { id: "rr", type: "rpc-response", config: false, changes: [gateway, name("answer")] },
   {
+    id: "eo", type: "event-out", config: false,
+    // the gateway first, while the device row shows; then the gateway itself as the target
+    changes: [gateway, typed("device", "str", "Pump 1"), typed("method", "str", "alarm"), { field: "target", kind: "select", value: "gateway" }, name("pump alarm")],
+  },
+  {
     id: "rq", type: "rpc-request", config: false,
     changes: [gateway, { field: "method", kind: "text", value: "getTime" }, typed("params", "json", '{"tz":"UTC"}'), { field: "timeout", kind: "text", value: "5" }, name("ask time")],
   },
