@@ -66,7 +66,7 @@ export function controlParts(ms: Member[], id: number): Downlink[] | string {
 
 /**
  * Attribute sets: an attribute update per sub-device. The gateway's own (gateway_data) has no
- * record yet that attribute-in routes; it is acknowledged with the rest and not delivered.
+ * record yet that attribute-in routes: the answer says so (result 1), the sub-devices' are delivered.
  */
 export function attributeSetParts(ms: Member[]): Downlink[] | string {
   const parts: Downlink[] = [];

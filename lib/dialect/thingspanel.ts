@@ -319,7 +319,11 @@ export class ThingsPanelDialect implements Dialect {
     }
     if (segs.length === 5 && at(1) === "attributes" && at(2) === "set" && at(3) === dn) {
       const parts = attributeSetParts(ms);
-      return typeof parts === "string" ? parts : { kind: "group", parts, answer: { kind: "downlinkAnswer", ref: `set/${at(4)}` } };
+      if (typeof parts === "string") return parts;
+      // The gateway's own attributes reach no node: say so rather than acknowledge them as applied.
+      const own = ms.some((m) => m.device === "");
+      const error = own ? "the gateway's own attributes (gateway_data) reach no node of this gateway; the sub-devices' were applied" : undefined;
+      return { kind: "group", parts, answer: { kind: "downlinkAnswer", ref: `set/${at(4)}`, error } };
     }
     if (segs.length === 4 && at(1) === "attributes" && at(2) === "get" && at(3) === dn) {
       const parts = attributeQueryParts(ms);

@@ -246,6 +246,17 @@ describe("ThingsPanel nodes in a Node-RED runtime against the ThingsPanel emulat
       attrs.map((m) => [m.device, m.payload]).should.eql([["sensor_001", { sampling_rate: 10 }], ["line-2/sensor_101", { ip: "10.0.0.2" }]]);
     });
 
+    it("an attribute set for the gateway itself is answered result 1 with the reason, never acknowledged as applied", async () => {
+      await load(downFlow(emu.url));
+      await until(() => emu.subscribed(`gateway/attributes/set/${DN}/x`), 5000, "attribute set subscription");
+      const attrs = collect("attrs");
+      const r = await emu.setAttributes({ gateway_data: { mode: "eco" }, sub_device_data: { sensor_001: { sampling_rate: 5 } } });
+      should(r).have.properties({ result: 1 });
+      String((r as { message?: unknown }).message).should.match(/gateway's own attributes .* reach no node/);
+      await until(() => attrs.length === 1, 3000, "the sub-device's attribute-in msg");
+      attrs.map((m) => [m.device, m.payload]).should.eql([["sensor_001", { sampling_rate: 5 }]]);
+    });
+
     it("an attribute query reaches attribute-in (payload: the keys, [] = all); the flow answers with attribute-out", async () => {
       const flow = downFlow(emu.url);
       (flow.find((n) => n.id === "ain") as FlowNode).wires = [["attrs", "reply"]];
