@@ -32,23 +32,22 @@ export = function (RED: NodeAPI): void {
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; ts?: unknown; profile?: unknown; deviceId?: unknown; deviceType?: unknown };
+        const ts = m.ts === undefined ? Date.now() : m.ts;
+        if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
+        const end = (err?: Error): void => (err ? done(userError(TYPE, err)) : done());
         if (config.target === "gateway") {
-          const ts = m.ts === undefined ? Date.now() : m.ts;
-          if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
           const own = telemetryUplinks(msg.payload, "", ts);
           if (typeof own === "string") throw new Error(own);
           const points = (own[0] as { points: TelemetryPoint[] }).points;
-          return gateway.session().submit([{ kind: "gatewayTelemetry", points }], {}, (err) => (err ? done(userError(TYPE, err)) : done()));
+          return gateway.session().submit([{ kind: "gatewayTelemetry", points }], {}, end);
         }
         const given = device(msg) ?? m.device ?? m.deviceId; // msg.deviceId: node-red-contrib-ibm-watson-iot's msgs
         const name = given === "" || given === null ? undefined : given; // none: a multi-device payload
         if (name !== undefined && typeof name !== "string") throw new Error(`device name must be a non-empty string, got ${typeof name}`);
-        const ts = m.ts === undefined ? Date.now() : m.ts;
-        if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
         const uplinks = telemetryUplinks(msg.payload, name as string | undefined, ts);
         if (typeof uplinks === "string") throw new Error(uplinks);
         const options = { autoConnect, profile: (profile(msg) ?? m.profile ?? m.deviceType) as string | undefined };
-        gateway.session().submit(uplinks, options, (err) => (err ? done(userError(TYPE, err)) : done()));
+        gateway.session().submit(uplinks, options, end);
       } catch (err) {
         done(userError(TYPE, err));
       }

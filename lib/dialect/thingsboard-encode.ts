@@ -8,6 +8,7 @@ import type { PublishCaps, PublishCost, Uplink, Values } from "../records";
 import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
 import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
 import { T } from "./thingsboard-topics";
+import { serialise } from "./serialise";
 
 type Mergeable = "telemetry" | "attributes" | "claim";
 const SHAPES: Record<Mergeable, MemberShape> = { telemetry: "array", attributes: "object", claim: "value" };
@@ -16,18 +17,6 @@ const FREE: PublishCost = { own: false, messages: 0, telemetryMessages: 0, dataP
 
 function isMergeable(kind: Uplink["kind"]): kind is Mergeable {
   return kind === "telemetry" || kind === "attributes" || kind === "claim";
-}
-
-/** JSON.stringify that says why a value cannot be sent instead of throwing or giving `undefined`. */
-function serialise(v: unknown, what: string): string {
-  let s: string | undefined;
-  try {
-    s = JSON.stringify(v);
-  } catch (err) {
-    throw new Error(`${what} cannot be sent as JSON: ${(err as Error).message}`);
-  }
-  if (s === undefined) throw new Error(`${what} cannot be sent as JSON: it serialises to nothing (a function, a Symbol, or a toJSON that returns undefined)`);
-  return s;
 }
 
 /** The values as they will be sent: a toJSON at the top may turn them into anything. */

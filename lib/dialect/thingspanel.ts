@@ -9,6 +9,7 @@ import { utf8Length } from "./json-batch";
 import { uplinkProblem } from "./validate";
 import { pack, type EnvelopeEntry } from "./thingspanel-envelope";
 import { ackError, attributeQueryParts, attributeSetParts, commandParts, controlParts, isObject, MAX_DEPTH, members } from "./thingspanel-downlink";
+import { serialise } from "./serialise";
 
 /** Sub-device addresses are at most this long (the platform's column). */
 export const MAX_ADDRESS = 36;
@@ -17,18 +18,6 @@ const MAX_OPEN_COMMANDS = 1000;
 const GATEWAY = "\u0000gateway";
 /** ThingsPanel's broker has no rate limit: every publish counts as one message, never held back. */
 const COST: PublishCost = { own: false, messages: 1, telemetryMessages: 0, dataPoints: 0 };
-
-/** JSON.stringify that says why a value cannot be sent instead of throwing or giving `undefined`. */
-function serialise(v: unknown, what: string): string {
-  let s: string | undefined;
-  try {
-    s = JSON.stringify(v);
-  } catch (err) {
-    throw new Error(`${what} cannot be sent as JSON: ${(err as Error).message}`);
-  }
-  if (s === undefined) throw new Error(`${what} cannot be sent as JSON: it serialises to nothing (a function, a Symbol, or a toJSON that returns undefined)`);
-  return s;
-}
 
 export function deviceNumberProblem(n: unknown): string | null {
   if (typeof n !== "string" || n.trim() === "") return "ThingsPanel needs the gateway's device number (it names the gateway's topics)";

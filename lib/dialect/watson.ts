@@ -9,6 +9,7 @@ import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory, Enc
 import { utf8Length } from "./json-batch";
 import { uplinkProblem } from "./validate";
 import { COMMANDS_FILTER, eventTopic, nameProblem, notificationHint, notificationKey, notifyTopic, orgProblem, parseCommandTopic, parseNotification, segmentProblem, WATSON_MAX_PAYLOAD } from "./watson-rules";
+import { serialise } from "./serialise";
 
 /** Watson has no rate limits: every publish counts as one message, never held back. */
 const COST: PublishCost = { own: false, messages: 1, telemetryMessages: 0, dataPoints: 0 };
@@ -22,17 +23,6 @@ interface Command {
   type: string;
   id: string;
   command: string;
-}
-
-function serialise(v: unknown, what: string): string {
-  let s: string | undefined;
-  try {
-    s = JSON.stringify(v);
-  } catch (err) {
-    throw new Error(`${what} cannot be sent as JSON: ${(err as Error).message}`);
-  }
-  if (s === undefined) throw new Error(`${what} cannot be sent as JSON: it serialises to nothing (a function, a Symbol, or a toJSON that returns undefined)`);
-  return s;
 }
 
 /** `{"d": …, "ts": …}`: the body Watson's dashboards and rules read (ts omitted = the platform's time). */

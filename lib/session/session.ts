@@ -208,7 +208,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       prepared.push(problem);
     }
     if (uplinks.length === 1) {
-      // The common case: the outbox calls back directly, no closure per msg.
+      // The common case: one uplink, no counting of parts.
       this.announceFor(uplinks[0], options);
       return this.outbox.enqueue(uplinks[0], true, callback, callback, prepared[0]);
     }
@@ -293,14 +293,16 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** An RPC from the gateway device itself to the server. */
-  gatewayRpc(method: string, params: unknown, timeoutMs = 10000): Promise<unknown> {
+  gatewayRpc(method: string, params: unknown, timeoutMs = 10000, ahead = false): Promise<unknown> {
     const { id, answer } = this.gatewayRequests.open(timeoutMs, () => `gateway RPC "${method}"`);
     this.ownRequests.set(id, method);
     answer.then(
       () => this.ownRequests.delete(id),
       () => this.ownRequests.delete(id),
     );
-    this.outbox.send({ kind: "gatewayRpcRequest", id, method, params }).catch((err: Error) => this.gatewayRequests.fail(id, err));
+    const u: Uplink = { kind: "gatewayRpcRequest", id, method, params };
+    // `ahead`: the session's own request, before everything waiting, even while the outbox is held.
+    (ahead ? this.outbox.sendAhead(u) : this.outbox.send(u)).catch((err: Error) => this.gatewayRequests.fail(id, err));
     return answer;
   }
 
@@ -334,10 +336,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private async fetchLimits(): Promise<void> {
     const hold = setTimeout(() => this.outbox.release(), LIMITS_HOLD_MS);
     try {
-      const { id, answer } = this.gatewayRequests.open(10000, () => "gateway RPC \"getSessionLimits\"");
-      this.ownRequests.set(id, "getSessionLimits");
-      this.outbox.sendAhead({ kind: "gatewayRpcRequest", id, method: "getSessionLimits" }).catch((err: Error) => this.gatewayRequests.fail(id, err));
-      const limits = parseSessionLimits(await answer.finally(() => this.ownRequests.delete(id)));
+      const limits = parseSessionLimits(await this.gatewayRpc("getSessionLimits", undefined, 10000, true));
       this.limits = limits;
       if (limits.maxPayloadSize) this.outbox.maxPayload = Math.min(limits.maxPayloadSize, this.configuredPayload);
       this.outbox.setLimits({ rates: { own: limits.rateLimits, devices: limits.gatewayRateLimits }, maxInflight: limits.maxInflightMessages });
