@@ -38,6 +38,8 @@ import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals 
 import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
 import { Provisioner, type ProvisionState } from "../lib/session/provision";
+import { lineValues, type LineFigures } from "../lib/session/stats-lines";
+import type { ModbusConnectionNode } from "./modbus-connection.types";
 import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
 import { StatusBoard } from "./common/status-board";
 import { statusOf } from "./common/status";
@@ -199,7 +201,7 @@ export = function (RED: NodeAPI): void {
         store,
       });
       const monitor = new OutboxMonitor(session.outbox, store).start();
-      const source = sessionStatsSource(session);
+      const source = sessionStatsSource(session, modbusLines);
       const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
       if (config.serviceRpcs !== false) {
         session.serviceRpcs = new ServiceRpcs({
@@ -291,7 +293,7 @@ export = function (RED: NodeAPI): void {
 
     node.stats = () => running?.monitor.read();
 
-    node.figures = () => (running ? totals(sessionStatsSource(running.session), running.monitor.read()) : undefined);
+    node.figures = () => (running ? totals(sessionStatsSource(running.session, modbusLines), running.monitor.read()) : undefined);
 
     node.register = (user: Node) => {
       users.set(user.id, user);
@@ -392,6 +394,17 @@ export = function (RED: NodeAPI): void {
       }
       shut(r, removed ? "remove" : "handover").then(() => finish(), finish);
     });
+  }
+
+  /** The counters of every open Modbus line of this runtime, for the gateway's statistics. */
+  function modbusLines(): Record<string, number> {
+    const lines: LineFigures[] = [];
+    RED.nodes.eachNode((n) => {
+      if (n.type !== "modbus-connection") return;
+      const c = (RED.nodes.getNode(n.id) as ModbusConnectionNode | null)?.lineStats?.();
+      if (c) lines.push({ name: (n as { name?: string }).name || c.target, requests: c.requests, errors: c.errors, timeouts: c.timeouts });
+    });
+    return lineValues(lines);
   }
 
   /** A folder of a deleted gateway-config whose session was not open: locked by nobody here. */
