@@ -135,7 +135,9 @@ export = function (RED: NodeAPI): void {
     function provisionProblem(): string | undefined {
       if (!provisioning) return undefined;
       if ((config.platform || "thingsboard") !== "thingsboard") return RED._("gateway-config.errors.provision-platform");
-      if (!(config.provisionDevice ?? "").trim() || !node.credentials?.provisionKey || !node.credentials?.provisionSecret) return RED._("gateway-config.errors.provision-incomplete");
+      // Once provisioned, the key and secret are no longer needed.
+      const unkeyed = !node.credentials?.provisionKey || !node.credentials?.provisionSecret;
+      if (!(config.provisionDevice ?? "").trim() || (unkeyed && !provisioned())) return RED._("gateway-config.errors.provision-incomplete");
       return undefined;
     }
 
