@@ -5,6 +5,7 @@ import fs from "fs";
 import os from "os";
 import path from "path";
 import "should";
+import { dialectFor } from "../../lib/dialect";
 import { thingsboard } from "../../lib/dialect/thingsboard";
 import { Outbox, type Transport } from "../../lib/outbox/outbox";
 import { OutboxMonitor } from "../../lib/outbox/stats";
@@ -92,6 +93,45 @@ describe("DiskStore", function () {
     back.map(nOf).should.eql(es.map((_, i) => i));
     back[3].uplink.should.eql(tel("D3", 3));
     back.forEach((e) => (() => e.resolve()).should.not.throw()); // a dead process's msgs: nothing to end
+  });
+
+  it("gives back after a reopen each uplink as JSON would, whichever dialect prepared it (or none)", async () => {
+    class Stamp {
+      toJSON(): string {
+        return "stamped";
+      }
+    }
+    const uplinks: Uplink[] = [
+      tel("Dé \"1\"", 1),
+      { kind: "telemetry", device: "D2", points: [{ values: { a: 1 } }, { ts: 5, values: { b: [1, { c: null }], s: "x\u2028y" } }] },
+      { kind: "telemetry", device: "D3", points: [{ ts: 7, values: { t: new Stamp() as unknown as string } }] },
+      { kind: "telemetry", device: "D4", points: [{ ts: 1.5e21, values: { big: 1e300, neg: -0.5 } }] },
+      { kind: "attributes", device: "D5", values: { mode: "auto", n: 2, o: { p: true } } },
+      { kind: "attributes", device: "D6", values: new Stamp() as unknown as Record<string, string> },
+      { kind: "rpcResponse", device: "D7", id: 3, data: { ok: true } },
+      { kind: "gatewayTelemetry", points: [{ ts: 9, values: { cpu: 3 } }] },
+    ];
+    const dialects = [undefined, thingsboard, dialectFor("watson", { org: "o", typeId: "t", deviceId: "i" }), dialectFor("thingspanel", { deviceNumber: "n" })];
+    const s = await store();
+    const es: Array<ReturnType<typeof entry>> = [];
+    for (const d of dialects) {
+      for (const u of uplinks) {
+        const e = entry(u);
+        if (d) {
+          try {
+            e.prepared = d.prepare(u);
+          } catch {
+            /* not an uplink of that dialect: stored without */
+          }
+        }
+        es.push(e);
+        s.push(e).should.be.true();
+      }
+    }
+    await Promise.all(es.map((e) => e.result));
+    await s.close();
+    const again = await store();
+    again.take(1000).map((e) => e.uplink).should.eql(es.map((e) => JSON.parse(JSON.stringify(e.uplink)) as Uplink));
   });
 
   it("forgets what the server acknowledged, deletes finished segments, and keeps the rest waiting", async () => {
