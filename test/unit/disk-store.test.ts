@@ -1,10 +1,12 @@
 // The disk store on real files: what a restart, a torn write, a flipped bit, a full cap, an
 // old backlog, an unusable folder and a second process do to it.
 import { fork } from "child_process";
+import crypto from "crypto";
 import fs from "fs";
 import os from "os";
 import path from "path";
 import "should";
+import zlib from "zlib";
 import { dialectFor } from "../../lib/dialect";
 import { thingsboard } from "../../lib/dialect/thingsboard";
 import { Outbox, type Transport } from "../../lib/outbox/outbox";
@@ -76,6 +78,16 @@ describe("DiskStore", function () {
     crc32Js(b).should.equal(crc32(b));
     crc32Js(b, 3, 20).should.equal(crc32(b, 3, 20));
     crc32Js(Buffer.from("123456789")).should.equal(0xcbf43926); // the standard check value
+    // Short ranges are summed in JavaScript, long ones natively: both agree with zlib's at every length and offset.
+    const native = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
+    const r = crypto.randomBytes(3000);
+    for (let len = 0; len < 1100; len += 1 + (len >> 4)) {
+      for (const start of [0, 1, 5, 8]) {
+        const want = native ? native(r.subarray(start, start + len)) >>> 0 : crc32Js(r, start, start + len);
+        crc32Js(r, start, start + len).should.equal(want);
+        crc32(r, start, start + len).should.equal(want);
+      }
+    }
   });
 
   it("calls done once a record is on disk and gives back every entry, in order, after a reopen", async () => {
