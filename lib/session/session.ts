@@ -138,6 +138,11 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.open();
   }
 
+  /** Connects with other credentials from the next connect on (those provisioning gave). */
+  useCredentials(credentials: Credentials): void {
+    this.connection.setClientOptions(this.opts.dialect.connectOptions(credentials));
+  }
+
   /** Closes the connection; uplinks still waiting are rejected, pending requests fail. */
   async stop(): Promise<void> {
     this.stopping = true;
