@@ -34,6 +34,7 @@ import { ServiceRpcs } from "../lib/session/service-rpcs";
 import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
 import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
+import { sidebarHub } from "./common/sidebar-feed";
 import { StatusBoard } from "./common/status-board";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
@@ -91,6 +92,7 @@ export = function (RED: NodeAPI): void {
   const successors = new Map<string, Handover>();
   /** The store folder a redeployed gateway-config used: a successor on another folder (or in memory) empties it. */
   const previousDirs = new Map<string, string>();
+  const sidebar = sidebarHub(RED);
 
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -120,6 +122,7 @@ export = function (RED: NodeAPI): void {
     // Watson IoT: the organisation's own host, TLS on 8883, when no URL is given.
     if (watson && !(config.url ?? "").trim() && config.watsonOrg) config.url = `mqtts://${config.watsonOrg.trim()}.messaging.internetofthings.ibmcloud.com:8883`;
     const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
+    const feed = sidebar.feed(node, users, { platform: config.platform || "thingsboard", server: config.url || "", problem });
     if (problem) node.error(problem);
 
     function credentials(): Credentials {
@@ -176,6 +179,7 @@ export = function (RED: NodeAPI): void {
         store,
       });
       const monitor = new OutboxMonitor(session.outbox, store).start();
+      feed.attach(session, () => monitor.read());
       const source = sessionStatsSource(session);
       const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
       if (config.serviceRpcs !== false) {
@@ -282,6 +286,7 @@ export = function (RED: NodeAPI): void {
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.monitor.stop();
       r.reporter.stop();
+      feed.detach();
       await r.devices?.close(how !== "remove");
       await r.moved?.close();
       if (how === "handover") {
@@ -304,6 +309,7 @@ export = function (RED: NodeAPI): void {
 
     node.on("close", (removed: boolean, done: () => void) => {
       board.close();
+      feed.close();
       const r = running;
       running = undefined;
       const finish = (err?: Error): void => {
