@@ -56,9 +56,27 @@ interface LogEvent {
   msg?: unknown;
 }
 
+/** An Error's message; the debug node's log handler may have encoded the log msg in place before ours ran. */
+function messageOf(m: unknown): string | undefined {
+  if (m instanceof Error) return m.message;
+  // encoded to a JSON string: {"__enc__":true,…} (Node-RED 4, 5) or {"name":"Error","message":…} (3.1)
+  if (typeof m === "string" && m.startsWith("{")) {
+    try {
+      return messageOf(JSON.parse(m));
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof m !== "object" || m === null) return undefined;
+  const o = m as { message?: unknown; __enc__?: unknown; data?: unknown };
+  if (typeof o.message === "string") return o.message;
+  return o.__enc__ === true ? messageOf(o.data) : undefined;
+}
+
 function text(m: unknown): string {
   let s: string;
-  if (m instanceof Error) s = m.message;
+  const message = messageOf(m);
+  if (message !== undefined) s = message;
   else if (typeof m === "string") s = m;
   else {
     try {
