@@ -39,6 +39,7 @@ import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
 import { Provisioner, type ProvisionState } from "../lib/session/provision";
 import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
+import { sidebarHub } from "./common/sidebar-feed";
 import { StatusBoard } from "./common/status-board";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
@@ -98,6 +99,7 @@ export = function (RED: NodeAPI): void {
   const successors = new Map<string, Handover>();
   /** The store folder a redeployed gateway-config used: a successor on another folder (or in memory) empties it. */
   const previousDirs = new Map<string, string>();
+  const sidebar = sidebarHub(RED);
 
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -128,6 +130,7 @@ export = function (RED: NodeAPI): void {
     if (watson && !(config.url ?? "").trim() && config.watsonOrg) config.url = `mqtts://${config.watsonOrg.trim()}.messaging.internetofthings.ibmcloud.com:8883`;
     const provisioning = config.auth === "provision";
     const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem ?? provisionProblem();
+    const feed = sidebar.feed(node, users, { platform: config.platform || "thingsboard", server: config.url || "", problem });
     if (problem) node.error(problem);
 
     function provisionProblem(): string | undefined {
@@ -199,6 +202,7 @@ export = function (RED: NodeAPI): void {
         store,
       });
       const monitor = new OutboxMonitor(session.outbox, store).start();
+      feed.attach(session, () => monitor.read());
       const source = sessionStatsSource(session);
       const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
       if (config.serviceRpcs !== false) {
@@ -355,6 +359,7 @@ export = function (RED: NodeAPI): void {
       if (how === "remove") removeProvisionedFile(storeDir);
       r.monitor.stop();
       r.reporter.stop();
+      feed.detach();
       await r.devices?.close(how !== "remove");
       await r.moved?.close();
       if (how === "handover") {
@@ -377,6 +382,7 @@ export = function (RED: NodeAPI): void {
 
     node.on("close", (removed: boolean, done: () => void) => {
       board.close();
+      feed.close();
       const r = running;
       running = undefined;
       const finish = (err?: Error): void => {
