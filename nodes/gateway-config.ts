@@ -41,6 +41,7 @@ import { Provisioner, type ProvisionState } from "../lib/session/provision";
 import { lineValues, type LineFigures } from "../lib/session/stats-lines";
 import type { ModbusConnectionNode } from "./modbus-connection.types";
 import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
+import { sidebarHub } from "./common/sidebar-feed";
 import { StatusBoard } from "./common/status-board";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
@@ -100,6 +101,7 @@ export = function (RED: NodeAPI): void {
   const successors = new Map<string, Handover>();
   /** The store folder a redeployed gateway-config used: a successor on another folder (or in memory) empties it. */
   const previousDirs = new Map<string, string>();
+  const sidebar = sidebarHub(RED);
 
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -130,6 +132,7 @@ export = function (RED: NodeAPI): void {
     if (watson && !(config.url ?? "").trim() && config.watsonOrg) config.url = `mqtts://${config.watsonOrg.trim()}.messaging.internetofthings.ibmcloud.com:8883`;
     const provisioning = config.auth === "provision";
     const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem ?? provisionProblem();
+    const feed = sidebar.feed(node, users, { platform: config.platform || "thingsboard", server: config.url || "", problem });
     if (problem) node.error(problem);
 
     function provisionProblem(): string | undefined {
@@ -203,6 +206,7 @@ export = function (RED: NodeAPI): void {
         store,
       });
       const monitor = new OutboxMonitor(session.outbox, store).start();
+      feed.attach(session, () => monitor.read());
       const source = sessionStatsSource(session, modbusLines);
       const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
       if (config.serviceRpcs !== false) {
@@ -359,6 +363,7 @@ export = function (RED: NodeAPI): void {
       if (how === "remove") removeProvisionedFile(storeDir);
       r.monitor.stop();
       r.reporter.stop();
+      feed.detach();
       await r.devices?.close(how !== "remove");
       await r.moved?.close();
       if (how === "handover") {
@@ -381,6 +386,7 @@ export = function (RED: NodeAPI): void {
 
     node.on("close", (removed: boolean, done: () => void) => {
       board.close();
+      feed.close();
       const r = running;
       running = undefined;
       const finish = (err?: Error): void => {
