@@ -269,6 +269,8 @@ export = function (RED: NodeAPI): void {
 
     // ---- the API of the nodes that use it --------------------------------------------------
 
+    node.platform = config.platform || "thingsboard";
+
     node.session = () => {
       if (!running) throw new Error(problem ?? "gateway-config: the session is not open (no node uses it)");
       return running.session;

@@ -4,12 +4,14 @@
 // on their first publish. Commands have no reply on this platform: an answer from rpc-response goes
 // up as the event "{command}-reply" of the same device. The platform never acknowledges a publish
 // beyond its PUBACK, but reports refusals on the gateway's notify topic: those fail their msg.
-import type { Downlink, PublishCost, TelemetryPoint, Uplink } from "../records";
+// A managed gateway (identity.managed) speaks the device management protocol too: watson-dm*.ts.
+import type { Downlink, PublishCost, Uplink } from "../records";
 import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory, Encoded, GatewayIdentity, Prepared, Publish, Refusal } from "./types";
 import { utf8Length } from "./json-batch";
 import { uplinkProblem } from "./validate";
 import { COMMANDS_FILTER, eventTopic, nameProblem, notificationHint, notificationKey, notifyTopic, orgProblem, parseCommandTopic, parseNotification, segmentProblem, WATSON_MAX_PAYLOAD } from "./watson-rules";
 import { serialise } from "./serialise";
+import { body, steps, wrapped } from "./watson-body";
 import { ManagedGateway } from "./watson-dm-gateway";
 import { DEFAULT_LIFETIME_S, DM_FILTER, DmRequests, lifetimeProblem } from "./watson-dm";
 
@@ -25,27 +27,6 @@ interface Command {
   type: string;
   id: string;
   command: string;
-}
-
-/** `{"d": …, "ts": …}`: the body Watson's dashboards and rules read (ts omitted = the platform's time). */
-function body(d: string, ts: number | undefined): string {
-  return ts === undefined ? `{"d":${d}}` : `{"d":${d},"ts":${JSON.stringify(new Date(ts).toISOString())}}`;
-}
-
-function wrapped(v: unknown): boolean {
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Buffer.isBuffer(v)) return false;
-  const keys = Object.keys(v);
-  return keys.includes("d") && keys.every((k) => k === "d" || k === "ts");
-}
-
-/** Telemetry points merged per timestamp, in time order (untimed ones last: they mean "now"). */
-function steps(points: readonly TelemetryPoint[]): Array<{ ts: number | undefined; values: Record<string, unknown> }> {
-  const byTs = new Map<number, Record<string, unknown>>();
-  for (const p of points) {
-    const ts = p.ts ?? Infinity;
-    byTs.set(ts, { ...(byTs.get(ts) ?? {}), ...p.values });
-  }
-  return [...byTs.keys()].sort((a, b) => a - b).map((ts) => ({ ts: ts === Infinity ? undefined : ts, values: byTs.get(ts) as Record<string, unknown> }));
 }
 
 export class WatsonDialect implements Dialect {
@@ -84,7 +65,8 @@ export class WatsonDialect implements Dialect {
       this.dm = new ManagedGateway(this.typeId, this.deviceId, lifetime, () => this.rpcId());
       this.subscriptions = [...this.subscriptions, DM_FILTER];
       // Re-managed at 90 % of the lifetime: the platform marks a device dormant when it runs out.
-      this.renewMs = identity.renewMs ?? (lifetime > 0 ? lifetime * 900 : undefined);
+      // (A timer takes at most 2^31-1 ms, about 24.8 days: a longer lifetime is renewed that often.)
+      this.renewMs = identity.renewMs ?? (lifetime > 0 ? Math.min(lifetime * 900, 0x7fffffff) : undefined);
     }
   }
 

@@ -53,6 +53,8 @@ export interface GatewayCredentials {
 }
 
 export interface GatewayConfigNode extends Node<GatewayCredentials> {
+  /** The platform it speaks to ("thingsboard", "thingspanel", "watson"): some nodes refuse one at deploy. */
+  platform?: string;
   /** The session; exists while at least one user is registered. */
   session(): GatewaySession;
   /** What waits, how old, how long until the cap (undefined while no session is open). */
