@@ -38,6 +38,8 @@ import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals 
 import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
 import { Provisioner, type ProvisionState } from "../lib/session/provision";
+import { lineValues, type LineFigures } from "../lib/session/stats-lines";
+import type { ModbusConnectionNode } from "./modbus-connection.types";
 import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
 import { sidebarHub } from "./common/sidebar-feed";
 import { StatusBoard } from "./common/status-board";
@@ -136,7 +138,9 @@ export = function (RED: NodeAPI): void {
     function provisionProblem(): string | undefined {
       if (!provisioning) return undefined;
       if ((config.platform || "thingsboard") !== "thingsboard") return RED._("gateway-config.errors.provision-platform");
-      if (!(config.provisionDevice ?? "").trim() || !node.credentials?.provisionKey || !node.credentials?.provisionSecret) return RED._("gateway-config.errors.provision-incomplete");
+      // Once provisioned, the key and secret are no longer needed.
+      const unkeyed = !node.credentials?.provisionKey || !node.credentials?.provisionSecret;
+      if (!(config.provisionDevice ?? "").trim() || (unkeyed && !provisioned())) return RED._("gateway-config.errors.provision-incomplete");
       return undefined;
     }
 
@@ -203,7 +207,7 @@ export = function (RED: NodeAPI): void {
       });
       const monitor = new OutboxMonitor(session.outbox, store).start();
       feed.attach(session, () => monitor.read());
-      const source = sessionStatsSource(session);
+      const source = sessionStatsSource(session, modbusLines);
       const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
       if (config.serviceRpcs !== false) {
         session.serviceRpcs = new ServiceRpcs({
@@ -306,7 +310,7 @@ export = function (RED: NodeAPI): void {
 
     node.stats = () => running?.monitor.read();
 
-    node.figures = () => (running ? totals(sessionStatsSource(running.session), running.monitor.read()) : undefined);
+    node.figures = () => (running ? totals(sessionStatsSource(running.session, modbusLines), running.monitor.read()) : undefined);
 
     node.register = (user: Node) => {
       users.set(user.id, user);
@@ -409,6 +413,17 @@ export = function (RED: NodeAPI): void {
       }
       shut(r, removed ? "remove" : "handover").then(() => finish(), finish);
     });
+  }
+
+  /** The counters of every open Modbus line of this runtime, for the gateway's statistics. */
+  function modbusLines(): Record<string, number> {
+    const lines: LineFigures[] = [];
+    RED.nodes.eachNode((n) => {
+      if (n.type !== "modbus-connection") return;
+      const c = (RED.nodes.getNode(n.id) as ModbusConnectionNode | null)?.lineStats?.();
+      if (c) lines.push({ name: (n as { name?: string }).name || c.target, requests: c.requests, errors: c.errors, timeouts: c.timeouts });
+    });
+    return lineValues(lines);
   }
 
   /** A folder of a deleted gateway-config whose session was not open: locked by nobody here. */

@@ -137,6 +137,16 @@ describe("gateway-config: provisioning the gateway device (ThingsBoard emulator)
     emu.gatewayConnections("Edge GW").should.equal(0);
   });
 
+  it("a flow stopped while it provisions closes the provisioning connection: the request the server still holds is never answered", async () => {
+    emu.setAckDelay(1500); // the server works on the request for 1.5 s
+    await load(flow(), keys());
+    await until(() => emu.largestPublish() > 0, 5000, "the request received");
+    await helper.unload();
+    await new Promise((r) => setTimeout(r, 2000));
+    emu.provisionAttempts().should.have.length(0); // dropped with its connection
+    should(emu.device("Edge GW")).be.undefined();
+  });
+
   it("refuses at deploy a provisioning config without its key, secret or device name", async () => {
     await load(flow({ provisionDevice: "" }), keys());
     await until(() => statusOf("tel").fill === "red", 5000, "bad config status");
