@@ -15,7 +15,7 @@
   var content, list, sections;
   var timer;
   var REDRAW_MS = 250;
-  var RESYNC_MS = 30000;
+  var RESYNC_MS = 20000; // also tells the runtime that an editor is still open (Node-RED 3.1 does not)
   var DEVICES_LISTED = 10;
   var PENDING = [];
 
