@@ -20,6 +20,14 @@ export interface EngineRun {
   outRate: number;
   errors: number;
   timedOut: boolean;
+  /** CPU time of this process per msg: accepting them (until stored, for the disk store), and delivering them. */
+  cpuUsIn: number;
+  cpuUsOut: number;
+}
+
+function cpuUs(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return c.user + c.system;
 }
 
 export async function runEngine(kind: "disk" | "memory", broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<EngineRun> {
@@ -44,6 +52,7 @@ export async function runEngine(kind: "disk" | "memory", broker: Broker, counter
       if (err) errors++;
       if (++done === w.msgs) allIn();
     };
+    const c0 = process.cpuUsage();
     const t0 = now();
     const ts0 = Date.now();
     await new Promise<void>((resolve) => {
@@ -64,15 +73,55 @@ export async function runEngine(kind: "disk" | "memory", broker: Broker, counter
       await inDone;
       inRate = w.msgs / ((now() - t0) / 1000);
     }
+    const cpuUsIn = cpuUs(c0) / w.msgs;
     counter.reset();
     const counted = counter.waitFor(w.msgs, timeoutMs);
+    const c1 = process.cpuUsage();
     const t1 = now();
     session.start();
     const c = await counted;
-    return { inRate, outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t1) / 1000), errors, timedOut: c.timedOut };
+    const cpuUsOut = cpuUs(c1) / w.msgs;
+    return { inRate, outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t1) / 1000), errors, timedOut: c.timedOut, cpuUsIn, cpuUsOut };
   } finally {
     await session.stop();
     if (store instanceof DiskStore) await store.close(true);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `node [--cpu-prof] dist/bench/store-engine.js [--kind disk|memory|both] [--msgs N]`: the engine
+ * alone on a private mosquitto, with the CPU time of this process per msg (in, out).
+ */
+if (require.main === module) {
+  void (async () => {
+    const { startMosquitto } = await import("./mosquitto");
+    const { PointCounter } = await import("./counter");
+    const { DEFAULT_WORKLOAD } = await import("./workload");
+    const arg = (name: string): string | undefined => {
+      const i = process.argv.indexOf(name);
+      return i > 0 ? process.argv[i + 1] : undefined;
+    };
+    const w = { ...DEFAULT_WORKLOAD, msgs: Number(arg("--msgs") ?? DEFAULT_WORKLOAD.msgs) };
+    const kinds = (arg("--kind") ?? "both") === "both" ? (["disk", "memory"] as const) : [arg("--kind") as "disk" | "memory"];
+    const broker = await startMosquitto();
+    const counter = await PointCounter.connect(broker.url);
+    try {
+      for (const kind of kinds) {
+        const r = await runEngine(kind, broker, counter, w, 300000);
+        console.log(`engine ${kind}: in ${fmt(r.inRate ?? 0)} points/s, out ${fmt(r.outRate)} points/s, CPU µs/msg in ${r.cpuUsIn.toFixed(1)}, out ${r.cpuUsOut.toFixed(1)}${r.errors ? `, errors ${r.errors}` : ""}${r.timedOut ? ", TIMED OUT" : ""}`);
+      }
+    } finally {
+      await counter.close();
+      await broker.stop();
+    }
+    process.exit(0);
+  })().catch((err: Error) => {
+    console.error(err.stack ?? err);
+    process.exit(1);
+  });
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
 }

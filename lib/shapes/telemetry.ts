@@ -14,10 +14,12 @@ export function kindOf(v: unknown): string {
   return typeof v;
 }
 
-/** `{ts, values}` exactly: anything else is a flat `{key: value}` point. */
+/** `{ts, values}` exactly (own keys, counted without an array per point): anything else is a flat `{key: value}` point. */
 function isTimed(v: Record<string, unknown>): boolean {
-  const keys = Object.keys(v);
-  return keys.length === 2 && "ts" in v && "values" in v;
+  if (!("ts" in v) || !("values" in v)) return false;
+  let n = 0;
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k) && ++n > 2) return false;
+  return n === 2 && Object.prototype.hasOwnProperty.call(v, "ts") && Object.prototype.hasOwnProperty.call(v, "values");
 }
 
 function point(v: unknown, defaultTs: number | undefined, index: number): TelemetryPoint | string {
@@ -27,7 +29,12 @@ function point(v: unknown, defaultTs: number | undefined, index: number): Teleme
 }
 
 function points(payload: unknown, defaultTs: number | undefined): TelemetryPoint[] | string {
-  const list = Array.isArray(payload) ? payload : [payload];
+  if (!Array.isArray(payload)) {
+    // The common case, one point: no list to wrap it in.
+    const p = point(payload, defaultTs, 0);
+    return typeof p === "string" ? "msg.payload must be an object of values or an array of {ts, values}, got " + kindOf(payload) : [p];
+  }
+  const list = payload;
   if (list.length === 0) return "msg.payload is an empty array";
   const out: TelemetryPoint[] = [];
   for (let i = 0; i < list.length; i++) {
