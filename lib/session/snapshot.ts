@@ -86,13 +86,14 @@ export class SessionView {
     const session = this.session;
     const submit = Object.getPrototypeOf(session).submit as GatewaySession["submit"];
     // An own property shadows the prototype's method for this session only; unwatch deletes it.
-    session.submit = (given, options, done) => {
+    // While watched each msg costs one closure more; unwatched, nothing.
+    session.submit = (given, options, done, label) => {
       const at = Date.now();
       for (const u of given) this.seen(u, at);
-      submit.call(session, given, options, (err) => {
+      submit.call(session, given, options, (err?: Error) => {
         if (err) for (const u of given) this.failed(u, err.message);
         done(err);
-      });
+      }, label);
     };
   }
 
