@@ -105,13 +105,15 @@
   window.IotGatewaySidebar = {
     init: function () {
       if (content) return;
-      content = $('<div class="iotgw-sidebar">').css({ position: "relative", height: "100%", overflow: "auto" });
+      content = $('<div class="iotgw-sidebar">');
+      // #iotgw-sidebar-sections: where other sections of the tab mount (resources/test-platform.js); render() leaves it alone
+      var tab = $('<div class="iotgw-sidebar-tab">').css({ position: "relative", height: "100%", overflow: "auto" }).append(content).append($('<div id="iotgw-sidebar-sections">'));
       RED.sidebar.addTab({
         id: "iot-gateway",
         label: t("label"),
         name: t("name"),
         iconClass: "fa fa-cloud",
-        content: content,
+        content: tab,
         enableOnEdit: true
       });
       RED.comms.subscribe("status/#", function (topic, msg) {
