@@ -123,7 +123,7 @@ export = function (RED: NodeAPI): void {
     try {
       const opt = (v: string | undefined): string | undefined => (v ?? "").trim() || undefined;
       dialect = dialectFor(config.platform || "thingsboard", watson
-        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType) }
+        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType), ...watsonManagement(config) }
         : { deviceNumber: opt(config.deviceNumber) });
     } catch (err) {
       dialectProblem = `gateway-config: ${(err as Error).message}`;
@@ -244,11 +244,17 @@ export = function (RED: NodeAPI): void {
       session.setMaxPayload(watson ? Math.min(maxPayload, session.opts.dialect.defaultMaxPayload) : maxPayload);
       session.on("state", (state) => {
         if (state.state === "connected") full = 0;
+      if (state.state !== "connected") unannounced = undefined;
         refresh(true);
         if (state.state === "disconnected" && state.reason !== "closed") node.log(RED._("gateway-config.log.disconnected", { reason: state.reason }));
         if (state.state === "connected") node.log(RED._("gateway-config.log.connected", { url: config.url }));
       });
       session.on("warning", (message) => node.warn(message));
+      // Watson's managed gateway: a refused or unanswered manage of the gateway itself shows on every node.
+      session.on("announced", (why) => {
+        unannounced = why;
+        refresh(true);
+      });
       const onFull = (waiting: number): void => {
         full = waiting;
         refresh();
@@ -271,6 +277,8 @@ export = function (RED: NodeAPI): void {
 
     /** "outbox full" stays on the nodes until the connection is back, over the reconnect attempts. */
     let full = 0;
+    /** Why the platform did not accept the gateway's own announcement (Watson: its manage); cleared when it does. */
+    let unannounced: string | undefined;
 
     function currentStatus(): NodeStatus {
       if (problem) return { fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") };
@@ -278,6 +286,7 @@ export = function (RED: NodeAPI): void {
       const { session, store, monitor } = running;
       if (running.provisioner) return provisionStatus(running.provisioner.state);
       if (store instanceof DiskStore && store.status === "failed") return { fill: "red", shape: "ring", text: RED._("gateway-config.status.store-failed") };
+      if (session.state.state === "connected" && unannounced) return { fill: "yellow", shape: "dot", text: RED._("gateway-config.status.not-managed") };
       if (session.state.state === "connected") return statusOf(session.state, t);
       if (full > 0) return { fill: "red", shape: "dot", text: RED._("gateway-config.status.full", { n: fmtCount(full) }) };
       const base = statusOf(session.state, t);
@@ -291,6 +300,8 @@ export = function (RED: NodeAPI): void {
     const refresh = (urgent = false): void => board.refresh(urgent);
 
     // ---- the API of the nodes that use it --------------------------------------------------
+
+    node.platform = config.platform || "thingsboard";
 
     node.session = () => {
       if (!running) throw new Error(problem ?? "gateway-config: the session is not open (no node uses it)");
@@ -424,6 +435,19 @@ export = function (RED: NodeAPI): void {
     await store.open();
     store.clear();
     await store.close(store.status === "open");
+  }
+
+  /**
+   * Watson IoT's managed gateway (added later; a flow saved before has neither: not managed).
+   *   watsonManaged   boolean    the device management protocol on the same connection
+   *   watsonLifetime  seconds    of each manage, 0 (never dormant) or >= 3600; missing or blank: 3600
+   *   watsonRenewMs   tests only: re-manage this often instead of at 90 % of the lifetime
+   */
+  function watsonManagement(c: GatewayConfigDef): { managed?: boolean; lifetimeS?: number; renewMs?: number } {
+    if (c.watsonManaged !== true) return {};
+    const blank = c.watsonLifetime === undefined || String(c.watsonLifetime).trim() === "";
+    const renewMs = Number(c.watsonRenewMs);
+    return { managed: true, lifetimeS: blank ? undefined : Number(c.watsonLifetime), renewMs: renewMs > 0 ? renewMs : undefined };
   }
 
   RED.nodes.registerType("gateway-config", GatewayConfig as unknown as (this: Node, def: NodeDef) => void, {

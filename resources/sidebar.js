@@ -15,7 +15,7 @@
   var content, list, sections;
   var timer;
   var REDRAW_MS = 250;
-  var RESYNC_MS = 30000;
+  var RESYNC_MS = 20000; // also tells the runtime that an editor is still open (Node-RED 3.1 does not)
   var DEVICES_LISTED = 10;
   var PENDING = [];
 
@@ -85,11 +85,13 @@
   function counterName(c) {
     return c === "messages" ? t("counter-messages") : c === "telemetryMessages" ? t("counter-telemetry") : t("counter-points");
   }
+  function inUse(b) {
+    return Math.max(0, b.capacity - b.tokens) / b.capacity;
+  }
   function budgetText(b) {
-    var used = Math.max(0, b.capacity - b.tokens);
     var who = b.entity === "own" ? t("budget-gateway") : t("budget-devices");
     var what = counterName(b.counter);
-    return t("budget-band", { who: who, what: what, pct: Math.round((used / b.capacity) * 100), used: num(used), cap: num(b.capacity), s: b.seconds });
+    return t("budget-band", { who: who, what: what, pct: Math.round(inUse(b) * 100), used: num(b.capacity - b.tokens), cap: num(b.capacity), s: b.seconds });
   }
 
   function line(cls, text) {
@@ -123,8 +125,10 @@
       var r = s.rates;
       line("iotgw-rates", t("rates", { msgsIn: num(r.msgsIn, 1), pointsIn: num(r.pointsIn, 1), pubOut: num(r.publishesOut, 1), bytesOut: bytes(r.bytesOut) })).appendTo(box);
       if (s.budget.length > 0) {
-        var budget = part(box, gw.id, "budget", t("budget", { n: s.budget.length }), false);
-        s.budget.forEach(function (b) { line("iotgw-band", budgetText(b)).appendTo(budget); });
+        // the fullest band first: it is the one that holds publishes back
+        var bands = s.budget.slice().sort(function (a, b) { return inUse(b) - inUse(a); });
+        var budget = part(box, gw.id, "budget", t("budget", { pct: Math.round(inUse(bands[0]) * 100), n: bands.length }), false);
+        bands.forEach(function (b) { line("iotgw-band", budgetText(b)).css(MUTED).appendTo(budget); });
       }
       var rpcs = s.rpcs.oldest
         ? t("rpcs-oldest", { n: num(s.rpcs.open), method: s.rpcs.oldest.method, device: s.rpcs.oldest.device === undefined ? t("the-gateway") : s.rpcs.oldest.device, age: age(since(entry, s.rpcs.oldest.at)) })

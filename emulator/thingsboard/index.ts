@@ -85,6 +85,14 @@ export class ThingsBoardEmulator {
     return this.platform.store.telemetry(device);
   }
 
+  /** The device's last telemetry element and how many it sent, without copying the whole series. */
+  latestTelemetry(device: string): { point?: TelemetryPoint; count: number } {
+    const d = this.platform.store.get(device);
+    const n = d ? d.tsList.length : 0;
+    if (!d || n === 0) return { count: 0 };
+    return { point: { ts: d.tsList[n - 1], values: d.valuesList[n - 1], serverTs: d.serverTsList[n - 1] }, count: n };
+  }
+
   clientAttributes(device: string): Record<string, unknown> {
     const d = this.platform.store.get(device);
     return d ? Object.fromEntries(d.clientAttributes) : {};

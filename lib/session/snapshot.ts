@@ -86,13 +86,14 @@ export class SessionView {
     const session = this.session;
     const submit = Object.getPrototypeOf(session).submit as GatewaySession["submit"];
     // An own property shadows the prototype's method for this session only; unwatch deletes it.
-    session.submit = (given, options, done) => {
+    // While watched each msg costs one closure more; unwatched, nothing.
+    session.submit = (given, options, done, label) => {
       const at = Date.now();
       for (const u of given) this.seen(u, at);
-      submit.call(session, given, options, (err) => {
+      submit.call(session, given, options, (err?: Error) => {
         if (err) for (const u of given) this.failed(u, err.message);
         done(err);
-      });
+      }, label);
     };
   }
 
@@ -153,18 +154,25 @@ export class SessionView {
     };
   }
 
+  /** The most recently active first (the activity map's order, newest last), then the others as announced. */
   private devices(): SessionSnapshot["devices"] {
-    const views = new Map<string, DeviceView>();
-    for (const d of this.session.registry.all()) views.set(d.name, { name: d.name, profile: d.profile, announced: true });
-    for (const [name, a] of this.activity) {
-      const v = views.get(name) ?? { name, announced: false };
-      v.lastUplinkAt = a.at;
+    const registry = this.session.registry;
+    const shown: DeviceView[] = [];
+    const recent = [...this.activity].reverse();
+    for (const [name, a] of recent) {
+      if (shown.length >= DEVICES_SHOWN) break;
+      const d = registry.get(name);
+      const v: DeviceView = { name, profile: d?.profile, announced: d !== undefined, lastUplinkAt: a.at };
       if (a.error) v.lastError = a.error;
-      views.set(name, v);
+      shown.push(v);
     }
-    const all = [...views.values()];
-    all.sort((a, b) => (b.lastUplinkAt ?? 0) - (a.lastUplinkAt ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { total: all.length, shown: all.slice(0, DEVICES_SHOWN) };
+    let total = recent.length;
+    for (const d of registry.all()) {
+      if (this.activity.has(d.name)) continue;
+      total++;
+      if (shown.length < DEVICES_SHOWN) shown.push({ name: d.name, profile: d.profile, announced: true });
+    }
+    return { total, shown };
   }
 
   /** Per second over the last few seconds of reads (0 until two reads exist). */

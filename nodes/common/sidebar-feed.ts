@@ -2,8 +2,10 @@
 // session (lib/session/snapshot.ts) and the last errors and warnings of the nodes using it,
 // published over Node-RED's comms (topic iot-gateway/gateway/<id>) at most twice a second and only
 // when something changed, and served once by GET gateway-config/sidebar for the first paint.
-// Nothing is read or published while no editor is connected (no comms connection, and no GET in
-// the last minute, which covers a package installed while an editor was already open).
+// Nothing is read or published while no editor is open: every open editor asks GET
+// gateway-config/sidebar every 20 s, a comms connection starts the feed at once, and the last
+// connection closing stops it at once (Node-RED 4 and 5 tell; 3.1 does not: there the feed stops
+// when the editors' GETs stop).
 import { EventEmitter } from "events";
 import type { Node, NodeAPI } from "node-red";
 import type { OutboxStats } from "../../lib/outbox/stats";
@@ -13,8 +15,8 @@ import { SessionView, type SessionSnapshot } from "../../lib/session/snapshot";
 export const FEED_TOPIC = "iot-gateway/gateway/";
 /** Between two publishes of one gateway, at least. */
 const EVERY_MS = 500;
-/** A GET keeps the feed going this long without a comms connection seen. */
-const GET_KEEPS_MS = 65000;
+/** An editor's GET (or comms connection) keeps the feed going this long: its sidebar asks every 20 s. */
+const KEEPS_MS = 45000;
 /** Errors and warnings kept per gateway. */
 export const ERRORS_KEPT = 10;
 const MAX_MESSAGE = 500;
@@ -91,16 +93,19 @@ function text(m: unknown): string {
 /** One per runtime: who watches, the feeds, the log handler. */
 class Hub {
   readonly feeds = new Map<string, GatewayFeed>();
-  private connections = 0;
-  private lastGetAt = 0;
+  /** The editors' comms sessions known to be open. */
+  private readonly sessions = new Set<unknown>();
+  private lastSeenAt = 0;
 
   constructor(public RED: NodeAPI) {
-    RED.events.on("comms:connection-added", () => {
-      this.connections++;
-      this.changed();
+    RED.events.on("comms:connection-added", (e: { session?: unknown } | undefined) => {
+      this.sessions.add(e?.session);
+      this.seen();
     });
-    RED.events.on("comms:connection-removed", () => {
-      this.connections = Math.max(0, this.connections - 1);
+    RED.events.on("comms:connection-removed", (e: { session?: unknown } | undefined) => {
+      this.sessions.delete(e?.session);
+      // the last editor closed: stop now rather than when its GETs would have been missed
+      if (this.sessions.size === 0) this.lastSeenAt = 0;
       this.changed();
     });
     const logs = new EventEmitter();
@@ -111,8 +116,7 @@ class Hub {
   /** The first paint's figures (each load of the module serves them on its own admin app). */
   serve(RED: NodeAPI): void {
     RED.httpAdmin.get("/gateway-config/sidebar", RED.auth.needsPermission("gateway-config.read"), (_req, res) => {
-      this.lastGetAt = Date.now();
-      this.changed();
+      this.seen();
       const out: Record<string, GatewayFeedSnapshot> = {};
       for (const [id, f] of this.feeds) out[id] = f.snapshot();
       res.json({ now: Date.now(), gateways: out });
@@ -120,7 +124,12 @@ class Hub {
   }
 
   get watched(): boolean {
-    return this.connections > 0 || Date.now() - this.lastGetAt < GET_KEEPS_MS;
+    return Date.now() - this.lastSeenAt < KEEPS_MS;
+  }
+
+  private seen(): void {
+    this.lastSeenAt = Date.now();
+    this.changed();
   }
 
   private changed(): void {

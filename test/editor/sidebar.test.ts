@@ -8,27 +8,10 @@ import type { Page } from "playwright-core";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
 import { hasFile, requirePeer } from "../support/peers";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
-
-const TYPES = ["gateway-config", "telemetry-out", "device-connect", "rpc-in"];
+import { flow, SIDEBAR_TYPES as TYPES } from "./sidebar-flow";
 
 function press(red: NodeRed, id: string): Promise<number> {
   return fetch(`${red.url}inject/${id}`, { method: "POST" }).then((r) => r.status);
-}
-
-export function flow(url: string): object[] {
-  return [
-    { id: "t1", type: "tab", label: "sidebar" },
-    { id: "gwA", type: "gateway-config", name: "plant A", platform: "thingsboard", url, auth: "token", protocolVersion: "4", qos: "1", reconnectMin: 0.2, reconnectMax: 1 },
-    { id: "gwB", type: "gateway-config", name: "plant B", platform: "thingsboard", url: "mqtt://127.0.0.1:1", auth: "token", protocolVersion: "4", qos: "1", reconnectMin: 0.2, reconnectMax: 1 },
-    { id: "injA", type: "inject", z: "t1", x: 120, y: 80, name: "reading", props: [{ p: "payload", v: '{"temperature": 21.5, "humidity": 40}', vt: "json" }, { p: "device", v: "Meter 1", vt: "str" }], repeat: "", once: false, wires: [["toA"]] },
-    { id: "injBad", type: "inject", z: "t1", x: 120, y: 140, name: "an empty key", props: [{ p: "payload", v: '{"": 1}', vt: "json" }, { p: "device", v: "Meter 1", vt: "str" }], repeat: "", once: false, wires: [["toA"]] },
-    { id: "toA", type: "telemetry-out", z: "t1", x: 360, y: 100, name: "meter A", gateway: "gwA", device: "device", deviceType: "msg", profile: "meter", profileType: "str", autoConnect: true, wires: [] },
-    { id: "rpcA", type: "rpc-in", z: "t1", x: 140, y: 320, name: "commands", gateway: "gwA", target: "devices", devices: "", methods: "", autoAnswer: "", timeout: "120", wires: [[]] },
-    // telemetry for plant B, which cannot reach its server: it waits in the outbox
-    { id: "injB", type: "inject", z: "t1", x: 120, y: 240, name: "reading B", props: [{ p: "payload", v: '{"t": 1}', vt: "json" }, { p: "device", v: "Pump B", vt: "str" }], repeat: "", once: false, wires: [["toB"]] },
-    { id: "toB", type: "telemetry-out", z: "t1", x: 360, y: 240, name: "pump B values", gateway: "gwB", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
-    { id: "dcB", type: "device-connect", z: "t1", x: 360, y: 180, name: "pump B", gateway: "gwB", device: "device", deviceType: "msg", profile: "", profileType: "str", action: "connect", wires: [[]] },
-  ];
 }
 
 const GW = (id: string, sel: string): string => `.iotgw-gateway[data-gateway="${id}"] ${sel}`;
@@ -70,7 +53,7 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
   should(await text(page, GW("gwA", ".iotgw-devices .iotgw-part-title"))).equal("Devices (1)");
   await until(page, GW("gwA", ".iotgw-rates"), /^in [\d.]+ msg\/s, [\d.]+ points\/s · out [\d.]+ publishes\/s, [\d.]+ (B|KiB)\/s$/);
   // the server's limits give the rate budget (ThingsBoard's defaults in the emulator)
-  await until(page, GW("gwA", ".iotgw-budget .iotgw-part-title"), /^Rate budget in use \(\d+ limits\)$/);
+  await until(page, GW("gwA", ".iotgw-budget .iotgw-part-title"), /^Rate budget: \d+ % in use \(\d+ limits\)$/);
 
   // an error a node had: its label and message; a click reveals the node
   should(await press(red, "injBad")).equal(200);
