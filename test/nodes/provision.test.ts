@@ -130,6 +130,10 @@ describe("gateway-config: provisioning the gateway device (ThingsBoard emulator)
     statuses[statuses.length - 1].should.equal("SUCCESS");
     statuses.slice(0, -1).every((s) => s === "NOT_FOUND").should.be.true();
     errorsLogged().filter((m) => m.includes("NOT_FOUND")).should.have.length(1);
+    // Between the first refusal and the connection, the status kept saying why (no flicker at each retry).
+    const texts = (helper.getNode("tel") as unknown as { status: { args: Array<[{ text?: string }]> } }).status.args.map((x) => x[0].text ?? "");
+    const from = texts.indexOf("gateway-config.status.provision-refused");
+    should(texts.slice(from).find((t) => t !== "gateway-config.status.provision-refused")).startWith("gateway-config.status.connecting");
     emu.telemetry("Boiler").should.have.length(1);
     statusOf("tel").fill!.should.equal("green");
   });
