@@ -143,6 +143,11 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.open();
   }
 
+  /** Not started yet, and why (provisioning, or its refusal): the state every reader of the session sees. */
+  waitingFor(reason: string): void {
+    if (!this.started) this.setState({ state: "connecting", reason });
+  }
+
   /** Connects with other credentials from the next connect on (those provisioning gave). */
   useCredentials(credentials: Credentials): void {
     this.connection.setClientOptions(this.opts.dialect.connectOptions(credentials));

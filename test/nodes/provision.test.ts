@@ -121,6 +121,8 @@ describe("gateway-config: provisioning the gateway device (ThingsBoard emulator)
     await until(() => errorsLogged().some((m) => m.includes("NOT_FOUND (Provision data was not found!)")), 5000, "the refusal logged");
     should(emu.device("Edge GW")).be.undefined();
     completed.should.have.length(0);
+    // The session (the sidebar reads it) says so too.
+    (helper.getNode("gw") as unknown as GatewayConfigNode).session().state.should.eql({ state: "connecting", reason: "provisioning refused: NOT_FOUND (Provision data was not found!)" });
     should((helper.getNode("gw") as unknown as GatewayConfigNode).credentials.provisioned).be.undefined();
 
     // The retries back off; each distinct reason is logged once.
