@@ -57,6 +57,7 @@ describe("the sidebar's runtime feed", function () {
     await emu.waitFor(() => emu.telemetry("Meter 0").length === 3, 5000);
     await sleep(1200);
     should(Object.prototype.hasOwnProperty.call(session, "submit")).be.false();
+    should(Object.prototype.hasOwnProperty.call(session.stats, "ended")).be.false();
     should(published).eql([]);
 
     // an editor connects
@@ -95,5 +96,9 @@ describe("the sidebar's runtime feed", function () {
     events.emit("comms:connection-removed", { session: "s1" });
     editors--;
     should(Object.prototype.hasOwnProperty.call(session, "submit")).be.false();
+    should(Object.prototype.hasOwnProperty.call(session.stats, "ended")).be.false();
+    const after = published.length;
+    await sleep(1200);
+    should(published.length).equal(after);
   });
 });
