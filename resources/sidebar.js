@@ -179,7 +179,8 @@
 
   function render() {
     timer = undefined;
-    if (!list) return;
+    // a hidden tab is drawn when it is shown again
+    if (!list || !content.is(":visible")) return;
     var scroll = content.scrollTop();
     list.empty();
     var gateways = [];
@@ -242,7 +243,8 @@
         name: t("name"),
         iconClass: "fa fa-cloud",
         content: content,
-        enableOnEdit: true
+        enableOnEdit: true,
+        onchange: function () { setTimeout(render, 0); }
       });
       RED.comms.subscribe("status/#", function (topic, msg) {
         statuses[topic.slice("status/".length)] = msg;
@@ -254,7 +256,7 @@
       });
       ["nodes:add", "nodes:remove", "nodes:change", "runtime-state"].forEach(function (e) { RED.events.on(e, schedule); });
       RED.events.on("deploy", function () { schedule(); setTimeout(fetchAll, 1000); });
-      setInterval(function () { if (content.is(":visible")) schedule(); }, 1000);
+      setInterval(schedule, 1000); // the ages count on
       setInterval(fetchAll, RESYNC_MS);
       fetchAll();
       PENDING.splice(0).forEach(addSection);
