@@ -123,7 +123,7 @@
         " · " + t("reconnects", { n: num(s.reconnects) })).css(MUTED).appendTo(box);
       if (s.waiting) line("iotgw-waiting", waitingText(s.waiting)).appendTo(box);
       var r = s.rates;
-      line("iotgw-rates", t("rates", { msgsIn: num(r.msgsIn, 1), pointsIn: num(r.pointsIn, 1), pubOut: num(r.publishesOut, 1), bytesOut: bytes(r.bytesOut) })).appendTo(box);
+      line("iotgw-rates", t("rates", { msgsIn: num(r.msgsIn, 1), pointsIn: num(r.pointsIn, 1), msgsOut: num(r.msgsOut, 1), pubOut: num(r.publishesOut, 1), bytesOut: bytes(r.bytesOut) })).appendTo(box);
       if (s.budget.length > 0) {
         // the fullest band first: it is the one that holds publishes back
         var bands = s.budget.slice().sort(function (a, b) { return inUse(b) - inUse(a); });

@@ -31,6 +31,11 @@ export interface Rates {
   msgsIn: number;
   /** Data points in them, per second. */
   pointsIn: number;
+  /**
+   * Msgs that left the outbox, per second: those that came in, less the growth of what waits and
+   * the msgs lost or refused (a msg of several devices' uplinks counts as several here).
+   */
+  msgsOut: number;
   /** Publishes the server acknowledged, per second (a publish carries a batch of msgs). */
   publishesOut: number;
   bytesOut: number;
@@ -59,6 +64,8 @@ interface Activity {
 
 interface Sample {
   at: number;
+  /** msgs in, less the ones waiting, dropped, refused or invalid */
+  msgsOut: number;
   msgsIn: number;
   pointsIn: number;
   publishesOut: number;
@@ -204,12 +211,13 @@ export class SessionView {
   /** Per second over the last few seconds of reads (0 until two reads exist). */
   private rates(now: number): Rates {
     const c = this.session.stats.counters;
-    const sample: Sample = { at: now, msgsIn: c.msgsIn, pointsIn: c.pointsIn, publishesOut: c.publishesOut, bytesOut: c.bytesOut };
+    const gone = c.droppedMsgs + c.refusedMsgs + c.invalidMsgs + (this.waiting()?.waiting ?? 0);
+    const sample: Sample = { at: now, msgsOut: c.msgsIn - gone, msgsIn: c.msgsIn, pointsIn: c.pointsIn, publishesOut: c.publishesOut, bytesOut: c.bytesOut };
     this.samples.push(sample);
     while (this.samples.length > 2 && now - this.samples[1].at >= RATE_SPAN_MS) this.samples.shift();
     const first = this.samples[0];
     const s = (now - first.at) / 1000;
     const per = (k: keyof Omit<Sample, "at">): number => (s > 0 ? Math.max(0, (sample[k] - first[k]) / s) : 0);
-    return { msgsIn: per("msgsIn"), pointsIn: per("pointsIn"), publishesOut: per("publishesOut"), bytesOut: per("bytesOut") };
+    return { msgsIn: per("msgsIn"), pointsIn: per("pointsIn"), msgsOut: per("msgsOut"), publishesOut: per("publishesOut"), bytesOut: per("bytesOut") };
   }
 }

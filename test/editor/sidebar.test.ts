@@ -59,7 +59,7 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
   await until(page, GW("gwA", '.iotgw-device[data-device="Meter 1"] .iotgw-device-facts'), /^profile meter · announced · last uplink \d+ s ago$/);
   should(await text(page, GW("gwA", ".iotgw-devices .iotgw-part-title"))).equal("Devices (1)");
   should(gets).equal(before);
-  await until(page, GW("gwA", ".iotgw-rates"), /^in [\d.]+ msg\/s, [\d.]+ points\/s · out [\d.]+ publishes\/s, [\d.]+ (B|KiB)\/s$/);
+  await until(page, GW("gwA", ".iotgw-rates"), /^in [\d.]+ msg\/s, [\d.]+ points\/s · out [\d.]+ msg\/s in [\d.]+ publishes\/s, [\d.]+ (B|KiB)\/s$/);
   // the server's limits give the rate budget (ThingsBoard's defaults in the emulator)
   await until(page, GW("gwA", ".iotgw-budget .iotgw-part-title"), /^Rate budget: \d+ % in use \(\d+ limits\)$/);
 
