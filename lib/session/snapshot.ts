@@ -45,7 +45,7 @@ export interface SessionSnapshot {
   /** ms epoch at the runtime when it was taken: ages are counted from here. */
   now: number;
   state: SessionState;
-  /** ms epoch the session entered its present state (connected since, disconnected since). */
+  /** ms epoch the session was last connected or lost (connected since, down since). */
   since: number;
   reconnects: number;
   devices: { total: number; shown: DeviceView[] };
@@ -81,14 +81,15 @@ export class SessionView {
   /** The time a msg is stamped with: taken at each read (twice a second), not per msg. */
   private clock = Date.now();
   private readonly onState = (state: SessionState): void => {
-    // a new reason for the same state (another refused attempt) is not a new period
-    if (state.state !== this.last) this.since = Date.now();
-    this.last = state.state;
+    // down is down: another attempt (connecting, refused again) is not a new period
+    const up = state.state === "connected";
+    if (up !== this.up) this.since = Date.now();
+    this.up = up;
   };
-  private last: SessionState["state"];
+  private up: boolean;
 
   constructor(readonly session: GatewaySession, private readonly waiting: () => OutboxStats | undefined) {
-    this.last = session.state.state;
+    this.up = session.state.state === "connected";
     session.on("state", this.onState);
   }
 
