@@ -63,6 +63,15 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
   // the server's limits give the rate budget (ThingsBoard's defaults in the emulator)
   await until(page, GW("gwA", ".iotgw-budget .iotgw-part-title"), /^Rate budget: \d+ % in use \(\d+ limits\)$/);
 
+  // many devices: the ten most recent, a count of the others, and a click lists them all
+  should(await press(red, "injMany")).equal(200);
+  await until(page, GW("gwA", ".iotgw-devices .iotgw-part-title"), /^Devices \(13\)$/);
+  should(await page.$$eval(GW("gwA", ".iotgw-device"), (lis) => lis.length)).equal(10);
+  should(await text(page, GW("gwA", ".iotgw-devices-more"))).equal("… and 3 more");
+  await page.click(GW("gwA", ".iotgw-devices-more"));
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 13, GW("gwA", ".iotgw-device"), { timeout: 5000 });
+  should(await page.isVisible(GW("gwA", ".iotgw-devices-more"))).be.false();
+
   // an error a node had: its label and message; a click reveals the node
   should(await press(red, "injBad")).equal(200);
   const err = GW("gwA", '.iotgw-error[data-node="toA"]');
