@@ -51,6 +51,16 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
   should(await text(page, GW("gwA", '.iotgw-user[data-node="toA"] .iotgw-user-label'))).equal("meter A");
   should(await page.$$eval(GW("gwB", ".iotgw-user"), (lis) => lis.map((li) => li.getAttribute("data-node")).sort())).eql(["dcB", "toB"]);
 
+  // another script's section below the gateways (the test platform's), by either hook
+  await page.evaluate(() => {
+    const w = window as unknown as { IotGatewaySidebar: { addSection(o: object): unknown }; IotGatewaySidebarQueue: { push(fn: (s: { addSection(o: object): unknown }) => void): void } };
+    w.IotGatewaySidebar.addSection({ id: "iotgw-test-section", title: "Test platform", content: "<p class='hello'>hello</p>" });
+    w.IotGatewaySidebarQueue.push((s) => s.addSection({ id: "iotgw-test-queued", title: "Queued" }));
+  });
+  should(await text(page, "#iotgw-sidebar-sections #iotgw-test-section .iotgw-section-title")).equal("Test platform");
+  should(await text(page, "#iotgw-sidebar-sections #iotgw-test-section .hello")).equal("hello");
+  should(await page.isVisible("#iotgw-sidebar-sections #iotgw-test-queued")).be.true();
+
   // the device that sent data, with its profile, announced, and when: over comms, not a GET
   const before = gets;
   should(before).be.above(0);
