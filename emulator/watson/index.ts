@@ -66,6 +66,28 @@ export class WatsonEmulator {
     return this.platform.events.filter((e) => (type === undefined || e.type === type) && (id === undefined || e.id === id));
   }
 
+  /** Registered devices (auto-registered ones and the gateways), in registration order. */
+  devices(): Array<{ type: string; id: string; gateway: boolean }> {
+    const gateways = new Set([...this.platform.gateways.values()].map((g) => `${g.typeId}/${g.deviceId}`));
+    return [...this.platform.devices].map((k) => {
+      const i = k.indexOf('/');
+      return { type: k.slice(0, i), id: k.slice(i + 1), gateway: gateways.has(k) };
+    });
+  }
+
+  /** The device's last stored event and how many it sent (scans from the end: no copy). */
+  latestEvent(type: string, id: string): { event?: StoredEvent; count: number } {
+    let last: StoredEvent | undefined;
+    let count = 0;
+    for (let i = this.platform.events.length - 1; i >= 0; i--) {
+      const e = this.platform.events[i];
+      if (e.type !== type || e.id !== id) continue;
+      last ??= e;
+      count++;
+    }
+    return { event: last, count };
+  }
+
   notifications(): Notification[] {
     return [...this.platform.notifications];
   }

@@ -8,7 +8,7 @@ import type { GatewaySession } from "../../lib/session/session";
 export interface GatewayConfigDef extends NodeDef {
   platform: string;
   url: string;
-  auth: "token" | "basic" | "x509";
+  auth: "token" | "basic" | "x509" | "provision";
   clientId: string;
   protocolVersion: string;
   keepalive: string;
@@ -44,12 +44,19 @@ export interface GatewayConfigDef extends NodeDef {
   statsPeriod?: string | number;
   /** Answer the service RPCs (gateway_ping…) in the package; absent (older flows) = true. */
   serviceRpcs?: boolean;
+  /** Provisioning (auth "provision"): the gateway device's name and the credentials type asked for. */
+  provisionDevice?: string;
+  provisionType?: "ACCESS_TOKEN" | "MQTT_BASIC";
 }
 
 export interface GatewayCredentials {
   token?: string;
   username?: string;
   password?: string;
+  provisionKey?: string;
+  provisionSecret?: string;
+  /** what provisioning gave: a ProvisionedRecord as JSON (lib/session/provision-file.ts) */
+  provisioned?: string;
 }
 
 export interface GatewayConfigNode extends Node<GatewayCredentials> {

@@ -83,6 +83,12 @@ export const DIALOGS: DialogSpec[] = [
       { field: "auth", kind: "select", value: "basic", tab: "gw-tab-connection" },
       { field: "username", kind: "text", value: "gw-user", tab: "gw-tab-connection", credential: true },
       { field: "password", kind: "text", value: "gw-pass", tab: "gw-tab-connection", credential: true },
+      // provisioning likewise: its rows show while it is chosen
+      { field: "auth", kind: "select", value: "provision", tab: "gw-tab-connection" },
+      { field: "provisionKey", kind: "text", value: "PROVISION-KEY", tab: "gw-tab-connection", credential: true },
+      { field: "provisionSecret", kind: "text", value: "PROVISION-SECRET", tab: "gw-tab-connection", credential: true },
+      { field: "provisionDevice", kind: "text", value: "Edge gateway 1", tab: "gw-tab-connection" },
+      { field: "provisionType", kind: "select", value: "MQTT_BASIC", tab: "gw-tab-connection", before: "ACCESS_TOKEN" },
       { field: "auth", kind: "select", value: "token", tab: "gw-tab-connection" },
       { field: "token", kind: "text", value: "TOKEN-1", tab: "gw-tab-connection", credential: true },
       { field: "clientId", kind: "text", value: "gw-client", tab: "gw-tab-connection" },
