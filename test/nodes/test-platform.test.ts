@@ -133,6 +133,10 @@ describe("test platform: admin API in a Node-RED runtime", function () {
       res.status.should.equal(409);
       res.body.should.have.properties({ code: "port-in-use", params: { port } });
       res.body.message.should.be.a.String();
+      // the Modbus simulator too (its server library reports a busy port its own way)
+      const modbus = await helper.request().post(BASE).send({ platform: "modbus", port });
+      modbus.status.should.equal(409);
+      modbus.body.code.should.equal("port-in-use");
       // the runtime still answers, the running platform is still there
       (await helper.request().get(BASE)).body.platforms.map((i: Info) => i.id).should.eql([tb.id]);
       // a bad request is refused with its own code
