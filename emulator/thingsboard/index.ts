@@ -4,6 +4,7 @@ import { Broker, counters } from './broker';
 import { GatewaySession } from './gateway-session';
 import { Platform } from './platform';
 import * as T from './topics';
+import { provisioningOf, type ProvisionAttempt, type ProvisionProfile } from './provision';
 import { DeviceRecord } from './store';
 import {
   ClaimRecord,
@@ -17,6 +18,7 @@ import {
 } from './types';
 
 export * from './types';
+export type { ProvisionAttempt, ProvisionProfile, ProvisionResponse } from './provision';
 export { counters };
 
 export class ThingsBoardEmulator {
@@ -323,6 +325,23 @@ export class ThingsBoardEmulator {
   /** The enforced PUBLISH payload limit; getSessionLimits reports the same number. */
   setMaxPayload(n: number): void {
     this.platform.patchLimits({ maxPayloadSize: n });
+  }
+
+  // ---- provisioning (provision.ts) ------------------------------------------------------
+
+  /** A device profile with provisioning on: its key and secret, strategy and name. */
+  allowProvisioning(profile: ProvisionProfile): void {
+    provisioningOf(this.platform).profiles.push({ ...profile });
+  }
+
+  /** Creates a device for the "pre-provisioned" strategy (it gets its access token when provisioned). */
+  preProvision(name: string, profile = 'default'): void {
+    provisioningOf(this.platform).preProvision(name, profile);
+  }
+
+  /** Every provisioning request received, with the answer given, in order. */
+  provisionAttempts(): ProvisionAttempt[] {
+    return provisioningOf(this.platform).attempts.map((a) => ({ ...a }));
   }
 
   async stop(): Promise<void> {

@@ -4,10 +4,11 @@
 // implementation of the protocol (never imports lib/).
 import * as net from 'net';
 import { WatsonConnection } from './connection';
+import type { ActionResponse, DeviceAction, DmRequest, ManagedDevice } from './dm';
 import { NOTIFY, WatsonPlatform, type Notification, type PlatformOptions, type StoredEvent, type WatsonGateway } from './platform';
 
 export { NOTIFY };
-export type { Notification, StoredEvent, WatsonGateway };
+export type { Notification, StoredEvent, WatsonGateway, ActionResponse, DeviceAction, DmRequest, ManagedDevice };
 
 export interface WatsonOptions extends Partial<PlatformOptions> {
   host?: string;
@@ -116,6 +117,39 @@ export class WatsonEmulator {
   /** The next auto-registration of type/id fails ("Failed to create device due to internal errors."). */
   failRegistration(type: string, id: string): void {
     this.platform.failRegistration(type, id);
+  }
+
+  // ---- device management (managed gateways) ---------------------------------------------
+
+  /** The device management record of type/id (undefined: not managed). */
+  managed(type: string, id: string): ManagedDevice | undefined {
+    return this.platform.dm.managed.get(`${type}/${id}`);
+  }
+
+  /** The device management requests the gateway sent (oldest first), with the rc each was answered. */
+  dmRequests(op?: string): DmRequest[] {
+    return this.platform.dm.requests.filter((r) => op === undefined || r.op === op);
+  }
+
+  /** Initiates reboot or factory_reset of a managed device (or the gateway); the request's reqId. */
+  initiate(type: string, id: string, action: DeviceAction): string {
+    this.platform.log(`initiate ${action} of ${type}/${id}`);
+    return this.platform.dm.initiate(type, id, action, (topic, payload) => this.platform.send(topic, payload));
+  }
+
+  /** The gateway's answer to an initiated action, once it came. */
+  actionResponse(reqId: string): ActionResponse | undefined {
+    return this.platform.dm.actionResponse(reqId);
+  }
+
+  /** The next manage request of type/id is answered with `rc` (a refusal). */
+  refuseManage(type: string, id: string, rc = 409, message = 'refused by the test'): void {
+    this.platform.dm.refuseManage(type, id, rc, message);
+  }
+
+  /** Device management requests go unanswered (true) or are answered again (false). */
+  silenceDm(silent = true): void {
+    this.platform.dm.silent = silent;
   }
 
   // ---- what the platform sends --------------------------------------------------------------

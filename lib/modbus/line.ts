@@ -28,7 +28,10 @@ export interface RequestOptions {
 }
 
 export interface LineStats {
+  /** Requests sent (each retry again). */
   requests: number;
+  /** Requests that ended in an error for their caller (not counting those failed by closing the line). */
+  errors: number;
   timeouts: number;
   exceptions: number;
   reconnects: number;
@@ -50,7 +53,7 @@ const OUT_OF_STEP = "out of step: ";
 export class ModbusLine extends EventEmitter {
   readonly options: Readonly<LineOptions>;
   readonly target: string;
-  readonly stats: LineStats = { requests: 0, timeouts: 0, exceptions: 0, reconnects: 0, resyncs: 0 };
+  readonly stats: LineStats = { requests: 0, errors: 0, timeouts: 0, exceptions: 0, reconnects: 0, resyncs: 0 };
   private current: LineState = { status: "idle" };
   private link: Link | undefined;
   private readonly queue: Job[] = [];
@@ -157,6 +160,15 @@ export class ModbusLine extends EventEmitter {
 
   /** Queues one request. */
   request(req: Request, area: Area, opts: RequestOptions = {}): Promise<number[] | boolean[]> {
+    const answer = this.enqueue(req, area, opts);
+    // Counted on the side: the caller still gets (and must handle) the rejection.
+    answer.catch((err: unknown) => {
+      if (!(err instanceof ModbusError && err.kind === "closed")) this.stats.errors++;
+    });
+    return answer;
+  }
+
+  private enqueue(req: Request, area: Area, opts: RequestOptions): Promise<number[] | boolean[]> {
     const ctx: RequestContext = { unitId: req.unitId, op: req.fc >= 5 ? "write" : "read", area, address: req.address, count: req.count, timeoutMs: opts.timeoutMs ?? this.timeoutMs };
     const status = this.current.status;
     if (status === "closed") return Promise.reject(new ModbusError("closed", `line ${this.target} is closed`));

@@ -20,6 +20,7 @@ import { WaitQueue } from "./queue";
 import { removeStoreFiles, SegmentLog } from "./log";
 import type { Segment } from "./segment-file";
 import { recordType, StoredEntry } from "./stored-entry";
+import { uplinkJson } from "./uplink-json";
 
 export { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats, type DoneWhen, type StorePolicy } from "./disk-types";
 export { StoredEntry } from "./stored-entry";
@@ -264,7 +265,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     }
     let json: string;
     try {
-      json = JSON.stringify(entry.uplink);
+      json = uplinkJson(entry.uplink, entry.prepared);
     } catch (err) {
       entry.reject(new StoreError(`cannot be stored: ${(err as Error).message}`, "invalid"));
       return undefined;
