@@ -58,7 +58,10 @@
     var node = RED.nodes.node(id);
     if (!node) return;
     var use = info.use;
-    var props = { platform: use.platform, url: use.url, auth: "token" };
+    // a gateway-config that provisions itself keeps doing so, with the platform's key and secret
+    var provision = node.auth === "provision" && use.provisionKey !== undefined;
+    var props = { platform: use.platform, url: use.url, auth: provision ? "provision" : "token" };
+    if (provision && !$.trim(node.provisionDevice || "")) props.provisionDevice = "Test gateway";
     ["deviceNumber", "watsonOrg", "watsonType", "watsonId"].forEach(function (k) { if (use[k] !== undefined) props[k] = use[k]; });
     var changes = {};
     Object.keys(props).forEach(function (k) {
@@ -68,7 +71,9 @@
       }
     });
     changes.credentials = node.credentials ? $.extend(true, {}, node.credentials) : undefined;
-    node.credentials = $.extend({}, node.credentials || {}, { token: use.token, has_token: true });
+    node.credentials = $.extend({}, node.credentials || {}, provision
+      ? { provisionKey: use.provisionKey, has_provisionKey: true, provisionSecret: use.provisionSecret, has_provisionSecret: true }
+      : { token: use.token, has_token: true });
     var wasChanged = node.changed;
     var wasDirty = RED.nodes.dirty();
     node.changed = true;

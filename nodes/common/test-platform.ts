@@ -11,6 +11,10 @@ import { startModbusSimulator, type ModbusSimulator } from "../../emulator/modbu
 export const PLATFORMS = ["thingsboard", "thingspanel", "watson", "modbus"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
 
+/** The device profile's provision key and secret the ThingsBoard test platform accepts (auth "provision"). */
+export const PROVISION_KEY = "PROVISION_KEY";
+export const PROVISION_SECRET = "PROVISION_SECRET";
+
 /** The Modbus simulator's port when none is asked for: the one the Modbus example's connection names. */
 export const MODBUS_PORT = 5020;
 
@@ -27,6 +31,9 @@ export interface UseSettings {
   watsonOrg?: string;
   watsonType?: string;
   watsonId?: string;
+  /** ThingsBoard: for a gateway-config that provisions itself (auth "provision") */
+  provisionKey?: string;
+  provisionSecret?: string;
 }
 
 export interface PlatformInfo {
@@ -121,7 +128,7 @@ function thingsboard(emu: ThingsBoardEmulator, id: string, startedAt: number): R
   return {
     info: () => ({
       id, platform: "thingsboard", url: emu.url, port: portOf(emu.url), startedAt, gatewayConnected: emu.gatewayConnected(),
-      use: { platform: "thingsboard", url: emu.url, auth: "token", token: TOKEN }, actions: ["rpc", "attributes"],
+      use: { platform: "thingsboard", url: emu.url, auth: "token", token: TOKEN, provisionKey: PROVISION_KEY, provisionSecret: PROVISION_SECRET }, actions: ["rpc", "attributes"],
     }),
     devices: () => [...emu.gateways(), ...emu.devices()].map((d) => {
       const { point, count } = emu.latestTelemetry(d.name);
@@ -253,6 +260,8 @@ export class TestPlatforms {
         const emu = await ThingsBoardEmulator.start({ ...opts, gateways: [{ name: "Gateway", token: TOKEN }] });
         // what the gateway-rpc-request example asks its rule chain for
         emu.answerGatewayRpc("getCurrentTime", () => ({ time: Date.now() }));
+        // what the gateway-provisioning example asks for, when its gateway-config provisions itself
+        emu.allowProvisioning({ key: PROVISION_KEY, secret: PROVISION_SECRET });
         return thingsboard(emu, `thingsboard-${portOf(emu.url)}`, startedAt);
       }
       if (kind === "thingspanel") {

@@ -67,7 +67,7 @@ async function deploy(name: string): Promise<{ flow: FlowNode[]; info: Info }> {
   const flow = example(name);
   const gw = flow.find((n) => n.type === "gateway-config")!;
   const info = await start(String(gw.platform));
-  const { token, ...use } = info.use!;
+  const { token, provisionKey: _k, provisionSecret: _s, ...use } = info.use!;
   let modbusPort: number | undefined;
   if (flow.some((n) => n.type === "modbus-connection")) modbusPort = (await start("modbus", await freePort())).port;
   const deployed = flow.map((n) => {
@@ -131,6 +131,11 @@ const CHECKS: Record<string, (flow: FlowNode[], info: Info) => Promise<void>> = 
     helper.getNode(idOf(flow, "inject", "claim Meter 7")).receive({});
     await ack;
     await devicesWhen(info, (l) => (dev(l, "Meter 7")?.claims ?? 0) > 0, "the claim of Meter 7");
+  },
+  "gateway-provisioning.json": async (_flow, info) => {
+    // as imported it connects with the token "use it" sets (provisioning itself: test-platform.test.ts)
+    const list = await devicesWhen(info, (l) => (dev(l, "Sensor P1")?.count ?? 0) > 0, "telemetry of Sensor P1");
+    dev(list, "Sensor P1")!.latest!.values.should.have.property("temperature");
   },
   "gateway-rpc-request.json": async (flow) => {
     const msg = await nextAt(idOf(flow, "debug", "server's answer"));
