@@ -3,14 +3,29 @@
 // settle) with a transport that acknowledges each publish on the next turn. Prints CPU µs per
 // msg and per point, and the heap left held while msgs wait for their PUBACK. For quick
 // before/after comparisons of one change; `npm run bench` is the measure that counts.
+import { PerformanceObserver, constants } from "perf_hooks";
 import { dialectFor } from "../lib/dialect";
 import type { Transport } from "../lib/outbox/errors";
 import { telemetryUplinks } from "../lib/shapes/telemetry";
 import { GatewaySession } from "../lib/session/session";
 import { multiDevicePayload, sourceMsg } from "./workload";
 
+/** Collections since start, by kind: the count of scavenges follows the bytes allocated, steadier than CPU time on a busy machine. */
+const gcs = { minor: 0, major: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcs.minor++;
+    else gcs.major++;
+    gcs.ms += e.duration;
+  }
+}).observe({ entryTypes: ["gc"] });
+
 interface Run {
   label: string;
+  minorGcs: number;
+  majorGcs: number;
+  gcMs: number;
   msgs: number;
   points: number;
   cpuUs: number;
@@ -38,6 +53,7 @@ async function run(label: string, msgs: number, perMsg: number, chunk = 1000): P
     if (err) errors++;
     if (++ended === total) finish();
   };
+  const gc0 = { ...gcs };
   const cpu0 = process.cpuUsage();
   let i = 0;
   await new Promise<void>((resolve) => {
@@ -62,8 +78,9 @@ async function run(label: string, msgs: number, perMsg: number, chunk = 1000): P
   });
   await all;
   const c = process.cpuUsage(cpu0);
+  await new Promise((r) => setImmediate(r)); // the observer hears of the last collections
   await s.stop();
-  return { label, msgs: total, points: msgs, cpuUs: c.user + c.system, errors };
+  return { label, msgs: total, points: msgs, cpuUs: c.user + c.system, errors, minorGcs: gcs.minor - gc0.minor, majorGcs: gcs.major - gc0.major, gcMs: gcs.ms - gc0.ms };
 }
 
 async function main(): Promise<void> {
@@ -78,7 +95,7 @@ async function main(): Promise<void> {
     }
   }
   for (const x of best.values()) {
-    console.log(`${x.label.padEnd(20)} ${(x.cpuUs / x.msgs).toFixed(2).padStart(8)} µs/msg ${(x.cpuUs / x.points).toFixed(2).padStart(6)} µs/point  ${x.errors} errors (least CPU of ${rounds} rounds)`);
+    console.log(`${x.label.padEnd(20)} ${(x.cpuUs / x.msgs).toFixed(2).padStart(8)} µs/msg ${(x.cpuUs / x.points).toFixed(2).padStart(6)} µs/point  GC ${x.minorGcs} minor ${x.majorGcs} major ${x.gcMs.toFixed(0)} ms  ${x.errors} errors (least CPU of ${rounds} rounds)`);
   }
 }
 

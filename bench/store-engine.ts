@@ -25,6 +25,23 @@ export interface EngineRun {
   cpuUsOut: number;
 }
 
+/** With STORE_ENGINE_PROFILE=<file>: a CPU profile of the disk store's backlog drain (the "out" phase). */
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.STORE_ENGINE_PROFILE;
+  if (!file) return undefined;
+  const { Session } = await import("inspector");
+  const s = new Session();
+  s.connect();
+  const post = (m: string, p?: object): Promise<unknown> => new Promise((resolve, reject) => s.post(m, p ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  return async () => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    s.disconnect();
+    fs.writeFileSync(file, JSON.stringify(profile));
+  };
+}
+
 function cpuUs(since: NodeJS.CpuUsage): number {
   const c = process.cpuUsage(since);
   return c.user + c.system;
@@ -32,7 +49,7 @@ function cpuUs(since: NodeJS.CpuUsage): number {
 
 export async function runEngine(kind: "disk" | "memory", broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<EngineRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "store-engine-"));
-  const store = kind === "disk" ? new DiskStore({ dir, maxBytes: 0, doneWhen: "stored" }) : new MemoryStore();
+  const store = kind === "disk" ? new DiskStore({ dir, maxBytes: 0, doneWhen: "stored", ...(process.env.STORE_MEMORY_ENTRIES ? { memoryEntries: Number(process.env.STORE_MEMORY_ENTRIES) } : {}) }) : new MemoryStore();
   const session = new GatewaySession({
     url: broker.url,
     dialect: dialectFor("thingsboard"),
@@ -76,11 +93,13 @@ export async function runEngine(kind: "disk" | "memory", broker: Broker, counter
     const cpuUsIn = cpuUs(c0) / w.msgs;
     counter.reset();
     const counted = counter.waitFor(w.msgs, timeoutMs);
+    const profile = kind === "disk" ? await startProfile() : undefined;
     const c1 = process.cpuUsage();
     const t1 = now();
     session.start();
     const c = await counted;
     const cpuUsOut = cpuUs(c1) / w.msgs;
+    await profile?.();
     return { inRate, outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t1) / 1000), errors, timedOut: c.timedOut, cpuUsIn, cpuUsOut };
   } finally {
     await session.stop();

@@ -37,7 +37,9 @@ import { ServiceRpcs } from "../lib/session/service-rpcs";
 import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
 import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
-import { Provisioner, type ProvisionState } from "../lib/session/provision";
+import { ProvisionRefused, Provisioner, type ProvisionState } from "../lib/session/provision";
+import { lineValues, type LineFigures } from "../lib/session/stats-lines";
+import type { ModbusConnectionNode } from "./modbus-connection.types";
 import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
 import { sidebarHub } from "./common/sidebar-feed";
 import { StatusBoard } from "./common/status-board";
@@ -121,7 +123,7 @@ export = function (RED: NodeAPI): void {
     try {
       const opt = (v: string | undefined): string | undefined => (v ?? "").trim() || undefined;
       dialect = dialectFor(config.platform || "thingsboard", watson
-        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType) }
+        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType), ...watsonManagement(config) }
         : { deviceNumber: opt(config.deviceNumber) });
     } catch (err) {
       dialectProblem = `gateway-config: ${(err as Error).message}`;
@@ -136,7 +138,9 @@ export = function (RED: NodeAPI): void {
     function provisionProblem(): string | undefined {
       if (!provisioning) return undefined;
       if ((config.platform || "thingsboard") !== "thingsboard") return RED._("gateway-config.errors.provision-platform");
-      if (!(config.provisionDevice ?? "").trim() || !node.credentials?.provisionKey || !node.credentials?.provisionSecret) return RED._("gateway-config.errors.provision-incomplete");
+      // Once provisioned, the key and secret are no longer needed.
+      const unkeyed = !node.credentials?.provisionKey || !node.credentials?.provisionSecret;
+      if (!(config.provisionDevice ?? "").trim() || (unkeyed && !provisioned())) return RED._("gateway-config.errors.provision-incomplete");
       return undefined;
     }
 
@@ -203,7 +207,7 @@ export = function (RED: NodeAPI): void {
       });
       const monitor = new OutboxMonitor(session.outbox, store).start();
       feed.attach(session, () => monitor.read());
-      const source = sessionStatsSource(session);
+      const source = sessionStatsSource(session, modbusLines);
       const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
       if (config.serviceRpcs !== false) {
         session.serviceRpcs = new ServiceRpcs({
@@ -240,11 +244,17 @@ export = function (RED: NodeAPI): void {
       session.setMaxPayload(watson ? Math.min(maxPayload, session.opts.dialect.defaultMaxPayload) : maxPayload);
       session.on("state", (state) => {
         if (state.state === "connected") full = 0;
+      if (state.state !== "connected") unannounced = undefined;
         refresh(true);
         if (state.state === "disconnected" && state.reason !== "closed") node.log(RED._("gateway-config.log.disconnected", { reason: state.reason }));
         if (state.state === "connected") node.log(RED._("gateway-config.log.connected", { url: config.url }));
       });
       session.on("warning", (message) => node.warn(message));
+      // Watson's managed gateway: a refused or unanswered manage of the gateway itself shows on every node.
+      session.on("announced", (why) => {
+        unannounced = why;
+        refresh(true);
+      });
       const onFull = (waiting: number): void => {
         full = waiting;
         refresh();
@@ -267,6 +277,8 @@ export = function (RED: NodeAPI): void {
 
     /** "outbox full" stays on the nodes until the connection is back, over the reconnect attempts. */
     let full = 0;
+    /** Why the platform did not accept the gateway's own announcement (Watson: its manage); cleared when it does. */
+    let unannounced: string | undefined;
 
     function currentStatus(): NodeStatus {
       if (problem) return { fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") };
@@ -274,6 +286,7 @@ export = function (RED: NodeAPI): void {
       const { session, store, monitor } = running;
       if (running.provisioner) return provisionStatus(running.provisioner.state);
       if (store instanceof DiskStore && store.status === "failed") return { fill: "red", shape: "ring", text: RED._("gateway-config.status.store-failed") };
+      if (session.state.state === "connected" && unannounced) return { fill: "yellow", shape: "dot", text: RED._("gateway-config.status.not-managed") };
       if (session.state.state === "connected") return statusOf(session.state, t);
       if (full > 0) return { fill: "red", shape: "dot", text: RED._("gateway-config.status.full", { n: fmtCount(full) }) };
       const base = statusOf(session.state, t);
@@ -288,6 +301,8 @@ export = function (RED: NodeAPI): void {
 
     // ---- the API of the nodes that use it --------------------------------------------------
 
+    node.platform = config.platform || "thingsboard";
+
     node.session = () => {
       if (!running) throw new Error(problem ?? "gateway-config: the session is not open (no node uses it)");
       return running.session;
@@ -295,7 +310,7 @@ export = function (RED: NodeAPI): void {
 
     node.stats = () => running?.monitor.read();
 
-    node.figures = () => (running ? totals(sessionStatsSource(running.session), running.monitor.read()) : undefined);
+    node.figures = () => (running ? totals(sessionStatsSource(running.session, modbusLines), running.monitor.read()) : undefined);
 
     node.register = (user: Node) => {
       users.set(user.id, user);
@@ -326,7 +341,10 @@ export = function (RED: NodeAPI): void {
         // Each distinct reason once: a refusal repeats at every attempt.
         if (err.message === said) return;
         said = err.message;
-        node.error(`${RED._("gateway-config.log.provision-failed", { device: deviceName, retry: Math.round(retryMs / 1000) })}: ${err.message}`);
+        const line = `${RED._("gateway-config.log.provision-failed", { device: deviceName, retry: Math.round(retryMs / 1000) })}: ${err.message}`;
+        // The server's no is a configuration to fix; a connection that failed is only a state.
+        if (err instanceof ProvisionRefused) node.error(line);
+        else node.warn(line);
       });
       p.once("provisioned", (creds) => {
         p.stop();
@@ -400,12 +418,36 @@ export = function (RED: NodeAPI): void {
     });
   }
 
+  /** The counters of every open Modbus line of this runtime, for the gateway's statistics. */
+  function modbusLines(): Record<string, number> {
+    const lines: LineFigures[] = [];
+    RED.nodes.eachNode((n) => {
+      if (n.type !== "modbus-connection") return;
+      const c = (RED.nodes.getNode(n.id) as ModbusConnectionNode | null)?.lineStats?.();
+      if (c) lines.push({ name: (n as { name?: string }).name || c.target, requests: c.requests, errors: c.errors, timeouts: c.timeouts });
+    });
+    return lineValues(lines);
+  }
+
   /** A folder of a deleted gateway-config whose session was not open: locked by nobody here. */
   async function removeFolder(dir: string): Promise<void> {
     const store = new DiskStore({ dir });
     await store.open();
     store.clear();
     await store.close(store.status === "open");
+  }
+
+  /**
+   * Watson IoT's managed gateway (added later; a flow saved before has neither: not managed).
+   *   watsonManaged   boolean    the device management protocol on the same connection
+   *   watsonLifetime  seconds    of each manage, 0 (never dormant) or >= 3600; missing or blank: 3600
+   *   watsonRenewMs   tests only: re-manage this often instead of at 90 % of the lifetime
+   */
+  function watsonManagement(c: GatewayConfigDef): { managed?: boolean; lifetimeS?: number; renewMs?: number } {
+    if (c.watsonManaged !== true) return {};
+    const blank = c.watsonLifetime === undefined || String(c.watsonLifetime).trim() === "";
+    const renewMs = Number(c.watsonRenewMs);
+    return { managed: true, lifetimeS: blank ? undefined : Number(c.watsonLifetime), renewMs: renewMs > 0 ? renewMs : undefined };
   }
 
   RED.nodes.registerType("gateway-config", GatewayConfig as unknown as (this: Node, def: NodeDef) => void, {

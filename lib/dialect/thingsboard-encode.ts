@@ -4,7 +4,7 @@
 // server counts them: per device of a publish one message; telemetry and attributes draw
 // telemetryMessages plus their key-value pairs from telemetryDataPoints, everything else draws
 // from messages, and the gateway's own v1/devices/me traffic from its own buckets.
-import type { PublishCaps, PublishCost, Uplink, Values } from "../records";
+import type { PublishCaps, PublishCost, TelemetryPoint, Uplink, Values } from "../records";
 import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
 import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
 import { T } from "./thingsboard-topics";
@@ -52,6 +52,35 @@ function membersJson(values: Values): string {
   return `{${members.join(",")}}`;
 }
 
+/** The key count and UTF-8 bytes of the point `pointJson` serialised last: its other results, without an object per point. */
+let lastKeys = 0;
+let lastBytes = 0;
+
+/**
+ * One point as sent: one JSON.stringify per values object when no value has a toJSON (what was
+ * validated is then exactly what it writes); ts is a finite number (validated): its String() is its JSON.
+ */
+function pointJson(point: TelemetryPoint, index: number): string {
+  const values = sentValues(point.values, index);
+  let keys = plainKeys(values);
+  let v: string;
+  if (keys >= 0) v = serialise(values, "the values");
+  else {
+    v = membersJson(values);
+    keys = Object.keys(values).length;
+  }
+  lastKeys = keys;
+  if (point.ts === undefined) {
+    lastBytes = utf8Length(v);
+    return v;
+  }
+  // The length from the parts: measuring the joined text would flatten it (a copy per point);
+  // the digits of ts and the 17 bytes of {"ts":,"values":} are ASCII.
+  const ts = String(point.ts);
+  lastBytes = utf8Length(v) + ts.length + 17;
+  return '{"ts":' + ts + ',"values":' + v + "}";
+}
+
 function whole(body: string): Prepared {
   return { json: [body], bytes: [utf8Length(body)] };
 }
@@ -74,23 +103,17 @@ export function prepare(u: Uplink): Prepared {
       return whole(serialise(u.data ?? null, "the RPC answer"));
     case "telemetry": {
       const n = u.points.length;
+      if (n === 1) {
+        // One point (most msgs): three packed one-element arrays, nothing else.
+        const s = pointJson(u.points[0], 0);
+        return { json: [s], bytes: [lastBytes], points: [lastKeys] };
+      }
       const p: Required<Omit<Prepared, "fields">> = { json: new Array<string>(n), bytes: new Array<number>(n), points: new Array<number>(n) };
       for (let i = 0; i < n; i++) {
-        const point = u.points[i];
-        const values = sentValues(point.values, i);
-        // One JSON.stringify per values object when no value has a toJSON (what was validated is
-        // then exactly what it writes); ts is a finite number (validated): its String() is its JSON.
-        let keys = plainKeys(values);
-        let v: string;
-        if (keys >= 0) v = serialise(values, "the values");
-        else {
-          v = membersJson(values);
-          keys = Object.keys(values).length;
-        }
-        const s = point.ts === undefined ? v : '{"ts":' + String(point.ts) + ',"values":' + v + "}";
+        const s = pointJson(u.points[i], i);
         p.json[i] = s;
-        p.bytes[i] = utf8Length(s);
-        p.points[i] = keys;
+        p.bytes[i] = lastBytes;
+        p.points[i] = lastKeys;
       }
       return p;
     }
@@ -176,7 +199,12 @@ function withinCaps(kind: Mergeable, b: JsonBatch, device: string, points: numbe
 export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes = 0, extras: EncodeExtras = {}): Encoded {
   // The server counts the packet's remaining length: the payload gets what the topic
   // (2-byte length + UTF-8), the packet id (2) and the MQTT 5 properties leave of it.
-  const room = (topic: string): number => maxPacket - (2 + utf8Length(topic) + 2 + propertiesBytes);
+  const rooms = new Map<string, number>(); // per topic, measured once per encode (not once per uplink)
+  const room = (topic: string): number => {
+    let r = rooms.get(topic);
+    if (r === undefined) rooms.set(topic, (r = maxPacket - (2 + utf8Length(topic) + 2 + propertiesBytes)));
+    return r;
+  };
   const caps = extras.caps ?? UNLIMITED;
   const slots: Array<Publish | { kind: Mergeable; batch: JsonBatch }> = [];
   const open = new Map<Mergeable, { batch: JsonBatch; pos: number }>();

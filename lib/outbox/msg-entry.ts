@@ -22,7 +22,9 @@ export function labelled(err: Error, label: string | undefined): Error {
 /** The one entry of a msg that carries one uplink (the common case). */
 export class MsgEntry implements Entry {
   readonly free = false;
-  strikes?: number;
+  strikes: number | undefined = undefined;
+  /** The memory store's accept time: declared here so that setting it does not change the entry's shape. */
+  at: number | undefined = undefined;
   private done: Done | undefined;
 
   constructor(readonly uplink: Uplink, public prepared: Prepared | undefined, done: Done, private readonly counter: EndCounter, private readonly label?: string) {
@@ -71,7 +73,8 @@ export class MsgGroup {
 /** One uplink of a `MsgGroup`. */
 export class PartEntry implements Entry {
   readonly free = false;
-  strikes?: number;
+  strikes: number | undefined = undefined;
+  at: number | undefined = undefined;
 
   constructor(readonly uplink: Uplink, public prepared: Prepared | undefined, private readonly group: MsgGroup) {}
 

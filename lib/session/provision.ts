@@ -78,9 +78,13 @@ export function credentialsOf(answer: unknown): Credentials | ProvisionRefused {
   return new ProvisionRefused("UNSUPPORTED", `credentials of type ${String(a.credentialsType)} that this gateway cannot use`);
 }
 
-/** One attempt: resolves with the credentials received, rejects with a ProvisionRefused or the connection's error. */
-export function provisionOnce(target: ProvisionTarget, req: ProvisionRequest): Promise<Credentials> {
+/**
+ * One attempt: resolves with the credentials received, rejects with a ProvisionRefused or the
+ * connection's error. `signal` ends it at once (its connection closed, its timer cleared).
+ */
+export function provisionOnce(target: ProvisionTarget, req: ProvisionRequest, signal?: AbortSignal): Promise<Credentials> {
   return new Promise<Credentials>((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error("provisioning stopped"));
     const client = mqtt.connect(target.url, {
       ...target.tls,
       username: PROVISION_USERNAME,
@@ -96,11 +100,14 @@ export function provisionOnce(target: ProvisionTarget, req: ProvisionRequest): P
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       client.end(true);
       if (err) reject(err);
       else resolve(creds as Credentials);
     };
     const timer = setTimeout(() => finish(new Error(lastError ?? "no provisioning answer in time")), target.timeoutMs ?? 20000);
+    const onAbort = (): void => finish(new Error("provisioning stopped"));
+    signal?.addEventListener("abort", onAbort);
     client.on("error", (err) => (lastError = describeConnectError(err)));
     client.on("close", () => finish(new Error(lastError ?? "connection lost")));
     client.on("message", (topic, payload) => {
@@ -142,6 +149,7 @@ export class Provisioner extends EventEmitter<ProvisionerEvents> {
   private stopped = false;
   private readonly backoff: Backoff;
   private current: ProvisionState = { state: "provisioning" };
+  private readonly abort = new AbortController();
 
   constructor(private readonly target: ProvisionTarget, private readonly req: ProvisionRequest, backoff: BackoffOptions) {
     super();
@@ -159,6 +167,7 @@ export class Provisioner extends EventEmitter<ProvisionerEvents> {
 
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -171,7 +180,7 @@ export class Provisioner extends EventEmitter<ProvisionerEvents> {
   private attempt(): void {
     if (this.stopped) return;
     if (this.current.state !== "provisioning") this.setState({ state: "provisioning", reason: this.current.status });
-    provisionOnce(this.target, this.req).then(
+    provisionOnce(this.target, this.req, this.abort.signal).then(
       (creds) => {
         if (this.stopped) return;
         this.emit("provisioned", creds);

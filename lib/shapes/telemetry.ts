@@ -24,7 +24,7 @@ function isTimed(v: Record<string, unknown>): boolean {
 
 function point(v: unknown, defaultTs: number | undefined, index: number): TelemetryPoint | string {
   if (!isPlainObject(v)) return `element ${index} must be {key: value} or {ts, values}, got ${kindOf(v)}`;
-  if (isTimed(v)) return { ts: v.ts as number, values: v.values as Values };
+  if (isTimed(v)) return v as unknown as TelemetryPoint; // already {ts, values}: no copy per point (validated as any point is)
   return defaultTs === undefined ? { values: v as Values } : { ts: defaultTs, values: v as Values };
 }
 
@@ -54,14 +54,20 @@ export function telemetryUplinks(payload: unknown, device: string | undefined, d
     const p = points(payload, defaultTs);
     return typeof p === "string" ? p : [{ kind: "telemetry", device, points: p }];
   }
-  if (!isPlainObject(payload) || Object.keys(payload).length === 0 || !Object.values(payload).every(Array.isArray)) {
-    return 'no device: set one in the node or msg.device, or send {"Device A": [...], "Device B": [...]} in msg.payload';
-  }
+  const none = 'no device: set one in the node or msg.device, or send {"Device A": [...], "Device B": [...]} in msg.payload';
+  if (!isPlainObject(payload)) return none;
+  // One pass (no arrays of keys, values and entries per msg): every member must be an array.
   const out: Uplink[] = [];
-  for (const [name, list] of Object.entries(payload)) {
+  let problem: string | undefined;
+  for (const name in payload) {
+    if (!Object.prototype.hasOwnProperty.call(payload, name)) continue;
+    const list = payload[name];
+    if (!Array.isArray(list)) return none;
+    if (problem !== undefined) continue;
     const p = points(list, defaultTs);
-    if (typeof p === "string") return p.replace("msg.payload", `msg.payload["${name}"]`);
-    out.push({ kind: "telemetry", device: name, points: p });
+    if (typeof p === "string") problem = p.replace("msg.payload", `msg.payload["${name}"]`);
+    else out.push({ kind: "telemetry", device: name, points: p });
   }
-  return out;
+  if (out.length === 0 && problem === undefined) return none;
+  return problem ?? out;
 }

@@ -33,6 +33,11 @@ export interface GatewayConfigDef extends NodeDef {
   watsonType?: string;
   watsonId?: string;
   watsonDeviceType?: string;
+  /** Watson IoT managed gateway (device management) and its manage lifetime in seconds; absent before it: not managed. */
+  watsonManaged?: boolean;
+  watsonLifetime?: string | number;
+  /** Tests only: re-manage every this many ms. */
+  watsonRenewMs?: string | number;
   /** Seconds a report waits for the platform's own ack (ThingsPanel); absent = 10. */
   ackTimeout?: string;
   /** Seconds between statistics reports of the gateway device; 0 = off; absent (older flows) = 60. */
@@ -55,6 +60,8 @@ export interface GatewayCredentials {
 }
 
 export interface GatewayConfigNode extends Node<GatewayCredentials> {
+  /** The platform it speaks to ("thingsboard", "thingspanel", "watson"): some nodes refuse one at deploy. */
+  platform?: string;
   /** The session; exists while at least one user is registered. */
   session(): GatewaySession;
   /** What waits, how old, how long until the cap (undefined while no session is open). */

@@ -75,6 +75,8 @@ export const DIALOGS: DialogSpec[] = [
       { field: "watsonType", kind: "text", value: "gw-type", tab: "gw-tab-connection" },
       { field: "watsonId", kind: "text", value: "gw-7", tab: "gw-tab-connection" },
       { field: "watsonDeviceType", kind: "text", value: "sensor", tab: "gw-tab-connection" },
+      { field: "watsonManaged", kind: "check", value: true, tab: "gw-tab-connection", before: false },
+      { field: "watsonLifetime", kind: "text", value: "7200", tab: "gw-tab-connection" },
       { field: "platform", kind: "select", value: "thingsboard", tab: "gw-tab-connection" },
       { field: "url", kind: "text", value: "mqtts://127.0.0.1:3", tab: "gw-tab-connection" },
       // basic first, so its rows are visible while typed; then back to the token
