@@ -1,8 +1,8 @@
 // What the editor's "IoT gateway" sidebar shows of one session, read as one plain-JSON snapshot:
 // state and since when, reconnects, devices, what waits, rates, the rate budget, open RPCs.
 // Everything here is read from what the session keeps anyway, except each device's last uplink
-// and last error: those are seen only while someone watches (`watch()`), by wrapping this one
-// session's `submit` for that time, so a gateway nobody looks at pays nothing per msg.
+// and last refused msg: those are seen only while someone watches (`watch()`), through own
+// properties on this one session for that time, so a gateway nobody looks at pays nothing per msg.
 import type { Uplink, SessionState } from "../records";
 import type { BudgetFill } from "../outbox/rate-budget";
 import type { OutboxStats } from "../outbox/stats";
