@@ -126,6 +126,18 @@ describe("A managed Watson IoT gateway in a Node-RED runtime against the Watson 
     warned.some((w) => /refused the manage of gateway-type\/gateway-1: rc 500, "internal error"/.test(w)).should.be.true();
   });
 
+  it("an unanswered manage of the gateway itself is a warning and the status too, cleared when a later manage is answered", async () => {
+    emu = await WatsonEmulator.start();
+    emu.silenceDm();
+    await load(flow(emu.url, { ackTimeout: 1, watsonRenewMs: 1500 }));
+    const status = (): { text?: string } | undefined => (helper.getNode("dc") as unknown as { status: { lastCall?: { args: Array<{ text?: string }> } } }).status.lastCall?.args[0];
+    await until(() => status()?.text === "gateway-config.status.not-managed", 5000, "the status not managed");
+    const warned = (helper.getNode("gw") as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+    warned.some((w) => /no acknowledgement from the platform within 1000 ms \(iotdevice-1\/type\/gateway-type\/id\/gateway-1\/mgmt\/manage\)/.test(w)).should.be.true();
+    emu.silenceDm(false);
+    await until(() => status()?.text === "gateway-config.status.connected", 8000, "connected again after the renewal is answered");
+  });
+
   it("a device action reaches rpc-in and the flow's answer 202 goes back; one nothing watches is answered 501 by the package", async () => {
     await start({}, "reboot");
     await done("dc", { device: "s1" });
