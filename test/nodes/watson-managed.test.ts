@@ -99,6 +99,16 @@ describe("A managed Watson IoT gateway in a Node-RED runtime against the Watson 
     emu.managed("sensor", "s1")!.metadata.should.eql({ room: "lab" });
   });
 
+  it("a redeployed gateway-config manages the gateway and its devices again, with the new lifetime, and the platform keeps their metadata", async () => {
+    await start();
+    await done("dc", { device: "s1", metadata: { room: "lab" } });
+    const changed = flow(emu.url, { watsonLifetime: 7200 });
+    const onTab = [{ id: "flow", type: "tab", label: "test" }, ...changed.map((n) => (n.type === "gateway-config" ? n : { x: 100, y: 100, ...n, z: "flow" }))];
+    await helper.setFlows(onTab, "nodes");
+    await until(() => emu.managed("sensor", "s1")?.lifetime === 7200 && emu.managed("gateway-type", "gateway-1")?.lifetime === 7200, 8000, "the re-manage after the redeploy");
+    emu.managed("sensor", "s1")!.metadata.should.eql({ room: "lab" });
+  });
+
   it("renews manage before the lifetime runs out (a short renewal period through the test knob)", async () => {
     await start({ watsonRenewMs: 200 });
     await done("dc", { device: "s1" });
