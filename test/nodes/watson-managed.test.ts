@@ -109,6 +109,16 @@ describe("A managed Watson IoT gateway in a Node-RED runtime against the Watson 
     emu.managed("sensor", "s1")!.metadata.should.eql({ room: "lab" });
   });
 
+  it("an unanswered re-manage of a device after a reconnect is a warning", async () => {
+    await start({ ackTimeout: 1 });
+    await done("dc", { device: "s1" });
+    emu.silenceDm();
+    emu.drop();
+    await until(() => !emu.gatewayConnected(), 3000, "the drop");
+    const warnings = (): string[] => (helper.getNode("gw") as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+    await until(() => warnings().some((w) => /announcing "s1" again failed: .*no acknowledgement from the platform within 1000 ms \(iotdevice-1\/type\/sensor\/id\/s1\/mgmt\/manage\)/.test(w)), 8000, "the warning");
+  });
+
   it("renews manage before the lifetime runs out (a short renewal period through the test knob)", async () => {
     await start({ watsonRenewMs: 200 });
     await done("dc", { device: "s1" });
