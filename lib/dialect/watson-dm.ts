@@ -52,8 +52,6 @@ interface Pending {
 export interface DmAnswer {
   key: string;
   failure?: string;
-  /** A refused manage is a warning too: after a reconnect or a renewal no msg waits for it. */
-  warn?: boolean;
 }
 
 /** The gateway's open device management requests, by reqId. */
@@ -93,7 +91,7 @@ export class DmRequests {
     if (typeof b.rc === "number" && b.rc >= 200 && b.rc < 300) return { key };
     const who = p ? `the ${p.what} of ${p.type}/${p.id}` : `request ${b.reqId}`;
     const message = typeof b.message === "string" ? `, "${b.message}"` : "";
-    return { key, failure: `Watson IoT refused ${who}: rc ${JSON.stringify(b.rc)}${message}`, warn: p?.what === "manage" };
+    return { key, failure: `Watson IoT refused ${who}: rc ${JSON.stringify(b.rc)}${message}` };
   }
 
   /** A notification about a publish on `topic` fails the oldest request open on it. */
@@ -101,7 +99,7 @@ export class DmRequests {
     for (const [reqId, p] of this.pending) {
       if (p.topic !== topic) continue;
       this.pending.delete(reqId);
-      return { key: `dm:${reqId}`, failure, warn: p.what === "manage" };
+      return { key: `dm:${reqId}`, failure };
     }
     return undefined;
   }

@@ -431,7 +431,6 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     switch (d.kind) {
       case "uplinkAck":
         if (!this.acks.settle(d.key, d.failure)) this.warn(d.failure !== undefined && this.opts.dialect.failureKey ? d.failure : `ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
-        else if (d.warn && d.failure !== undefined) this.warn(d.failure);
         return;
       case "group":
         for (const part of d.parts) this.onDownlink(part);
