@@ -10,7 +10,9 @@
   var NS = "node-red-contrib-iot-gateway/test-platform:test-platform.";
   var API = "iot-gateway/test-platform";
   var POLL_MS = 2000;
-  var NAMES = { thingsboard: "ThingsBoard", thingspanel: "ThingsPanel", watson: "Watson IoT" };
+  var NAMES = { thingsboard: "ThingsBoard", thingspanel: "ThingsPanel", watson: "Watson IoT", modbus: "Modbus TCP" };
+  /** the Modbus simulator takes the Modbus example's port unless told otherwise */
+  var MODBUS_PORT = 5020;
   var section;
   var boxes = {};
   var polling = false;
@@ -56,7 +58,10 @@
     var node = RED.nodes.node(id);
     if (!node) return;
     var use = info.use;
-    var props = { platform: use.platform, url: use.url, auth: "token" };
+    // a gateway-config that provisions itself keeps doing so, with the platform's key and secret
+    var provision = node.auth === "provision" && use.provisionKey !== undefined;
+    var props = { platform: use.platform, url: use.url, auth: provision ? "provision" : "token" };
+    if (provision && !$.trim(node.provisionDevice || "")) props.provisionDevice = "Test gateway";
     ["deviceNumber", "watsonOrg", "watsonType", "watsonId"].forEach(function (k) { if (use[k] !== undefined) props[k] = use[k]; });
     var changes = {};
     Object.keys(props).forEach(function (k) {
@@ -66,7 +71,9 @@
       }
     });
     changes.credentials = node.credentials ? $.extend(true, {}, node.credentials) : undefined;
-    node.credentials = $.extend({}, node.credentials || {}, { token: use.token, has_token: true });
+    node.credentials = $.extend({}, node.credentials || {}, provision
+      ? { provisionKey: use.provisionKey, has_provisionKey: true, provisionSecret: use.provisionSecret, has_provisionSecret: true }
+      : { token: use.token, has_token: true });
     var wasChanged = node.changed;
     var wasDirty = RED.nodes.dirty();
     node.changed = true;
@@ -107,7 +114,7 @@
     });
     $('<div class="iotgw-tp-state">').css(muted()).appendTo(box);
 
-    var useRow = $('<div class="iotgw-tp-use-row">').css({ margin: "4px 0" }).appendTo(box);
+    var useRow = $('<div class="iotgw-tp-use-row">').css({ margin: "4px 0" }).toggle(!!info.use).appendTo(box);
     var useBtn = $('<button type="button" class="red-ui-button red-ui-button-small iotgw-tp-use">').text(t("ui.use")).appendTo(useRow);
     $("<span>").css({ margin: "0 4px" }).text(t("ui.use-for")).appendTo(useRow);
     var cfg = $('<select class="iotgw-tp-config">').css({ width: "auto", "max-width": "180px" }).appendTo(useRow);
@@ -122,7 +129,7 @@
     $('<div class="iotgw-tp-devices-head">').css({ "margin-top": "6px", "font-weight": "bold" }).text(t("ui.devices")).appendTo(box);
     $('<div class="iotgw-tp-devices">').appendTo(box);
 
-    var form = $('<div class="iotgw-tp-send-form">').css({ "margin-top": "6px" }).appendTo(box);
+    var form = $('<div class="iotgw-tp-send-form">').css({ "margin-top": "6px" }).toggle(info.actions.length > 0).appendTo(box);
     var row1 = $("<div>").css({ margin: "2px 0" }).appendTo(form);
     var action = $('<select class="iotgw-tp-action">').css({ width: "auto" }).appendTo(row1);
     info.actions.forEach(function (a) { $("<option>").val(a).text(actionLabel(info.platform, a)).appendTo(action); });
@@ -169,7 +176,7 @@
 
   function showDevices(box, info, devices) {
     var list = box.find(".iotgw-tp-devices").empty();
-    var shown = devices.filter(function (d) { return d.count > 0 || !d.gateway; });
+    var shown = devices.filter(function (d) { return d.count > 0 || !d.gateway || (d.events && d.events.count > 0) || (d.attributes && Object.keys(d.attributes).length > 0); });
     if (shown.length === 0) $('<div class="iotgw-tp-no-devices">').css(muted()).text(t("ui.no-devices")).appendTo(list);
     shown.forEach(function (d) {
       var row = $('<div class="iotgw-tp-dev">').attr("data-device", d.name).css({ padding: "2px 0" }).appendTo(list);
@@ -178,6 +185,11 @@
         $('<span class="iotgw-tp-dev-time">').css(muted()).css({ "margin-left": "6px" }).text(new Date(d.latest.ts).toLocaleTimeString() + " · " + t("ui.points", { count: d.count })).appendTo(row);
         $('<div class="iotgw-tp-latest">').css({ "font-family": "monospace", "font-size": "0.9em" }).text((d.latest.event ? d.latest.event + ": " : "") + short(d.latest.values)).appendTo(row);
       }
+      if (d.attributes && Object.keys(d.attributes).length > 0) {
+        $('<div class="iotgw-tp-attributes">').css({ "font-family": "monospace", "font-size": "0.9em" }).text(t("ui.attributes-reported") + " " + short(d.attributes)).appendTo(row);
+      }
+      if (d.claims) $('<div class="iotgw-tp-claims">').css(muted()).text(t("ui.claims", { count: d.claims })).appendTo(row);
+      if (d.events && d.events.count) $('<div class="iotgw-tp-events">').css(muted()).text(t("ui.events", { count: d.events.count, last: d.events.last || "" })).appendTo(row);
     });
     // the send form's device list: the gateway itself, then every device the platform knows
     var sel = box.find(".iotgw-tp-device");
@@ -235,6 +247,7 @@
     Object.keys(NAMES).forEach(function (k) { $("<option>").val(k).text(NAMES[k]).appendTo(kind); });
     var port = $('<input type="number" class="iotgw-tp-port" min="1" max="65535">').attr({ placeholder: t("ui.port-placeholder"), title: t("ui.port") }).css({ width: "90px", margin: "0 4px" }).appendTo(row);
     var start = $('<button type="button" class="red-ui-button iotgw-tp-start">').text(t("ui.start")).appendTo(row);
+    kind.on("change", function () { port.attr("placeholder", kind.val() === "modbus" ? String(MODBUS_PORT) : t("ui.port-placeholder")); });
     $('<div class="iotgw-tp-error">').css({ color: "var(--red-ui-text-color-error, #c00)", margin: "4px 0" }).appendTo(section);
     $('<div class="iotgw-tp-none">').css(muted()).text(t("ui.none")).appendTo(section);
     $('<div class="iotgw-tp-list">').appendTo(section);

@@ -269,7 +269,16 @@ export class ThingsBoardEmulator {
     return s ? s.deliver(topic, payload, true) : false;
   }
 
-  /** Attribute lookups for `device` ('*' = all) fail: the request gets no response at all. */
+  /**
+   * The gateway's own RPC `method` (v1/devices/me/rpc/request/{id}) is answered with what `answer`
+   * returns, as a rule chain with an "rpc call reply" node does; `undefined` removes the answer.
+   * Without one, such a request gets no response (getSessionLimits is always answered).
+   */
+  answerGatewayRpc(method: string, answer?: (params: unknown) => unknown): void {
+    if (answer) this.platform.gatewayRpcAnswers.set(method, answer);
+    else this.platform.gatewayRpcAnswers.delete(method);
+  }
+
   /**
    * MQTT 5 only: the next QoS 1 publish on `topic` ('*' = any) is answered with PUBACK
    * `reasonCode` (default 0x97 quota exceeded) and, when `close`, the connection is then closed:
@@ -303,6 +312,7 @@ export class ThingsBoardEmulator {
     return this.platform.largestPublish;
   }
 
+  /** Attribute lookups for `device` ('*' = all) fail: the request gets no response at all. */
   failAttributeLookups(device = '*', fail = true): void {
     if (fail) this.platform.failingLookups.add(device);
     else this.platform.failingLookups.delete(device);

@@ -6,16 +6,24 @@ import { ThingsBoardEmulator } from "../../emulator/thingsboard";
 import { ThingsPanelEmulator } from "../../emulator/thingspanel";
 import { DEMO_SUB_DEVICES } from "../../emulator/thingspanel/cli";
 import { WatsonEmulator, DEFAULT_GATEWAY as WATSON_GATEWAY, DEFAULT_ORG } from "../../emulator/watson";
+import { startModbusSimulator, type ModbusSimulator } from "../../emulator/modbus-sim";
 
-export const PLATFORMS = ["thingsboard", "thingspanel", "watson"] as const;
+export const PLATFORMS = ["thingsboard", "thingspanel", "watson", "modbus"] as const;
 export type PlatformKind = (typeof PLATFORMS)[number];
+
+/** The device profile's provision key and secret the ThingsBoard test platform accepts (auth "provision"). */
+export const PROVISION_KEY = "PROVISION_KEY";
+export const PROVISION_SECRET = "PROVISION_SECRET";
+
+/** The Modbus simulator's port when none is asked for: the one the Modbus example's connection names. */
+export const MODBUS_PORT = 5020;
 
 /** The access token every test platform accepts, the one the shipped examples' comments name. */
 export const TOKEN = "GATEWAY_TOKEN";
 
 /** What a gateway-config needs to use a platform: the editor's "use it" sets these. */
 export interface UseSettings {
-  platform: PlatformKind;
+  platform: Exclude<PlatformKind, "modbus">;
   url: string;
   auth: "token";
   token: string;
@@ -23,6 +31,9 @@ export interface UseSettings {
   watsonOrg?: string;
   watsonType?: string;
   watsonId?: string;
+  /** ThingsBoard: for a gateway-config that provisions itself (auth "provision") */
+  provisionKey?: string;
+  provisionSecret?: string;
 }
 
 export interface PlatformInfo {
@@ -32,7 +43,8 @@ export interface PlatformInfo {
   port: number;
   startedAt: number;
   gatewayConnected: boolean;
-  use: UseSettings;
+  /** for a gateway-config; none for the Modbus simulator (a modbus-connection names its host and port) */
+  use?: UseSettings;
   /** what this platform can send: "rpc", "attributes", "command" */
   actions: Action[];
 }
@@ -49,6 +61,12 @@ export interface DeviceView {
   latest?: { ts: number; values: unknown; event?: string };
   /** how many telemetry points / events were received */
   count: number;
+  /** client attributes reported (ThingsBoard) / attributes stored (ThingsPanel) */
+  attributes?: Record<string, unknown>;
+  /** claiming requests received (ThingsBoard) */
+  claims?: number;
+  /** events received (ThingsPanel; Watson's events are its telemetry, in latest/count) */
+  events?: { count: number; last?: string };
 }
 
 /** A failure the editor shows: `code` names the message in the catalogue, `params` fill it. */
@@ -110,11 +128,12 @@ function thingsboard(emu: ThingsBoardEmulator, id: string, startedAt: number): R
   return {
     info: () => ({
       id, platform: "thingsboard", url: emu.url, port: portOf(emu.url), startedAt, gatewayConnected: emu.gatewayConnected(),
-      use: { platform: "thingsboard", url: emu.url, auth: "token", token: TOKEN }, actions: ["rpc", "attributes"],
+      use: { platform: "thingsboard", url: emu.url, auth: "token", token: TOKEN, provisionKey: PROVISION_KEY, provisionSecret: PROVISION_SECRET }, actions: ["rpc", "attributes"],
     }),
     devices: () => [...emu.gateways(), ...emu.devices()].map((d) => {
       const { point, count } = emu.latestTelemetry(d.name);
-      return { name: d.name, gateway: d.isGateway, connected: d.connected, profile: d.profile, latest: point && { ts: point.ts, values: point.values }, count };
+      const attributes = emu.clientAttributes(d.name);
+      return { name: d.name, gateway: d.isGateway, connected: d.connected, profile: d.profile, latest: point && { ts: point.ts, values: point.values }, count, attributes, claims: emu.claims(d.name).length };
     }),
     send: async (action, req) => {
       // "" or the gateway's own name: the gateway device itself
@@ -158,7 +177,8 @@ function thingspanel(emu: ThingsPanelEmulator, id: string, startedAt: number): R
     }),
     devices: () => emu.devices().map((path) => {
       const { point, count } = emu.latestTelemetry(path);
-      return { name: path, gateway: path === "", connected: emu.gatewayConnected(), latest: point, count };
+      const events = emu.events(path);
+      return { name: path, gateway: path === "", connected: emu.gatewayConnected(), latest: point, count, attributes: emu.attributes(path), events: { count: events.length, last: events[events.length - 1]?.method } };
     }),
     send: async (action, req) => {
       const timeout = req.timeoutMs ?? 5000;
@@ -213,6 +233,17 @@ function watson(emu: WatsonEmulator, id: string, startedAt: number): Running {
   };
 }
 
+/** The boiler of the Modbus example (unit 1), polled by a modbus-source; nothing to send from here. */
+function modbus(sim: ModbusSimulator, id: string, startedAt: number): Running {
+  const url = `modbus-tcp://${sim.host}:${sim.port}`;
+  return {
+    info: () => ({ id, platform: "modbus", url, port: sim.port, startedAt, gatewayConnected: false, actions: [] }),
+    devices: () => [{ name: "Boiler (unit 1)", gateway: false, latest: { ts: Date.now(), values: sim.state() }, count: 0 }],
+    send: async (action) => unsupported("modbus", action),
+    stop: () => sim.stop(),
+  };
+}
+
 /** The platforms running in this process, by id ("thingsboard-41883"). */
 export class TestPlatforms {
   private readonly running = new Map<string, Running>();
@@ -227,11 +258,19 @@ export class TestPlatforms {
     const launch = (async (): Promise<Running> => {
       if (kind === "thingsboard") {
         const emu = await ThingsBoardEmulator.start({ ...opts, gateways: [{ name: "Gateway", token: TOKEN }] });
+        // what the gateway-rpc-request example asks its rule chain for
+        emu.answerGatewayRpc("getCurrentTime", () => ({ time: Date.now() }));
+        // what the gateway-provisioning example asks for, when its gateway-config provisions itself
+        emu.allowProvisioning({ key: PROVISION_KEY, secret: PROVISION_SECRET });
         return thingsboard(emu, `thingsboard-${portOf(emu.url)}`, startedAt);
       }
       if (kind === "thingspanel") {
         const emu = await ThingsPanelEmulator.start({ ...opts, gateways: [{ deviceNumber: "GW-0001", username: TOKEN }], subDevices: { "GW-0001": DEMO_SUB_DEVICES } });
         return thingspanel(emu, `thingspanel-${portOf(emu.url)}`, startedAt);
+      }
+      if (kind === "modbus") {
+        const sim = await startModbusSimulator({ host: "127.0.0.1", port: port || MODBUS_PORT, log });
+        return modbus(sim, `modbus-${sim.port}`, startedAt);
       }
       const emu = await WatsonEmulator.start({ ...opts, org: DEFAULT_ORG, gateways: [{ ...WATSON_GATEWAY, token: TOKEN }] });
       return watson(emu, `watson-${portOf(emu.url)}`, startedAt);

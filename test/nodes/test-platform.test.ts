@@ -51,7 +51,7 @@ async function start(platform: string, port?: number): Promise<Info> {
 
 /** The gateway-config the editor's "use it" makes: the node's own settings plus the platform's. */
 function gatewayFor(info: Info): { node: FlowNode; credentials: Record<string, unknown> } {
-  const { token, platform, ...rest } = info.use;
+  const { token, platform, provisionKey: _k, provisionSecret: _s, ...rest } = info.use;
   return {
     node: { id: "gw", type: "gateway-config", name: "test gateway", platform, auth: "token", protocolVersion: "4", qos: "1", keepalive: 60, reconnectMin: 0.2, reconnectMax: 1, batchWindow: 5, maxPayload: 65536, maxQueued: 1000, overflow: "reject", ...rest },
     credentials: { gw: { token } },
@@ -133,6 +133,10 @@ describe("test platform: admin API in a Node-RED runtime", function () {
       res.status.should.equal(409);
       res.body.should.have.properties({ code: "port-in-use", params: { port } });
       res.body.message.should.be.a.String();
+      // the Modbus simulator too (its server library reports a busy port its own way)
+      const modbus = await helper.request().post(BASE).send({ platform: "modbus", port });
+      modbus.status.should.equal(409);
+      modbus.body.code.should.equal("port-in-use");
       // the runtime still answers, the running platform is still there
       (await helper.request().get(BASE)).body.platforms.map((i: Info) => i.id).should.eql([tb.id]);
       // a bad request is refused with its own code
@@ -269,6 +273,24 @@ describe("test platform: admin API in a Node-RED runtime", function () {
     cmd.body.should.have.properties({ delivered: true });
     should(cmd.body.response).eql({ ok: true });
     (await helper.request().post(`${BASE}/${wt.id}/command`).send({ device: "sensor-1", method: "x" })).body.code.should.equal("watson-device");
+  });
+
+  it("ThingsBoard: a gateway-config that provisions itself gets its credentials from the test platform's key and secret", async () => {
+    await load([]);
+    const tb = await start("thingsboard");
+    const { node } = gatewayFor(tb);
+    await load(
+      [
+        { ...node, auth: "provision", provisionDevice: "Provisioned gateway", provisionType: "ACCESS_TOKEN" },
+        { id: "in1", type: "inject", props: [{ p: "payload", v: '{"t": 1}', vt: "json" }, { p: "device", v: "Sensor P1", vt: "str" }], repeat: "", once: false, wires: [["tel"]] },
+        { id: "tel", type: "telemetry-out", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
+      ],
+      { gw: { provisionKey: tb.use.provisionKey, provisionSecret: tb.use.provisionSecret } },
+    );
+    helper.getNode("in1").receive({});
+    let list: DeviceView[] = [];
+    await eventually(async () => (list = await devices(tb.id)).some((d) => d.name === "Sensor P1" && d.count > 0), "Sensor P1's telemetry through the provisioned gateway");
+    list.filter((d) => d.gateway).map((d) => d.name).should.containEql("Provisioned gateway");
   });
 
   it("every platform stops when Node-RED's server closes", async () => {
