@@ -4,6 +4,11 @@
 // own requests (device actions) down on iotdm-1/type/T/id/D/mgmt/initiate/device/{action}, answered
 // on iotdevice-1/type/T/id/D/response. A request waits for its answer under the key "dm:{reqId}"
 // (the session's platform acks, with their timeout); a 2xx is success, anything else its failure.
+// Where the docs are silent: one subscription iotdm-1/type/+/id/+/# (the facts') instead of the
+// seed's two; requests go without a trailing slash; reqIds are "{8 random hex}-{counter}", fresh for
+// every send (a renewal is a new request, not a retry); the answer waits the gateway-config's ack
+// timeout; a notification about a publish on an iotdevice-1 topic fails the oldest request open on
+// that topic; the gateway's own manage carries no deviceInfo or metadata.
 import { randomBytes } from "crypto";
 
 /** Subscribed after every connect: every request and answer of the platform, for the gateway and its devices. */
