@@ -78,3 +78,70 @@ describe("message catalogues", () => {
     should([...new Set(missing)]).eql([]);
   });
 });
+
+// The help pages: one per node in every language, a translation of en-US's with the same sections
+// (Node-RED's own translated headings), the same properties and paragraphs, and the code, msg
+// property names and links untouched.
+const HEADINGS: Record<string, Record<string, string>> = {
+  de: { Inputs: "Eingangsdaten", Outputs: "Ausgangsdaten", Details: "Details", References: "Referenzen", Status: "Status", "Watson IoT": "Watson IoT" },
+  "zh-CN": { Inputs: "输入", Outputs: "输出", Details: "详细", References: "参考", Status: "状态", "Watson IoT": "Watson IoT" },
+};
+
+interface HelpPage { name: string; headings: string[]; code: string[]; links: string[]; counts: Record<string, number> }
+
+function helpPage(lang: string, node: string): HelpPage | undefined {
+  const file = path.join(LOCALES, lang, `${node}.html`);
+  if (!fs.existsSync(file)) return undefined;
+  const html = fs.readFileSync(file, "utf8");
+  const all = (re: RegExp) => [...html.matchAll(re)].map((m) => m[1].trim());
+  const counts: Record<string, number> = {};
+  for (const tag of ["p", "dt", "dd", "li", "h3"]) counts[tag] = (html.match(new RegExp(`<${tag}[\\s>]`, "g")) ?? []).length;
+  return {
+    name: /data-help-name="([^"]+)"/.exec(html)?.[1] ?? "",
+    headings: all(/<h3>([^<]*)<\/h3>/g),
+    code: [...new Set(all(/<code>([\s\S]*?)<\/code>/g))].sort(),
+    links: [...new Set(all(/href="([^"]+)"/g))].sort(),
+    counts,
+  };
+}
+
+/** Every node type the package registers, by the name of its file. */
+const nodeTypes = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes).sort();
+
+describe("help pages", () => {
+  it("exist for every node in en-US, de and zh-CN, each naming its node", () => {
+    const missing: string[] = [];
+    for (const lang of ["en-US", ...LANGS]) {
+      for (const node of nodeTypes) {
+        const page = helpPage(lang, node);
+        if (!page) missing.push(`${lang}/${node}.html`);
+        else should(page.name).equal(node, `${lang}/${node}.html: data-help-name`);
+      }
+    }
+    should(missing).eql([]);
+  });
+
+  for (const lang of LANGS) {
+    it(`${lang}: the same sections as en-US, under Node-RED's ${lang} headings`, () => {
+      for (const node of nodeTypes) {
+        const en = helpPage("en-US", node);
+        const other = helpPage(lang, node);
+        if (!en || !other) continue; // reported by the test above
+        const expected = en.headings.map((h) => HEADINGS[lang][h] ?? `(no ${lang} heading for "${h}": add it to HEADINGS)`);
+        should({ [node]: other.headings }).eql({ [node]: expected });
+      }
+    });
+
+    it(`${lang}: every paragraph, property and item of en-US, with the code, msg properties and links unchanged`, () => {
+      for (const node of nodeTypes) {
+        const en = helpPage("en-US", node);
+        const other = helpPage(lang, node);
+        if (!en || !other) continue;
+        should({ [node]: other.counts }).eql({ [node]: en.counts }, `${lang}/${node}.html: <p>, <dt>, <dd>, <li> counts`);
+        should({ [node]: en.code.filter((c) => !other.code.includes(c)) }).eql({ [node]: [] }, `${lang}/${node}.html lacks code that en-US has`);
+        should({ [node]: other.code.filter((c) => !en.code.includes(c)) }).eql({ [node]: [] }, `${lang}/${node}.html has code that en-US does not`);
+        should({ [node]: other.links }).eql({ [node]: en.links }, `${lang}/${node}.html: links`);
+      }
+    });
+  }
+});
