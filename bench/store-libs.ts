@@ -1,7 +1,7 @@
 // The segment log against a library made for it (issue 8, "choose the mechanism by measurement"):
 // the same job for both, in this process, side by side. 200,000 uplinks of the workload (their
-// records' JSON) written in group commits of 1000 (one write + fsync each), then read back in
-// order, parsed, and removed (acknowledged) in groups of 5000, durably too. Figures: wall time
+// records' payloads) written in group commits of 1000 (one write + fsync each), then read back in
+// order, decoded (uplink-frame.ts), and removed (acknowledged) in groups of 5000, durably too. Figures: wall time
 // and CPU per entry for each half.
 //   segment log: log.ts / commit.ts / reader.ts alone (and, for scale, the whole DiskStore with its
 //     entries and queue, as bench/store-only.ts measures it)
@@ -15,9 +15,9 @@ import path from "path";
 import { thingsboard } from "../lib/dialect/thingsboard";
 import { SegmentLog } from "../lib/outbox/store/log";
 import { LogReader, type Position } from "../lib/outbox/store/reader";
-import { RecordType } from "../lib/outbox/store/record";
+import { RecordType, type Payload } from "../lib/outbox/store/record";
 import type { Segment } from "../lib/outbox/store/segment-file";
-import { uplinkJson } from "../lib/outbox/store/uplink-json";
+import { PayloadWriter, readUplink } from "../lib/outbox/store/uplink-frame";
 import type { Uplink } from "../lib/records";
 import { now } from "./clock";
 import { runStoreOnly } from "./store-only";
@@ -32,14 +32,29 @@ interface LibRun {
   read: Half;
 }
 
-function records(msgs: number): string[] {
-  const out: string[] = [];
+/** The workload's records' payloads, as the store writes them (uplink-frame.ts). */
+function records(msgs: number): Buffer[] {
+  const out: Buffer[] = [];
+  const w = new PayloadWriter();
+  const scratch = Buffer.alloc(64 * 1024);
   for (let i = 0; i < msgs; i++) {
     const m = sourceMsg(i, 100, 1764000000000);
     const u: Uplink = { kind: "telemetry", device: m.device, points: [{ ts: m.ts, values: m.payload }] };
-    out.push(uplinkJson(u, thingsboard.prepare(u)));
+    w.set(u, thingsboard.prepare(u));
+    out.push(Buffer.from(scratch.subarray(0, w.write(scratch, 0))));
   }
   return out;
+}
+
+/** A payload already made: copied into the log. */
+class Bytes implements Payload {
+  b: Buffer = Buffer.alloc(0);
+  get max(): number {
+    return this.b.length;
+  }
+  write(buf: Buffer, off: number): number {
+    return off + this.b.copy(buf, off);
+  }
 }
 
 async function measure(f: () => Promise<void>, msgs: number): Promise<Half> {
@@ -59,16 +74,16 @@ function key(seq: number): Buffer {
 interface Level {
   open(): Promise<void>;
   close(): Promise<void>;
-  batch(ops: Array<{ type: "put" | "del"; key: Buffer; value?: string }>, o: { sync: boolean }): Promise<void>;
-  iterator(o: { keyEncoding?: string; valueEncoding?: string; limit?: number }): { nextv(n: number): Promise<Array<[Buffer, string]>>; close(): Promise<void> };
+  batch(ops: Array<{ type: "put" | "del"; key: Buffer; value?: Buffer }>, o: { sync: boolean }): Promise<void>;
+  iterator(o: { keyEncoding?: string; valueEncoding?: string; limit?: number }): { nextv(n: number): Promise<Array<[Buffer, Buffer]>>; close(): Promise<void> };
 }
 
-async function classicLevel(dir: string, recs: string[]): Promise<LibRun | undefined> {
+async function classicLevel(dir: string, recs: Buffer[]): Promise<LibRun | undefined> {
   const where = process.env.CLASSIC_LEVEL;
   if (!where) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ClassicLevel } = require(where) as { ClassicLevel: new (dir: string, o: object) => Level };
-  const db = new ClassicLevel(dir, { keyEncoding: "buffer", valueEncoding: "utf8" });
+  const db = new ClassicLevel(dir, { keyEncoding: "buffer", valueEncoding: "buffer" });
   await db.open();
   const n = recs.length;
   const write = await measure(async () => {
@@ -80,12 +95,12 @@ async function classicLevel(dir: string, recs: string[]): Promise<LibRun | undef
   }, n);
   let seen = 0;
   const read = await measure(async () => {
-    const it = db.iterator({ keyEncoding: "buffer", valueEncoding: "utf8" });
+    const it = db.iterator({ keyEncoding: "buffer", valueEncoding: "buffer" });
     for (;;) {
       const got = await it.nextv(5000);
       if (got.length === 0) break;
       const dels = got.map(([k, v]) => {
-        JSON.parse(v);
+        readUplink(v, 0, v.length);
         seen++;
         return { type: "del" as const, key: k };
       });
@@ -100,11 +115,11 @@ async function classicLevel(dir: string, recs: string[]): Promise<LibRun | undef
 
 interface Sqlite {
   exec(sql: string): void;
-  prepare(sql: string): { run(...a: unknown[]): unknown; all(...a: unknown[]): Array<{ seq: number; json: string }> };
+  prepare(sql: string): { run(...a: unknown[]): unknown; all(...a: unknown[]): Array<{ seq: number; json: Uint8Array }> };
   close(): void;
 }
 
-async function nodeSqlite(dir: string, recs: string[]): Promise<LibRun | undefined> {
+async function nodeSqlite(dir: string, recs: Buffer[]): Promise<LibRun | undefined> {
   let mod: { DatabaseSync: new (file: string) => Sqlite };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -113,7 +128,7 @@ async function nodeSqlite(dir: string, recs: string[]): Promise<LibRun | undefin
     return undefined;
   }
   const db = new mod.DatabaseSync(path.join(dir, "store.db"));
-  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE q (seq INTEGER PRIMARY KEY, json TEXT NOT NULL)");
+  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE q (seq INTEGER PRIMARY KEY, json BLOB NOT NULL)");
   const ins = db.prepare("INSERT INTO q (seq, json) VALUES (?, ?)");
   const n = recs.length;
   const write = await measure(async () => {
@@ -132,7 +147,10 @@ async function nodeSqlite(dir: string, recs: string[]): Promise<LibRun | undefin
     for (;;) {
       const rows = sel.all(last);
       if (rows.length === 0) break;
-      for (const r of rows) JSON.parse(r.json);
+      for (const r of rows) {
+        const b = Buffer.from(r.json.buffer, r.json.byteOffset, r.json.byteLength);
+        readUplink(b, 0, b.length);
+      }
       seen += rows.length;
       last = rows[rows.length - 1].seq;
       del.run(last);
@@ -145,7 +163,7 @@ async function nodeSqlite(dir: string, recs: string[]): Promise<LibRun | undefin
 }
 
 /** The segment log alone (log.ts, commit.ts, reader.ts): what the two libraries do, no more. */
-async function segmentLog(dir: string, recs: string[]): Promise<LibRun> {
+async function segmentLog(dir: string, recs: Buffer[]): Promise<LibRun> {
   let durable = 0;
   let wake: (() => void) | undefined;
   const { log } = SegmentLog.open<number>(dir, { delayMs: 3, segmentBytes: 4 * 1024 * 1024 }, {
@@ -163,10 +181,14 @@ async function segmentLog(dir: string, recs: string[]): Promise<LibRun> {
   const n = recs.length;
   const at = Date.now();
   const placed: Array<Segment> = [];
+  const bytes = new Bytes();
   const write = await measure(async () => {
     for (let i = 0; i < n; i += 1000) {
       const end = Math.min(n, i + 1000);
-      for (let j = i; j < end; j++) placed.push(log.append(RecordType.Data, j + 1, at, recs[j], j).seg);
+      for (let j = i; j < end; j++) {
+        bytes.b = recs[j];
+        placed.push(log.append(RecordType.Data, j + 1, at, bytes, j).seg);
+      }
       while (durable < end) await new Promise<void>((r) => (wake = r));
     }
   }, n);
@@ -179,7 +201,7 @@ async function segmentLog(dir: string, recs: string[]): Promise<LibRun> {
       if (!r) break;
       pos = r.next;
       if (r.record.type !== RecordType.Data) continue;
-      JSON.parse(r.buf.toString("utf8", r.record.payloadStart, r.record.end));
+      readUplink(r.buf, r.record.payloadStart, r.record.end);
       log.ack(placed[seen], r.record.seq);
       seen++;
       if (seen % 5000 === 0) await new Promise((r) => setImmediate(r));

@@ -37,7 +37,7 @@ import { ServiceRpcs } from "../lib/session/service-rpcs";
 import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
 import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
-import { Provisioner, type ProvisionState } from "../lib/session/provision";
+import { ProvisionRefused, Provisioner, type ProvisionState } from "../lib/session/provision";
 import { lineValues, type LineFigures } from "../lib/session/stats-lines";
 import type { ModbusConnectionNode } from "./modbus-connection.types";
 import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
@@ -341,7 +341,10 @@ export = function (RED: NodeAPI): void {
         // Each distinct reason once: a refusal repeats at every attempt.
         if (err.message === said) return;
         said = err.message;
-        node.error(`${RED._("gateway-config.log.provision-failed", { device: deviceName, retry: Math.round(retryMs / 1000) })}: ${err.message}`);
+        const line = `${RED._("gateway-config.log.provision-failed", { device: deviceName, retry: Math.round(retryMs / 1000) })}: ${err.message}`;
+        // The server's no is a configuration to fix; a connection that failed is only a state.
+        if (err instanceof ProvisionRefused) node.error(line);
+        else node.warn(line);
       });
       p.once("provisioned", (creds) => {
         p.stop();

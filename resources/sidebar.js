@@ -123,7 +123,7 @@
         " · " + t("reconnects", { n: num(s.reconnects) })).css(MUTED).appendTo(box);
       if (s.waiting) line("iotgw-waiting", waitingText(s.waiting)).appendTo(box);
       var r = s.rates;
-      line("iotgw-rates", t("rates", { msgsIn: num(r.msgsIn, 1), pointsIn: num(r.pointsIn, 1), pubOut: num(r.publishesOut, 1), bytesOut: bytes(r.bytesOut) })).appendTo(box);
+      line("iotgw-rates", t("rates", { msgsIn: num(r.msgsIn, 1), pointsIn: num(r.pointsIn, 1), msgsOut: num(r.msgsOut, 1), pubOut: num(r.publishesOut, 1), bytesOut: bytes(r.bytesOut) })).appendTo(box);
       if (s.budget.length > 0) {
         // the fullest band first: it is the one that holds publishes back
         var bands = s.budget.slice().sort(function (a, b) { return inUse(b) - inUse(a); });
@@ -179,7 +179,8 @@
 
   function render() {
     timer = undefined;
-    if (!list) return;
+    // a hidden tab is drawn when it is shown again
+    if (!list || !content.is(":visible")) return;
     var scroll = content.scrollTop();
     list.empty();
     var gateways = [];
@@ -242,7 +243,8 @@
         name: t("name"),
         iconClass: "fa fa-cloud",
         content: content,
-        enableOnEdit: true
+        enableOnEdit: true,
+        onchange: function () { setTimeout(render, 0); }
       });
       RED.comms.subscribe("status/#", function (topic, msg) {
         statuses[topic.slice("status/".length)] = msg;
@@ -254,7 +256,7 @@
       });
       ["nodes:add", "nodes:remove", "nodes:change", "runtime-state"].forEach(function (e) { RED.events.on(e, schedule); });
       RED.events.on("deploy", function () { schedule(); setTimeout(fetchAll, 1000); });
-      setInterval(function () { if (content.is(":visible")) schedule(); }, 1000);
+      setInterval(schedule, 1000); // the ages count on
       setInterval(fetchAll, RESYNC_MS);
       fetchAll();
       PENDING.splice(0).forEach(addSection);

@@ -126,6 +126,12 @@ export class WatsonEmulator {
     return this.platform.dm.managed.get(`${type}/${id}`);
   }
 
+  /** Whether a managed device's lifetime ran out without a new manage (the platform shows it dormant); `now` for tests. */
+  dormant(type: string, id: string, now = Date.now()): boolean {
+    const d = this.managed(type, id);
+    return d !== undefined && d.lifetime > 0 && now > d.lastManagedAt + d.lifetime * 1000;
+  }
+
   /** The device management requests the gateway sent (oldest first), with the rc each was answered. */
   dmRequests(op?: string): DmRequest[] {
     return this.platform.dm.requests.filter((r) => op === undefined || r.op === op);

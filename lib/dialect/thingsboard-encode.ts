@@ -52,8 +52,9 @@ function membersJson(values: Values): string {
   return `{${members.join(",")}}`;
 }
 
-/** The key count of the point `pointJson` serialised last: its second result, without an object per point. */
+/** The key count and UTF-8 bytes of the point `pointJson` serialised last: its other results, without an object per point. */
 let lastKeys = 0;
+let lastBytes = 0;
 
 /**
  * One point as sent: one JSON.stringify per values object when no value has a toJSON (what was
@@ -69,7 +70,15 @@ function pointJson(point: TelemetryPoint, index: number): string {
     keys = Object.keys(values).length;
   }
   lastKeys = keys;
-  return point.ts === undefined ? v : '{"ts":' + String(point.ts) + ',"values":' + v + "}";
+  if (point.ts === undefined) {
+    lastBytes = utf8Length(v);
+    return v;
+  }
+  // The length from the parts: measuring the joined text would flatten it (a copy per point);
+  // the digits of ts and the 17 bytes of {"ts":,"values":} are ASCII.
+  const ts = String(point.ts);
+  lastBytes = utf8Length(v) + ts.length + 17;
+  return '{"ts":' + ts + ',"values":' + v + "}";
 }
 
 function whole(body: string): Prepared {
@@ -97,13 +106,13 @@ export function prepare(u: Uplink): Prepared {
       if (n === 1) {
         // One point (most msgs): three packed one-element arrays, nothing else.
         const s = pointJson(u.points[0], 0);
-        return { json: [s], bytes: [utf8Length(s)], points: [lastKeys] };
+        return { json: [s], bytes: [lastBytes], points: [lastKeys] };
       }
       const p: Required<Omit<Prepared, "fields">> = { json: new Array<string>(n), bytes: new Array<number>(n), points: new Array<number>(n) };
       for (let i = 0; i < n; i++) {
         const s = pointJson(u.points[i], i);
         p.json[i] = s;
-        p.bytes[i] = utf8Length(s);
+        p.bytes[i] = lastBytes;
         p.points[i] = lastKeys;
       }
       return p;

@@ -155,30 +155,27 @@ export class ModbusLine extends EventEmitter {
   }
 
   private failQueue(err: ModbusError): void {
-    for (const job of this.queue.splice(0)) job.reject(err);
+    for (const job of this.queue.splice(0)) job.reject(this.failed(err));
+  }
+
+  /** The error a request ends with, counted (closing the line is no error of the request). */
+  private failed(err: ModbusError): ModbusError {
+    if (err.kind !== "closed") this.stats.errors++;
+    return err;
   }
 
   /** Queues one request. */
   request(req: Request, area: Area, opts: RequestOptions = {}): Promise<number[] | boolean[]> {
-    const answer = this.enqueue(req, area, opts);
-    // Counted on the side: the caller still gets (and must handle) the rejection.
-    answer.catch((err: unknown) => {
-      if (!(err instanceof ModbusError && err.kind === "closed")) this.stats.errors++;
-    });
-    return answer;
-  }
-
-  private enqueue(req: Request, area: Area, opts: RequestOptions): Promise<number[] | boolean[]> {
     const ctx: RequestContext = { unitId: req.unitId, op: req.fc >= 5 ? "write" : "read", area, address: req.address, count: req.count, timeoutMs: opts.timeoutMs ?? this.timeoutMs };
     const status = this.current.status;
     if (status === "closed") return Promise.reject(new ModbusError("closed", `line ${this.target} is closed`));
     if (status === "disconnected") {
       const next = this.current.retryInMs !== undefined ? `; retrying every ${this.current.retryInMs} ms or so` : "";
-      return Promise.reject(new ModbusError("disconnected", `not connected to ${this.target}: ${this.current.reason ?? "unknown reason"}${next}`, { unitId: req.unitId }));
+      return Promise.reject(this.failed(new ModbusError("disconnected", `not connected to ${this.target}: ${this.current.reason ?? "unknown reason"}${next}`, { unitId: req.unitId })));
     }
     const limit = this.options.queueLimit ?? 100;
     if (this.queue.length >= limit) {
-      return Promise.reject(new ModbusError("queue-full", `queue of ${this.target} is full (${limit} requests waiting); the line is slower than the polling asks for`, { unitId: req.unitId }));
+      return Promise.reject(this.failed(new ModbusError("queue-full", `queue of ${this.target} is full (${limit} requests waiting); the line is slower than the polling asks for`, { unitId: req.unitId })));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ ctx, req, retries: opts.retries ?? this.options.retries ?? 1, resent: 0, resolve, reject });
@@ -227,7 +224,7 @@ export class ModbusLine extends EventEmitter {
           return;
         }
         if (err instanceof ModbusError && err.kind === "disconnected") {
-          return job.reject(new ModbusError("disconnected", `not connected to ${this.target}: ${err.message}`, { unitId: ctx.unitId }));
+          return job.reject(this.failed(new ModbusError("disconnected", `not connected to ${this.target}: ${err.message}`, { unitId: ctx.unitId })));
         }
         if (isTimeout(err)) {
           this.stats.timeouts++;
@@ -240,7 +237,7 @@ export class ModbusLine extends EventEmitter {
         } else this.silentInARow = 0;
         const e = describeRequestError(err, ctx);
         if (e.kind === "exception") this.stats.exceptions++;
-        return job.reject(e);
+        return job.reject(this.failed(e));
       }
     }
   }

@@ -7,6 +7,7 @@ import type { Uplink, SessionState } from "../records";
 import type { BudgetFill } from "../outbox/rate-budget";
 import type { OutboxStats } from "../outbox/stats";
 import type { GatewaySession } from "./session";
+import type { GatewayStats } from "./stats";
 
 /** Devices listed at most in a snapshot (the most recently active first); `devices.total` counts all. */
 export const DEVICES_SHOWN = 50;
@@ -30,6 +31,11 @@ export interface Rates {
   msgsIn: number;
   /** Data points in them, per second. */
   pointsIn: number;
+  /**
+   * Msgs that left the outbox, per second: those that came in, less the growth of what waits and
+   * the msgs lost or refused (a msg of several devices' uplinks counts as several here).
+   */
+  msgsOut: number;
   /** Publishes the server acknowledged, per second (a publish carries a batch of msgs). */
   publishesOut: number;
   bytesOut: number;
@@ -51,11 +57,15 @@ export interface SessionSnapshot {
 
 interface Activity {
   at?: number;
+  /** Recency: the order msgs came in (ms times tie). */
+  seq: number;
   error?: { at: number; message: string };
 }
 
 interface Sample {
   at: number;
+  /** msgs in, less the ones waiting, dropped, refused or invalid */
+  msgsOut: number;
   msgsIn: number;
   pointsIn: number;
   publishesOut: number;
@@ -67,6 +77,9 @@ export class SessionView {
   private readonly activity = new Map<string, Activity>();
   private samples: Sample[] = [];
   private watching = false;
+  private seq = 0;
+  /** The time a msg is stamped with: taken at each read (twice a second), not per msg. */
+  private clock = Date.now();
   private readonly onState = (state: SessionState): void => {
     // a new reason for the same state (another refused attempt) is not a new period
     if (state.state !== this.last) this.since = Date.now();
@@ -79,29 +92,44 @@ export class SessionView {
     session.on("state", this.onState);
   }
 
-  /** Starts seeing each msg's devices and errors (someone watches). */
+  /**
+   * Starts seeing each msg's devices, and the msgs refused at once (invalid, or the outbox full):
+   * by own properties shadowing this one session's `submit` and its statistics' `ended` (which the
+   * session calls synchronously, inside `submit`, for a msg it refuses). No closure per msg: a
+   * msg that fails later (the server refused it) shows as its node's error, not its device's.
+   */
   watch(): void {
     if (this.watching) return;
     this.watching = true;
+    this.clock = Date.now();
     const session = this.session;
+    const stats = session.stats;
     const submit = Object.getPrototypeOf(session).submit as GatewaySession["submit"];
-    // An own property shadows the prototype's method for this session only; unwatch deletes it.
-    // While watched each msg costs one closure more; unwatched, nothing.
+    const ended = Object.getPrototypeOf(stats).ended as GatewayStats["ended"];
+    let current: readonly Uplink[] | undefined;
+    stats.ended = (err) => {
+      // with drop-oldest, a full outbox fails another (older) msg than the one being submitted
+      const mine = err && current && ((err as { code?: string }).code !== "full" || session.outbox.options.overflow === "reject");
+      if (mine) for (const u of current as readonly Uplink[]) this.failed(u, (err as Error).message);
+      ended.call(stats, err);
+    };
     session.submit = (given, options, done, label) => {
-      const at = Date.now();
-      for (const u of given) this.seen(u, at);
-      submit.call(session, given, options, (err?: Error) => {
-        if (err) for (const u of given) this.failed(u, err.message);
-        done(err);
-      }, label);
+      for (const u of given) this.seen(u);
+      current = given;
+      try {
+        submit.call(session, given, options, done, label);
+      } finally {
+        current = undefined;
+      }
     };
   }
 
-  /** Nobody watches: the session's own `submit` again, and what was seen is forgotten (it would grow stale). */
+  /** Nobody watches: the session's own methods again, and what was seen is forgotten (it would grow stale). */
   unwatch(): void {
     if (!this.watching) return;
     this.watching = false;
     delete (this.session as Partial<Pick<GatewaySession, "submit">>).submit;
+    delete (this.session.stats as Partial<Pick<GatewayStats, "ended">>).ended;
     this.activity.clear();
     this.samples = [];
   }
@@ -113,19 +141,23 @@ export class SessionView {
 
   private entry(device: string): Activity {
     let a = this.activity.get(device);
-    if (a) {
-      // re-inserted: the map's order is the least recently active first
-      this.activity.delete(device);
-    } else {
-      a = {};
-      if (this.activity.size >= MAX_ACTIVITY) this.activity.delete(this.activity.keys().next().value as string);
+    if (!a) {
+      if (this.activity.size >= MAX_ACTIVITY) this.forgetOldest();
+      a = { seq: 0 };
+      this.activity.set(device, a);
     }
-    this.activity.set(device, a);
+    a.seq = ++this.seq;
     return a;
   }
 
-  private seen(u: Uplink, at: number): void {
-    if ("device" in u && u.kind !== "disconnect") this.entry(this.session.registry.current(u.device)).at = at;
+  /** The least recently active tenth goes: a scan now and then instead of an ordered map per msg. */
+  private forgetOldest(): void {
+    const cut = [...this.activity.values()].map((a) => a.seq).sort((x, y) => x - y)[Math.floor(MAX_ACTIVITY / 10)];
+    for (const [name, a] of this.activity) if (a.seq <= cut) this.activity.delete(name);
+  }
+
+  private seen(u: Uplink): void {
+    if ("device" in u && u.kind !== "disconnect") this.entry(this.session.registry.current(u.device)).at = this.clock;
   }
 
   private failed(u: Uplink, message: string): void {
@@ -133,6 +165,7 @@ export class SessionView {
   }
 
   read(now = Date.now()): SessionSnapshot {
+    this.clock = now;
     const s = this.session;
     const oldest = s.router.rpcs.oldest();
     const w = this.waiting();
@@ -154,11 +187,11 @@ export class SessionView {
     };
   }
 
-  /** The most recently active first (the activity map's order, newest last), then the others as announced. */
+  /** The most recently active first, then the others as announced. */
   private devices(): SessionSnapshot["devices"] {
     const registry = this.session.registry;
     const shown: DeviceView[] = [];
-    const recent = [...this.activity].reverse();
+    const recent = [...this.activity].sort((x, y) => y[1].seq - x[1].seq);
     for (const [name, a] of recent) {
       if (shown.length >= DEVICES_SHOWN) break;
       const d = registry.get(name);
@@ -178,12 +211,13 @@ export class SessionView {
   /** Per second over the last few seconds of reads (0 until two reads exist). */
   private rates(now: number): Rates {
     const c = this.session.stats.counters;
-    const sample: Sample = { at: now, msgsIn: c.msgsIn, pointsIn: c.pointsIn, publishesOut: c.publishesOut, bytesOut: c.bytesOut };
+    const gone = c.droppedMsgs + c.refusedMsgs + c.invalidMsgs + (this.waiting()?.waiting ?? 0);
+    const sample: Sample = { at: now, msgsOut: c.msgsIn - gone, msgsIn: c.msgsIn, pointsIn: c.pointsIn, publishesOut: c.publishesOut, bytesOut: c.bytesOut };
     this.samples.push(sample);
     while (this.samples.length > 2 && now - this.samples[1].at >= RATE_SPAN_MS) this.samples.shift();
     const first = this.samples[0];
     const s = (now - first.at) / 1000;
     const per = (k: keyof Omit<Sample, "at">): number => (s > 0 ? Math.max(0, (sample[k] - first[k]) / s) : 0);
-    return { msgsIn: per("msgsIn"), pointsIn: per("pointsIn"), publishesOut: per("publishesOut"), bytesOut: per("bytesOut") };
+    return { msgsIn: per("msgsIn"), pointsIn: per("pointsIn"), msgsOut: per("msgsOut"), publishesOut: per("publishesOut"), bytesOut: per("bytesOut") };
   }
 }

@@ -6,7 +6,9 @@ import should from "should";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
 import type { GatewayConfigNode } from "../../nodes/common/gateway-types";
 import type { GatewayFeedSnapshot } from "../../nodes/common/sidebar-feed";
-import { DEVICES_SHOWN } from "../../lib/session/snapshot";
+import { dialectFor } from "../../lib/dialect";
+import { GatewaySession } from "../../lib/session/session";
+import { DEVICES_SHOWN, SessionView } from "../../lib/session/snapshot";
 import { gatewayNode, helper, load, until, type FlowNode } from "../support/red";
 
 // the runtime's event bus, the one RED.comms.publish and the editor's connections speak on
@@ -57,6 +59,7 @@ describe("the sidebar's runtime feed", function () {
     await emu.waitFor(() => emu.telemetry("Meter 0").length === 3, 5000);
     await sleep(1200);
     should(Object.prototype.hasOwnProperty.call(session, "submit")).be.false();
+    should(Object.prototype.hasOwnProperty.call(session.stats, "ended")).be.false();
     should(published).eql([]);
 
     // an editor connects
@@ -95,5 +98,29 @@ describe("the sidebar's runtime feed", function () {
     events.emit("comms:connection-removed", { session: "s1" });
     editors--;
     should(Object.prototype.hasOwnProperty.call(session, "submit")).be.false();
+    should(Object.prototype.hasOwnProperty.call(session.stats, "ended")).be.false();
+    const after = published.length;
+    await sleep(1200);
+    should(published.length).equal(after);
+  });
+});
+
+describe("the sidebar's session view", () => {
+  it("gives rates per second over the last reads: in, out (less what waits or was lost), publishes and bytes", async () => {
+    const session = new GatewaySession({ url: "mqtt://127.0.0.1:1", dialect: dialectFor("thingsboard"), credentials: { accessToken: "x" } });
+    let waiting = 0;
+    const view = new SessionView(session, () => ({ store: "memory", waiting, cap: {}, growthPerS: 0 }));
+    const c = session.stats.counters;
+    should(view.read(1000).rates).eql({ msgsIn: 0, pointsIn: 0, msgsOut: 0, publishesOut: 0, bytesOut: 0 });
+    // two seconds later: 100 msgs of 3 points came, 10 wait, 2 were refused, 9 publishes of 4,000 bytes went
+    c.msgsIn = 100;
+    c.pointsIn = 300;
+    waiting = 10;
+    c.invalidMsgs = 2;
+    c.publishesOut = 9;
+    c.bytesOut = 4000;
+    should(view.read(3000).rates).eql({ msgsIn: 50, pointsIn: 150, msgsOut: 44, publishesOut: 4.5, bytesOut: 2000 });
+    view.close();
+    await session.stop();
   });
 });

@@ -89,8 +89,8 @@ describe("gateway-config: provisioning the gateway device (ThingsBoard emulator)
     emu.journal().filter((j) => j.kind === "gatewayConnected").map((j) => (j.detail as { method: string }).method).should.eql(["token", "token", "token"]);
   });
 
-  it("asks for MQTT basic credentials when told, and connects with the client id, username and password the server saved", async () => {
-    await load(flow({ provisionType: "MQTT_BASIC" }), keys());
+  it("asks for MQTT basic credentials when told (disk store), and connects with the client id, username and password the server saved", async () => {
+    await load(flow({ provisionType: "MQTT_BASIC", storeType: "disk" }), keys()); // the copy beside the disk store's files
     await until(() => emu.device("Edge GW")?.connected, 10000, "the provisioned gateway connected: " + JSON.stringify([statusOf("tel"), emu.provisionAttempts(), emu.journal()]));
     const [attempt] = emu.provisionAttempts();
     const req = attempt.request as Record<string, string>;
@@ -103,6 +103,13 @@ describe("gateway-config: provisioning the gateway device (ThingsBoard emulator)
     const stored = JSON.parse((helper.getNode("gw") as unknown as GatewayConfigNode).credentials.provisioned!);
     stored.should.containEql({ deviceName: "Edge GW", credentialsType: "MQTT_BASIC" });
     stored.credentials.should.eql({ clientId: req.clientId, username: req.username, password: req.password });
+    // The copy for a restart before the next deploy: beside the disk store, readable by its owner only.
+    const copy = path.join(dir, "provisioned.json");
+    (fs.statSync(copy).mode & 0o777).should.equal(0o600);
+    JSON.parse(fs.readFileSync(copy, "utf8")).should.eql(stored);
+    // Deleting the gateway-config takes the copy along.
+    await helper.setFlows(withTab([]), "full").catch((e: Error) => { if (!/timeout waiting event/.test(e.message)) throw e; });
+    await until(() => !fs.existsSync(copy), 10000, "the copy removed with the gateway-config");
   });
 
   it("NOT_FOUND (a wrong key): the status says so, the log has the server's reason, msgs wait; a key fixed on the server is picked up by a later attempt", async () => {

@@ -99,6 +99,9 @@ describe("Watson IoT nodes in a Node-RED runtime against the Watson emulator", f
     should((emu.events("gateway-type", "gateway-1")[0].payload as { d: unknown }).d).eql({ up: true });
     emu.registered("sensor", "s1").should.be.true();
     emu.violations().should.eql([]);
+    // A gateway-config saved before the managed gateway existed (no watsonManaged) is not managed.
+    emu.subscribed("iotdm-1/type/+/id/+/#").should.be.false();
+    emu.dmRequests().should.eql([]);
   });
 
   it("refuses ids the platform would refuse, attributes, and packets over 131,072 bytes, before sending them", async () => {

@@ -15,6 +15,7 @@ import { MemoryStore } from "../../lib/outbox/store/memory";
 import { crc32, crc32Js } from "../../lib/outbox/store/crc32";
 import { DiskStore, type DiskStoreOptions } from "../../lib/outbox/store/disk";
 import { StoreError } from "../../lib/outbox/store/errors";
+import { MAGIC, RecordType, writeData } from "../../lib/outbox/store/record";
 import { listSegments, segmentPath } from "../../lib/outbox/store/segment-file";
 import type { Entry } from "../../lib/outbox/types";
 import type { Uplink } from "../../lib/records";
@@ -146,6 +147,22 @@ describe("DiskStore", function () {
     again.take(1000).map((e) => e.uplink).should.eql(es.map((e) => JSON.parse(JSON.stringify(e.uplink)) as Uplink));
   });
 
+  it("reads back the records of the previous version (every uplink as its JSON)", async () => {
+    const dir = path.join(root, "v1");
+    fs.mkdirSync(dir, { recursive: true });
+    const old = [tel("Old", 1), { kind: "attributes", device: "Old", values: { a: "é" } } as Uplink, tel("Old", 2)];
+    const buf = Buffer.alloc(4096);
+    MAGIC.copy(buf, 0);
+    let off = MAGIC.length;
+    old.forEach((u, i) => {
+      const json = JSON.stringify(u);
+      off = writeData(buf, off, RecordType.Data, i + 1, Date.now(), { max: json.length * 3, write: (b, at) => at + b.write(json, at, "utf8") });
+    });
+    fs.writeFileSync(segmentPath(dir, 1), buf.subarray(0, off));
+    const s = await store({}, dir);
+    s.take(10).map((e) => e.uplink).should.eql(old);
+  });
+
   it("forgets what the server acknowledged, deletes finished segments, and keeps the rest waiting", async () => {
     const s = await store({ segmentBytes: 4096 });
     const es = Array.from({ length: 300 }, (_, i) => entry(tel("A", i)));
@@ -239,7 +256,7 @@ describe("DiskStore", function () {
 
   it("refuses new msgs at the byte cap with policy reject, with a catchable error", async () => {
     const s = await store({ maxBytes: 20000, policy: "reject" });
-    const es = Array.from({ length: 400 }, (_, i) => entry(tel("R", i)));
+    const es = Array.from({ length: 800 }, (_, i) => entry(tel("R", i)));
     const accepted = es.map((e) => s.push(e));
     const results = await Promise.all(es.map((e) => e.result));
     const refused = results.filter((r) => r.startsWith("error"));
@@ -247,7 +264,7 @@ describe("DiskStore", function () {
     refused[0].should.match(/the store is full: .* wait for the connection \(cap 19\.5 KiB\); this msg was not accepted/);
     accepted.filter((a) => !a).length.should.equal(refused.length);
     s.bytes.should.be.belowOrEqual(20000);
-    s.take(1000).map(nOf).should.eql(Array.from({ length: 400 - refused.length }, (_, i) => i)); // the first ones were kept
+    s.take(1000).map(nOf).should.eql(Array.from({ length: 800 - refused.length }, (_, i) => i)); // the first ones were kept
     s.stats().refused.should.equal(refused.length);
   });
 
