@@ -120,20 +120,31 @@ function watson(emu: WatsonEmulator, id: string, startedAt: number): Running {
     info: () => ({
       id, platform: "watson", url: emu.url, port: portOf(emu.url), startedAt, gatewayConnected: emu.gatewayConnected(),
       use: { platform: "watson", url: emu.url, auth: "token", token: TOKEN, watsonOrg: emu.org, watsonType: WATSON_GATEWAY.typeId, watsonId: WATSON_GATEWAY.deviceId },
-      actions: ["command"],
+      actions: ["command", "device-action"],
     }),
     devices: () => emu.devices().map((d) => {
       const { event, count } = emu.latestEvent(d.type, d.id);
       const d2 = event && event.payload && typeof event.payload === "object" && "d" in event.payload ? (event.payload as { d: unknown }).d : event?.payload;
-      return { name: `${d.type}/${d.id}`, gateway: d.gateway, connected: emu.gatewayConnected(), latest: event && { ts: event.at, values: d2, event: event.event }, count };
+      const m = emu.managed(d.type, d.id);
+      const managed = m && { deviceInfo: m.deviceInfo, metadata: m.metadata, location: m.location, errorCodes: m.errorCodes, log: m.log.length, dormant: emu.dormant(d.type, d.id) };
+      return { name: `${d.type}/${d.id}`, gateway: d.gateway, connected: emu.gatewayConnected(), latest: event && { ts: event.at, values: d2, event: event.event }, count, managed };
     }),
     send: async (action, req) => {
-      if (action !== "command") return unsupported("watson", action);
+      if (action !== "command" && action !== "device-action") return unsupported("watson", action);
       const command = needMethod(req);
       const target = req.device === "" ? gw : req.device;
       const slash = target.indexOf("/");
       if (slash <= 0 || slash === target.length - 1) throw new TestPlatformError("watson-device", 400, { device: req.device });
       const [type, devId] = [target.slice(0, slash), target.slice(slash + 1)];
+      if (action === "device-action") {
+        // a managed gateway's device action (reboot, factory_reset): answered with {rc, message}
+        if (command !== "reboot" && command !== "factory_reset") throw new TestPlatformError("device-action", 400, { method: command });
+        if (!emu.managed(type, devId)) throw new TestPlatformError("not-managed", 409, { device: target });
+        const reqId = emu.initiate(type, devId, command);
+        const r = await emu.waitFor(() => emu.actionResponse(reqId), req.timeoutMs ?? 10000).catch(() => undefined);
+        if (!r) throw new TestPlatformError("send-failed", 502, { reason: `no answer to ${command} of ${target}` });
+        return { delivered: true, response: r.message === undefined ? { rc: r.rc } : { rc: r.rc, message: r.message } };
+      }
       const before = emu.events(type, devId).length;
       const n = emu.command(type, devId, command, req.params ?? {});
       if (n === 0) throw new TestPlatformError("not-delivered", 409, { device: target });

@@ -37,11 +37,11 @@ export interface PlatformInfo {
   gatewayConnected: boolean;
   /** for a gateway-config; none for the Modbus simulator (a modbus-connection names its host and port) */
   use?: UseSettings;
-  /** what this platform can send: "rpc", "attributes", "command" */
+  /** what this platform can send: "rpc", "attributes", "command", "device-action" */
   actions: Action[];
 }
 
-export type Action = "rpc" | "attributes" | "command";
+export type Action = "rpc" | "attributes" | "command" | "device-action";
 
 export interface DeviceView {
   /** how the platform names the device: ThingsBoard's name, ThingsPanel's address path ("" = the gateway), Watson's type/id */
@@ -59,6 +59,8 @@ export interface DeviceView {
   claims?: number;
   /** events received (ThingsPanel; Watson's events are its telemetry, in latest/count) */
   events?: { count: number; last?: string };
+  /** a managed device's record (Watson IoT device management) */
+  managed?: { deviceInfo: Record<string, unknown>; metadata: Record<string, unknown>; location?: Record<string, unknown>; errorCodes: number[]; log: number; dormant: boolean };
 }
 
 /** A failure the editor shows: `code` names the message in the catalogue, `params` fill it. */
