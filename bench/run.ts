@@ -1,7 +1,9 @@
-// npm run bench: the benchmark of issue 2. One run, the four variants one after the other
-// through one mosquitto at QoS 1, then the RSS of Node-RED with 10,000 connected devices.
-//   npm run bench -- [--variants a,b,c,d] [--msgs 200000] [--devices 100] [--chunk 1000]
-//                    [--timeout 300] [--rss-devices 10000] [--no-rss] [--profile [a,b]] [--repeat 1] [--no-modbus] [--no-drain]
+// npm run bench: the benchmark of issues 2 and 14. One run, the variants one after the other
+// through one mosquitto at QoS 1, a backlog drained from each store, then the RSS of Node-RED
+// with 100,000 connected devices. Issue 14's four lines are printed last, as ratios of one run.
+//   npm run bench -- [--variants f,a,b,c,d,m] [--msgs 200000] [--devices 100] [--chunk 1000]
+//                    [--timeout 300] [--rss-devices 100000] [--no-rss] [--profile [a,b,m]] [--repeat 1]
+//                    [--no-backlog] [--no-store] [--no-modbus] [--no-drain]
 import { execFileSync } from "child_process";
 import fs from "fs";
 import os from "os";
@@ -10,10 +12,12 @@ import { PointCounter } from "./counter";
 import { MOSQUITTO, startMosquitto } from "./mosquitto";
 import { printSummary, summarise, type ProfileSummary } from "./profile";
 import { measureRss, type RssResult } from "./rss";
-import { LABELS, runVariant, type Variant, type VariantResult } from "./telemetry";
+import { runEngine, type EngineRun } from "./store-engine";
+import { LABELS, MULTI_POINTS, runVariant, type Variant, type VariantResult } from "./telemetry";
 import { DEFAULT_WORKLOAD, type Workload } from "./workload";
 
-const TARGET = { ab: 15, ad: 0.3, rssMiB: 60 };
+/** Issue 14's targets: telemetry-out against Node-RED's floor and the wire's limit; RSS of 100,000 devices. */
+const TARGET = { af: 0.5, md: 0.5, drainD: 0.5, rssMiB: 100 };
 const RESULTS = path.resolve(__dirname, "..", "..", "bench", "results");
 const MiB = 1024 * 1024;
 
@@ -31,10 +35,14 @@ interface Args {
   modbus: boolean;
   /** Then the backlog drain under rate limits (bench/drain.ts, about two minutes); off with --no-drain. */
   drain: boolean;
+  /** The disk/memory store benchmark of issue 8 (bench/store.ts); off with --no-store. */
+  store: boolean;
+  /** A backlog of `msgs` points drained from the memory and the disk store (bench/store-engine.ts); off with --no-backlog. */
+  backlog: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { variants: ["f", "a", "b", "c", "d", "m"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 10000, rss: true, profile: [], repeat: 1, modbus: true, drain: true };
+  const a: Args = { variants: ["f", "a", "b", "c", "d", "m"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 100000, rss: true, profile: [], repeat: 1, modbus: true, drain: true, store: true, backlog: true };
   for (let i = 0; i < argv.length; i++) {
     const next = (): string => {
       const v = argv[++i];
@@ -77,12 +85,18 @@ function parseArgs(argv: string[]): Args {
       case "--no-drain":
         a.drain = false;
         break;
+      case "--no-backlog":
+        a.backlog = false;
+        break;
+      case "--no-store":
+        a.store = false;
+        break;
       case "--no-rss":
         a.rss = false;
         break;
       case "--profile":
         a.profile = argv[i + 1] && !argv[i + 1].startsWith("--") ? (next().split(",") as Variant[]) : ["a"];
-        if (a.profile.some((v) => v !== "a" && v !== "b")) throw new Error("--profile takes a and/or b (the Node-RED variants)");
+        if (a.profile.some((v) => v !== "a" && v !== "b" && v !== "m")) throw new Error("--profile takes a, b and/or m (the Node-RED variants)");
         break;
       default:
         throw new Error(`unknown option ${argv[i]}`);
@@ -157,6 +171,7 @@ async function main(): Promise<void> {
   const broker = await startMosquitto();
   const counter = await PointCounter.connect(broker.url);
   const rounds: VariantResult[] = [];
+  const backlogs: Record<"memory" | "disk", EngineRun[]> = { memory: [], disk: [] };
   let rss: RssResult | undefined;
   const profiles: Partial<Record<Variant, ProfileSummary>> = {};
   try {
@@ -170,8 +185,16 @@ async function main(): Promise<void> {
         rounds.push(r);
         if (cpuProfile) profiles[v] = summarise(cpuProfile);
       }
+      if (args.backlog) {
+        for (const kind of ["memory", "disk"] as const) {
+          process.stdout.write(`(backlog) ${fmt(w.msgs)} points waiting in the ${kind} store, drained … `);
+          const r = await runEngine(kind, broker, counter, w, args.timeoutMs);
+          console.log(r.timedOut ? "timed out" : `${fmt(r.outRate)} points/s${r.errors ? `, ${r.errors} errors` : ""}`);
+          backlogs[kind].push(r);
+        }
+      }
     }
-    await (await import("./store")).runStoreBench(broker, counter, w, args.timeoutMs); // issue 8: disk store, kill -9
+    if (args.store) await (await import("./store")).runStoreBench(broker, counter, w, args.timeoutMs); // issue 8: disk store, kill -9
     if (args.rss) {
       process.stdout.write(`RSS with ${fmt(args.rssDevices)} connected devices … `);
       rss = await measureRss(broker, args.rssDevices, args.timeoutMs);
@@ -187,28 +210,44 @@ async function main(): Promise<void> {
   printTable(results);
   const ab = ratio(results, "a", "b");
   const ad = ratio(results, "a", "d");
-  console.log("");
-  if (ab !== null) console.log(`a/b = ${ab.toFixed(2)}  (target ≥ ${TARGET.ab}: ${ab >= TARGET.ab ? "met" : "NOT met"})`);
-  if (ad !== null) console.log(`a/d = ${ad.toFixed(2)}  (target ≥ ${TARGET.ad}: ${ad >= TARGET.ad ? "met" : "NOT met"})`);
   const fb = ratio(results, "f", "b");
   const fd = ratio(results, "f", "d");
+  const af = ratio(results, "a", "f");
   const md = ratio(results, "m", "d");
-  if (md !== null) console.log(`m/d = ${md.toFixed(2)}  (telemetry-out with multi-point msgs against the practical limit)`);
-  if (fb !== null || fd !== null) {
-    // No node that takes one msg per point can beat Node-RED's own cost per msg.
-    console.log(`ceiling with one point per msg (floor f): f/b = ${fb?.toFixed(2) ?? "-"}, f/d = ${fd?.toFixed(2) ?? "-"}`);
-  }
   const costA = overFloor(results, "a");
   const costB = overFloor(results, "b");
-  if (costA !== null || costB !== null) {
-    console.log(`CPU of the Node-RED process per msg above the floor (f): a +${costA?.toFixed(1) ?? "-"} µs, b +${costB?.toFixed(1) ?? "-"} µs`);
+  const costM = overFloor(results, "m");
+  console.log("");
+  const others = [["a/b", ab], ["a/d", ad], ["f/d", fd]].filter(([, x]) => x !== null).map(([k, x]) => `${k} = ${(x as number).toFixed(2)}`);
+  if (others.length) console.log(`other ratios: ${others.join(", ")}`);
+  if (costA !== null || costB !== null || costM !== null) {
+    const parts = [costA === null ? "" : `a +${costA.toFixed(1)} µs`, costB === null ? "" : `b +${costB.toFixed(1)} µs`, costM === null ? "" : `m +${(costM / MULTI_POINTS).toFixed(2)} µs per point`];
+    console.log(`CPU of the Node-RED process per msg above the floor (f): ${parts.filter(Boolean).join(", ")}`);
   }
+  const d = results.find((r) => r.variant === "d");
+  const drain: Partial<Record<"memory" | "disk", number | null>> = {};
+  for (const kind of ["memory", "disk"] as const) {
+    const runs = backlogs[kind];
+    if (runs.length === 0) continue;
+    const r = [...runs].sort((x, y) => x.outRate - y.outRate)[Math.floor((runs.length - 1) / 2)];
+    drain[kind] = d && !d.timedOut && !r.timedOut && d.pointsPerSecond > 0 ? r.outRate / d.pointsPerSecond : null;
+  }
+  // Issue 14's four lines.
+  console.log("");
+  const line = (name: string, x: number | null | undefined, target: number, what: string): void => {
+    if (x === undefined) return;
+    console.log(`${name} = ${x === null ? "-" : x.toFixed(2)}  (target ≥ ${target}: ${x !== null && x >= target ? "met" : "NOT met"}; ${what})`);
+  };
+  line("a/f", af, TARGET.af, "telemetry-out, one point per msg, against Node-RED alone with a no-op node");
+  line("m/d", md, TARGET.md, `telemetry-out, ${MULTI_POINTS} points per msg, against raw mqtt.js pre-batched`);
+  line("drain/d", drain.memory, TARGET.drainD, `memory store: ${fmt(w.msgs)} points waiting, no rate limit, against d`);
+  line("drain/d", drain.disk, TARGET.drainD, `disk store: ${fmt(w.msgs)} points waiting, no rate limit, against d`);
   if (rss) {
-    const d = rss.rssDelta / MiB;
+    const dm = rss.rssDelta / MiB;
     console.log(
-      `RSS: idle ${(rss.idle.rss / MiB).toFixed(1)} MiB, with ${fmt(rss.registry)} connected devices ${(rss.loaded.rss / MiB).toFixed(1)} MiB: +${d.toFixed(1)} MiB ` +
-        `(target ≤ ${TARGET.rssMiB} MiB: ${d <= TARGET.rssMiB && rss.registry >= rss.devices ? "met" : "NOT met"}); heap used +${(rss.heapDelta / MiB).toFixed(1)} MiB; ` +
-        `${fmt(rss.done)} msgs done in ${rss.seconds.toFixed(2)} s, ${rss.errors} errors${rss.firstError ? ` (${rss.firstError})` : ""}`,
+      `RSS with ${fmt(rss.registry)} connected devices: +${dm.toFixed(1)} MiB above idle (target ≤ ${TARGET.rssMiB} MiB: ${dm <= TARGET.rssMiB && rss.registry >= rss.devices ? "met" : "NOT met"}; ` +
+        `idle ${(rss.idle.rss / MiB).toFixed(1)} MiB, loaded ${(rss.loaded.rss / MiB).toFixed(1)} MiB, heap used +${(rss.heapDelta / MiB).toFixed(1)} MiB, ` +
+        `${fmt(rss.done)} msgs done in ${rss.seconds.toFixed(2)} s, ${rss.errors} errors${rss.firstError ? ` (${rss.firstError})` : ""})`,
     );
   }
   for (const p of Object.values(profiles)) {
@@ -216,7 +255,7 @@ async function main(): Promise<void> {
     printSummary(p);
   }
   const out = path.join(RESULTS, "latest.json");
-  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { ab, ad, fb, fd, md }, cpuAboveFloorUs: { a: costA, b: costB }, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
+  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { af, md, drainMemory: drain.memory, drainDisk: drain.disk, ab, ad, fb, fd }, cpuAboveFloorUs: { a: costA, b: costB, m: costM }, backlogs, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
   fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
   if (args.drain) {

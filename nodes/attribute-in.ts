@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
 import type { AttributeChange, AttributeQuery } from "../lib/session/listeners";
 import type { AttributeScope } from "../lib/records";
+import type { GatewayConfigNode } from "./common/gateway-types";
 import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { numberOr, property } from "./common/property";
 
@@ -49,6 +50,14 @@ export = function (RED: NodeAPI): void {
   function AttributeIn(this: Node, config: AttributeInDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    // Watson IoT has no attributes (outside device management): refused at deploy, saying what to use instead.
+    if ((RED.nodes.getNode(config.gateway) as GatewayConfigNode | null)?.platform === "watson") {
+      const refusal = RED._(`${TYPE}.errors.watson`);
+      node.status({ fill: "red", shape: "ring", text: RED._(`${TYPE}.errors.watson-short`) });
+      node.error(refusal);
+      node.on("input", (_msg, _send, done) => asSentences(done)(new Error(refusal)));
+      return;
+    }
     const gateway = useGateway(RED, node, config.gateway, TYPE);
     const device = property(RED, node, config.device, config.deviceType);
     const keys = list(config.keys);

@@ -3,6 +3,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { kindOf } from "../lib/shapes/telemetry";
 import type { Values } from "../lib/records";
+import type { GatewayConfigNode } from "./common/gateway-types";
 import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 
@@ -23,6 +24,14 @@ export = function (RED: NodeAPI): void {
   function AttributeOut(this: Node, config: AttributeOutDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    // Watson IoT has no attributes (outside device management): refused at deploy, saying what to use instead.
+    if ((RED.nodes.getNode(config.gateway) as GatewayConfigNode | null)?.platform === "watson") {
+      const refusal = RED._(`${TYPE}.errors.watson`);
+      node.status({ fill: "red", shape: "ring", text: RED._(`${TYPE}.errors.watson-short`) });
+      node.error(refusal);
+      node.on("input", (_msg, _send, done) => asSentences(done)(new Error(refusal)));
+      return;
+    }
     const gateway = useGateway(RED, node, config.gateway, TYPE);
     const device = property(RED, node, config.device, config.deviceType);
     const profile = property(RED, node, config.profile, config.profileType);

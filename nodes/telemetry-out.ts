@@ -27,6 +27,8 @@ export = function (RED: NodeAPI): void {
     const device = property(RED, node, config.device, config.deviceType);
     const profile = property(RED, node, config.profile, config.profileType);
     const autoConnect = config.autoConnect !== false;
+    // Deploy time: the options of every msg that names no profile of its own (no object per msg).
+    const noProfile = { autoConnect, profile: undefined };
 
     node.on("input", (msg, send, nodeRedDone) => {
       const done = asSentences(nodeRedDone);
@@ -35,20 +37,20 @@ export = function (RED: NodeAPI): void {
         const m = msg as typeof msg & { device?: unknown; ts?: unknown; profile?: unknown; deviceId?: unknown; deviceType?: unknown };
         const ts = m.ts === undefined ? Date.now() : m.ts;
         if (typeof ts !== "number" || !Number.isFinite(ts)) throw new Error(`msg.ts must be a number of milliseconds since 1970, got ${typeof ts}`);
-        const end = (err?: Error): void => (err ? done(userError(TYPE, err)) : done());
         if (config.target === "gateway") {
           const own = telemetryUplinks(msg.payload, "", ts);
           if (typeof own === "string") throw new Error(own);
           const points = (own[0] as { points: TelemetryPoint[] }).points;
-          return gateway.session().submit([{ kind: "gatewayTelemetry", points }], {}, end);
+          return gateway.session().submit([{ kind: "gatewayTelemetry", points }], {}, done, TYPE);
         }
         const given = device(msg) ?? m.device ?? m.deviceId; // msg.deviceId: node-red-contrib-ibm-watson-iot's msgs
         const name = given === "" || given === null ? undefined : given; // none: a multi-device payload
         if (name !== undefined && typeof name !== "string") throw new Error(`device name must be a non-empty string, got ${typeof name}`);
         const uplinks = telemetryUplinks(msg.payload, name as string | undefined, ts);
         if (typeof uplinks === "string") throw new Error(uplinks);
-        const options = { autoConnect, profile: (profile(msg) ?? m.profile ?? m.deviceType) as string | undefined };
-        gateway.session().submit(uplinks, options, end);
+        const p = profile(msg) ?? m.profile ?? m.deviceType;
+        // The session calls done once, its error's message prefixed with the node type (as userError does).
+        gateway.session().submit(uplinks, p === undefined ? noProfile : { autoConnect, profile: p as string }, done, TYPE);
       } catch (err) {
         done(userError(TYPE, err));
       }

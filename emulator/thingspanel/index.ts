@@ -59,6 +59,23 @@ export class ThingsPanelEmulator {
     this.platform.addSubDevice(this.dn(deviceNumber), path);
   }
 
+  /** Address paths of the gateway's devices, "" (the gateway itself) first, then in creation order. */
+  devices(deviceNumber?: string): string[] {
+    return [...(this.platform.devices.get(this.dn(deviceNumber))?.keys() ?? [])];
+  }
+
+  /** The device's last stored telemetry point and how many it has, without copying the series. */
+  latestTelemetry(path: string, deviceNumber?: string): { point?: StoredPoint; count: number } {
+    const list = this.state(path, deviceNumber)?.telemetry ?? [];
+    const last = list[list.length - 1];
+    return last ? { point: { ts: last.ts, values: { ...last.values } }, count: list.length } : { count: 0 };
+  }
+
+  /** The gateway's device number (the first configured gateway when there are several). */
+  get deviceNumber(): string {
+    return this.dn();
+  }
+
   /** Stored telemetry of a device ("" = the gateway itself), stamped with the server's time. */
   telemetry(path: string, deviceNumber?: string): StoredPoint[] {
     return (this.state(path, deviceNumber)?.telemetry ?? []).map((p) => ({ ts: p.ts, values: { ...p.values } }));

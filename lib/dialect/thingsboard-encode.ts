@@ -4,7 +4,7 @@
 // server counts them: per device of a publish one message; telemetry and attributes draw
 // telemetryMessages plus their key-value pairs from telemetryDataPoints, everything else draws
 // from messages, and the gateway's own v1/devices/me traffic from its own buckets.
-import type { PublishCaps, PublishCost, Uplink, Values } from "../records";
+import type { PublishCaps, PublishCost, TelemetryPoint, Uplink, Values } from "../records";
 import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
 import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
 import { T } from "./thingsboard-topics";
@@ -20,8 +20,9 @@ function isMergeable(kind: Uplink["kind"]): kind is Mergeable {
 }
 
 /** The values as they will be sent: a toJSON at the top may turn them into anything. */
-function sentValues(values: Values, what: string): Values {
+function sentValues(values: Values, of: string | number): Values {
   if (typeof (values as { toJSON?: unknown }).toJSON !== "function") return values;
+  const what = typeof of === "number" ? `the values of point ${of}` : of;
   const back: unknown = JSON.parse(serialise(values, what));
   if (typeof back !== "object" || back === null || Array.isArray(back) || Object.keys(back).length === 0) {
     throw new Error(`${what} must serialise to an object of {key: value}, its toJSON gave ${Array.isArray(back) ? "an array" : JSON.stringify(back)}`);
@@ -34,22 +35,50 @@ function hasToJSON(v: unknown): boolean {
   return typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function";
 }
 
-/**
- * `{key: value}` as sent, and its key count. One JSON.stringify when no value has a toJSON (the
- * validated values are then exactly what it writes); key by key otherwise, so that a value that
- * serialises to nothing is an error instead of a key that silently vanishes.
- */
-function valuesJson(values: Values): { json: string; keys: number } {
+/** Keys of `{key: value}`, or -1 when a value has a toJSON (then it is serialised key by key). */
+function plainKeys(values: Values): number {
   let keys = 0;
-  let special = false;
   for (const k in values) {
     keys++;
-    if (!special && hasToJSON(values[k])) special = true;
+    if (hasToJSON(values[k])) return -1;
   }
-  if (!special) return { json: serialise(values, "the values"), keys };
+  return keys;
+}
+
+/** Key by key, so that a value that serialises to nothing is an error instead of a key that silently vanishes. */
+function membersJson(values: Values): string {
   const members: string[] = [];
   for (const k of Object.keys(values)) members.push(`${JSON.stringify(k)}:${serialise(values[k], `the value of "${k}"`)}`);
-  return { json: `{${members.join(",")}}`, keys };
+  return `{${members.join(",")}}`;
+}
+
+/** The key count and UTF-8 bytes of the point `pointJson` serialised last: its other results, without an object per point. */
+let lastKeys = 0;
+let lastBytes = 0;
+
+/**
+ * One point as sent: one JSON.stringify per values object when no value has a toJSON (what was
+ * validated is then exactly what it writes); ts is a finite number (validated): its String() is its JSON.
+ */
+function pointJson(point: TelemetryPoint, index: number): string {
+  const values = sentValues(point.values, index);
+  let keys = plainKeys(values);
+  let v: string;
+  if (keys >= 0) v = serialise(values, "the values");
+  else {
+    v = membersJson(values);
+    keys = Object.keys(values).length;
+  }
+  lastKeys = keys;
+  if (point.ts === undefined) {
+    lastBytes = utf8Length(v);
+    return v;
+  }
+  // The length from the parts: measuring the joined text would flatten it (a copy per point);
+  // the digits of ts and the 17 bytes of {"ts":,"values":} are ASCII.
+  const ts = String(point.ts);
+  lastBytes = utf8Length(v) + ts.length + 17;
+  return '{"ts":' + ts + ',"values":' + v + "}";
 }
 
 function whole(body: string): Prepared {
@@ -73,16 +102,18 @@ export function prepare(u: Uplink): Prepared {
     case "gatewayRpcResponse":
       return whole(serialise(u.data ?? null, "the RPC answer"));
     case "telemetry": {
-      const p: Required<Omit<Prepared, "fields">> = { json: [], bytes: [], points: [] };
-      for (let i = 0; i < u.points.length; i++) {
-        const point = u.points[i];
-        const values = sentValues(point.values, `the values of point ${i}`);
-        const v = valuesJson(values);
-        // ts is a finite number (validated): its String() is its JSON
-        const s = point.ts === undefined ? v.json : '{"ts":' + String(point.ts) + ',"values":' + v.json + "}";
-        p.json.push(s);
-        p.bytes.push(utf8Length(s));
-        p.points.push(v.keys);
+      const n = u.points.length;
+      if (n === 1) {
+        // One point (most msgs): three packed one-element arrays, nothing else.
+        const s = pointJson(u.points[0], 0);
+        return { json: [s], bytes: [lastBytes], points: [lastKeys] };
+      }
+      const p: Required<Omit<Prepared, "fields">> = { json: new Array<string>(n), bytes: new Array<number>(n), points: new Array<number>(n) };
+      for (let i = 0; i < n; i++) {
+        const s = pointJson(u.points[i], i);
+        p.json[i] = s;
+        p.bytes[i] = lastBytes;
+        p.points[i] = lastKeys;
       }
       return p;
     }
@@ -168,7 +199,12 @@ function withinCaps(kind: Mergeable, b: JsonBatch, device: string, points: numbe
 export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBytes = 0, extras: EncodeExtras = {}): Encoded {
   // The server counts the packet's remaining length: the payload gets what the topic
   // (2-byte length + UTF-8), the packet id (2) and the MQTT 5 properties leave of it.
-  const room = (topic: string): number => maxPacket - (2 + utf8Length(topic) + 2 + propertiesBytes);
+  const rooms = new Map<string, number>(); // per topic, measured once per encode (not once per uplink)
+  const room = (topic: string): number => {
+    let r = rooms.get(topic);
+    if (r === undefined) rooms.set(topic, (r = maxPacket - (2 + utf8Length(topic) + 2 + propertiesBytes)));
+    return r;
+  };
   const caps = extras.caps ?? UNLIMITED;
   const slots: Array<Publish | { kind: Mergeable; batch: JsonBatch }> = [];
   const open = new Map<Mergeable, { batch: JsonBatch; pos: number }>();

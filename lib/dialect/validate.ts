@@ -38,28 +38,39 @@ function valueProblem(key: string, v: unknown, depth: number): string | null {
 }
 
 export function valuesProblem(values: unknown, what: string): string | null {
+  return valuesCheck(values, what, -1);
+}
+
+function nameOf(what: string, index: number): string {
+  return index < 0 ? what : `point ${index}: values`;
+}
+
+/** `valuesProblem` of the values of point `index` (≥ 0; else of `what`): no string built unless it fails. */
+function valuesCheck(values: unknown, what: string, index: number): string | null {
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
-    return `${what} must be an object of {key: value}, got ${describe(values)}`;
+    return `${nameOf(what, index)} must be an object of {key: value}, got ${describe(values)}`;
   }
-  const keys = Object.keys(values);
-  if (keys.length === 0) return `${what} has no values`;
-  for (const k of keys) {
-    if (k.length === 0) return `${what} has an empty key`;
+  // for…in, not Object.keys: no array per values object on the hot path (own keys: a plain object's are all)
+  let any = false;
+  for (const k in values) {
+    if (!Object.prototype.hasOwnProperty.call(values, k)) continue;
+    any = true;
+    if (k.length === 0) return `${nameOf(what, index)} has an empty key`;
     const p = valueProblem(k, (values as Values)[k], 0);
     if (p) return p;
   }
-  return null;
+  return any ? null : `${nameOf(what, index)} has no values`;
 }
 
+/** Why a telemetry point cannot be sent, or null; its messages are built only when one is needed. */
 export function pointProblem(point: TelemetryPoint, index: number): string | null {
-  const where = `point ${index}`;
-  if (typeof point !== "object" || point === null) return `${where} must be an object, got ${describe(point)}`;
+  if (typeof point !== "object" || point === null) return `point ${index} must be an object, got ${describe(point)}`;
   if (point.ts !== undefined) {
     if (typeof point.ts !== "number" || !Number.isFinite(point.ts) || point.ts < 0) {
-      return `${where}: ts must be a number of milliseconds since 1970, got ${describe(point.ts)}`;
+      return `point ${index}: ts must be a number of milliseconds since 1970, got ${describe(point.ts)}`;
     }
   }
-  return valuesProblem(point.values, `${where}: values`);
+  return valuesCheck(point.values, "", index);
 }
 
 export function deviceProblem(device: unknown): string | null {

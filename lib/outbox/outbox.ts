@@ -143,17 +143,26 @@ export class Outbox extends EventEmitter {
       if (p instanceof OutboxError) return reject(p);
       prepared = p;
     }
+    this.push({ uplink, resolve, reject, free: !bounded, prepared }, bounded);
+  }
+
+  /**
+   * Queues an entry made by its sender (msg-entry.ts: no closure per msg), its uplink validated
+   * and prepared; the entry is settled once, at once when it is not accepted.
+   */
+  push(entry: Entry, bounded: boolean): void {
+    if (this.closed) return entry.reject(new OutboxError("the gateway session is closed", "closed"));
     if (bounded && this.counted >= this.opts.maxQueued) {
       const waiting = this.counted;
       if (this.opts.overflow === "reject") {
         this.emit("full", waiting);
-        return reject(new OutboxError(`outbox full: ${waiting} messages are waiting for the connection, this one was not accepted`, "full"));
+        return entry.reject(new OutboxError(`outbox full: ${waiting} messages are waiting for the connection, this one was not accepted`, "full"));
       }
       const oldest = this.takeOldestCounted();
       oldest?.reject(new OutboxError(`outbox full: ${waiting} messages were waiting, the oldest was dropped for a newer one`, "full"));
       this.emit("full", waiting);
     }
-    if (this.store.push({ uplink, resolve, reject, free: !bounded, prepared }) === false) return; // refused by the store (its cap), already rejected
+    if (this.store.push(entry) === false) return; // refused by the store (its cap), already rejected
     if (bounded) this.counted++;
     this.schedule();
   }

@@ -4,6 +4,7 @@
 import { EventEmitter } from "events";
 import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
+import { labelled, MsgEntry, MsgGroup, PartEntry, type Done } from "../outbox/msg-entry";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
@@ -62,6 +63,8 @@ export interface SessionEvents {
   downlink: [Downlink];
   warning: [string];
   limits: [SessionLimits];
+  /** The platform's verdict on the gateway's own announcement (dialect.gatewayAnnouncement): undefined = accepted, else why not. */
+  announced: [string | undefined];
 }
 
 const DEFAULT_RECONNECT: BackoffOptions = { minMs: 1000, maxMs: 60000 };
@@ -89,6 +92,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly acks: UplinkAcks;
   /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
   readonly router: DownlinkRouter;
+  /** Re-announces the gateway and its devices every dialect.renewMs while connected. */
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly opts: SessionOptions) {
     super();
@@ -116,6 +121,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.on("state", (s) => this.setState(s));
     this.connection.on("up", (transport) => this.onUp(transport));
     this.connection.on("down", () => {
+      this.stopRenewal();
       this.outbox.detach();
       this.acks.lost();
     });
@@ -137,9 +143,15 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.open();
   }
 
+  /** Connects with other credentials from the next connect on (those provisioning gave). */
+  useCredentials(credentials: Credentials): void {
+    this.connection.setClientOptions(this.opts.dialect.connectOptions(credentials));
+  }
+
   /** Closes the connection; uplinks still waiting are rejected, pending requests fail. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopRenewal();
     const closed = new Error("the gateway session is closed");
     this.outbox.close(closed.message);
     this.acks.lost();
@@ -184,48 +196,57 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * The callback form of `sendAll`, for the per-msg hot path (no promise per msg): `callback`
-   * is called once, with an error if any uplink was invalid (then none is queued), refused or
-   * lost with the session, or without one when the server acknowledged them all.
+   * The callback form of `sendAll`, for the per-msg hot path (no promise and no closure per msg:
+   * msg-entry.ts): `done` is called once, with an error if any uplink was invalid (then none is
+   * queued), refused or lost with the session, or without one when the server acknowledged them
+   * all. `label` (a node type) prefixes the message of an error, as the adapters' userError does.
    */
-  submit(given: readonly Uplink[], options: SendOptions, done: (err?: Error) => void): void {
-    this.stats.received(given);
-    const callback = (err?: Error): void => {
-      this.stats.ended(err);
-      done(err);
-    };
+  submit(given: readonly Uplink[], options: SendOptions, done: Done, label?: string): void {
     const bad = this.optionsProblem(options);
-    if (bad) return callback(new OutboxError(bad, "invalid"));
-    const uplinks = given.length === 1 ? [this.renamed(given[0])] : given.map((u) => this.renamed(u));
+    if (bad) return this.refuse(given, new OutboxError(bad, "invalid"), done, label);
+    if (given.length === 1) {
+      // The common case: one uplink, no counting of parts.
+      const u = this.renamed(given[0]);
+      const p = this.check(u, false);
+      if (typeof p === "string") return this.refuse(given, new OutboxError(p, "invalid"), done, label);
+      this.stats.accepted(u, p);
+      this.announceFor(u, options);
+      return this.outbox.push(new MsgEntry(u, p, done, this.stats, label), true);
+    }
+    const uplinks = given.map((u) => this.renamed(u));
     // Validated and serialised, all of them, before any is queued.
     const prepared: Prepared[] = [];
     for (const u of uplinks) {
-      const problem = this.opts.dialect.validate(u) ?? this.outbox.prepare(u);
-      if (typeof problem === "string" || problem instanceof OutboxError) {
-        const message = typeof problem === "string" ? problem : problem.message;
-        return callback(new OutboxError(uplinks.length > 1 && "device" in u ? `"${u.device}": ${message}` : message, "invalid"));
-      }
-      prepared.push(problem);
+      const p = this.check(u, uplinks.length > 1);
+      if (typeof p === "string") return this.refuse(given, new OutboxError(p, "invalid"), done, label);
+      prepared.push(p);
     }
-    if (uplinks.length === 1) {
-      // The common case: one uplink, no counting of parts.
-      this.announceFor(uplinks[0], options);
-      return this.outbox.enqueue(uplinks[0], true, callback, callback, prepared[0]);
+    if (uplinks.length === 0) {
+      this.stats.received(given);
+      return done(); // nothing to send
     }
-    let waiting = uplinks.length;
-    let failed = false;
-    const ok = (): void => {
-      if (--waiting === 0 && !failed) callback();
-    };
-    const fail = (err: Error): void => {
-      if (failed) return;
-      failed = true;
-      callback(err);
-    };
-    uplinks.forEach((u, i) => {
+    const group = new MsgGroup(uplinks.length, done, this.stats, label);
+    for (let i = 0; i < uplinks.length; i++) {
+      const u = uplinks[i];
+      this.stats.accepted(u, prepared[i], i > 0);
       this.announceFor(u, options);
-      this.outbox.enqueue(u, true, ok, fail, prepared[i]);
-    });
+      this.outbox.push(new PartEntry(u, prepared[i], group), true);
+    }
+  }
+
+  /** The uplink validated and serialised, or what is wrong with it (naming its device when the msg has several). */
+  private check(u: Uplink, named: boolean): Prepared | string {
+    const problem = this.opts.dialect.validate(u) ?? this.outbox.prepare(u);
+    if (typeof problem !== "string" && !(problem instanceof OutboxError)) return problem;
+    const message = typeof problem === "string" ? problem : problem.message;
+    return named && "device" in u ? `"${u.device}": ${message}` : message;
+  }
+
+  /** A msg not accepted: counted, and its sender told at once. */
+  private refuse(given: readonly Uplink[], err: OutboxError, done: Done, label: string | undefined): void {
+    this.stats.received(given);
+    this.stats.ended(err);
+    done(labelled(err, label));
   }
 
   /** The uplink under the platform's current name of its device (the flow may use an old one). */
@@ -252,9 +273,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Announces a device (again, if its profile changed) and resolves on the server's PUBACK. */
-  connectDevice(flowName: string, profile?: string): Promise<void> {
+  connectDevice(flowName: string, profile?: string, details: { metadata?: Values; deviceInfo?: Values } = {}): Promise<void> {
     const device = this.registry.current(flowName);
-    const u: Uplink = { kind: "connect", device, profile };
+    const u: Uplink = { kind: "connect", device, profile, ...details };
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
     this.registry.add(device, profile);
@@ -331,6 +352,42 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (ask) void this.fetchLimits();
+    this.announceGateway();
+    const every = this.opts.dialect.renewMs;
+    if (every !== undefined && every > 0) {
+      this.stopRenewal();
+      this.renewTimer = setInterval(() => this.renew(), every);
+    }
+  }
+
+  /** The gateway's own announcement (Watson: a managed gateway's manage), ahead of everything waiting. */
+  private announceGateway(): void {
+    const u = this.opts.dialect.gatewayAnnouncement?.();
+    if (!u) return;
+    this.outbox.sendAhead(u).then(
+      () => this.emit("announced", undefined),
+      (err: Error) => {
+        if (this.stopping || (err instanceof OutboxError && err.code === "closed")) return;
+        this.warn(`the gateway's own announcement failed: ${err.message}`);
+        this.emit("announced", err.message);
+      },
+    );
+  }
+
+  /** Before the platform forgets them (Watson: the manage lifetime): the gateway and every device again. */
+  private renew(): void {
+    if (!this.connected) return;
+    this.announceGateway();
+    for (const d of [...this.registry.all()]) {
+      this.outbox.send({ kind: "connect", device: d.name, profile: d.profile }, false).catch((err: Error) => {
+        if (!(err instanceof OutboxError && err.code === "closed")) this.warn(`announcing "${d.name}" again failed: ${err.message}`);
+      });
+    }
+  }
+
+  private stopRenewal(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
   }
 
   private async fetchLimits(): Promise<void> {
@@ -367,6 +424,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     switch (d.kind) {
       case "uplinkAck":
         if (!this.acks.settle(d.key, d.failure)) this.warn(d.failure !== undefined && this.opts.dialect.failureKey ? d.failure : `ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
+        else if (d.warn && d.failure !== undefined) this.warn(d.failure);
         return;
       case "group":
         for (const part of d.parts) this.onDownlink(part);

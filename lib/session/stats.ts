@@ -3,6 +3,7 @@
 // grow (a reader that wants a period subtracts the previous snapshot); PUBACK latencies are kept
 // as a bounded sample that the periodic report drains, so memory stays flat at any rate.
 import type { Transport } from "../outbox/outbox";
+import type { Prepared } from "../dialect/types";
 import type { Uplink } from "../records";
 
 /** Latency samples kept at most between two reads; beyond it new ones replace random old ones. */
@@ -65,6 +66,21 @@ export class GatewayStats {
   received(uplinks: readonly Uplink[]): void {
     this.counters.msgsIn++;
     for (const u of uplinks) this.counters.pointsIn += pointsOf(u);
+  }
+
+  /**
+   * One uplink of an accepted msg (`more`: not its first), its points counted from its
+   * serialised form where the dialect counted them there: no second walk of the values.
+   */
+  accepted(u: Uplink, p: Prepared, more = false): void {
+    if (!more) this.counters.msgsIn++;
+    if (u.kind !== "telemetry" && u.kind !== "attributes") return;
+    const points = p.points;
+    if (!points) {
+      this.counters.pointsIn += pointsOf(u);
+      return;
+    }
+    for (let i = 0; i < points.length; i++) this.counters.pointsIn += points[i];
   }
 
   /** How a msg ended: the outbox's error code tells why it was not delivered. */

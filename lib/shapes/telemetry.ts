@@ -14,20 +14,27 @@ export function kindOf(v: unknown): string {
   return typeof v;
 }
 
-/** `{ts, values}` exactly: anything else is a flat `{key: value}` point. */
+/** `{ts, values}` exactly (own keys, counted without an array per point): anything else is a flat `{key: value}` point. */
 function isTimed(v: Record<string, unknown>): boolean {
-  const keys = Object.keys(v);
-  return keys.length === 2 && "ts" in v && "values" in v;
+  if (!("ts" in v) || !("values" in v)) return false;
+  let n = 0;
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k) && ++n > 2) return false;
+  return n === 2 && Object.prototype.hasOwnProperty.call(v, "ts") && Object.prototype.hasOwnProperty.call(v, "values");
 }
 
 function point(v: unknown, defaultTs: number | undefined, index: number): TelemetryPoint | string {
   if (!isPlainObject(v)) return `element ${index} must be {key: value} or {ts, values}, got ${kindOf(v)}`;
-  if (isTimed(v)) return { ts: v.ts as number, values: v.values as Values };
+  if (isTimed(v)) return v as unknown as TelemetryPoint; // already {ts, values}: no copy per point (validated as any point is)
   return defaultTs === undefined ? { values: v as Values } : { ts: defaultTs, values: v as Values };
 }
 
 function points(payload: unknown, defaultTs: number | undefined): TelemetryPoint[] | string {
-  const list = Array.isArray(payload) ? payload : [payload];
+  if (!Array.isArray(payload)) {
+    // The common case, one point: no list to wrap it in.
+    const p = point(payload, defaultTs, 0);
+    return typeof p === "string" ? "msg.payload must be an object of values or an array of {ts, values}, got " + kindOf(payload) : [p];
+  }
+  const list = payload;
   if (list.length === 0) return "msg.payload is an empty array";
   const out: TelemetryPoint[] = [];
   for (let i = 0; i < list.length; i++) {
@@ -47,14 +54,20 @@ export function telemetryUplinks(payload: unknown, device: string | undefined, d
     const p = points(payload, defaultTs);
     return typeof p === "string" ? p : [{ kind: "telemetry", device, points: p }];
   }
-  if (!isPlainObject(payload) || Object.keys(payload).length === 0 || !Object.values(payload).every(Array.isArray)) {
-    return 'no device: set one in the node or msg.device, or send {"Device A": [...], "Device B": [...]} in msg.payload';
-  }
+  const none = 'no device: set one in the node or msg.device, or send {"Device A": [...], "Device B": [...]} in msg.payload';
+  if (!isPlainObject(payload)) return none;
+  // One pass (no arrays of keys, values and entries per msg): every member must be an array.
   const out: Uplink[] = [];
-  for (const [name, list] of Object.entries(payload)) {
+  let problem: string | undefined;
+  for (const name in payload) {
+    if (!Object.prototype.hasOwnProperty.call(payload, name)) continue;
+    const list = payload[name];
+    if (!Array.isArray(list)) return none;
+    if (problem !== undefined) continue;
     const p = points(list, defaultTs);
-    if (typeof p === "string") return p.replace("msg.payload", `msg.payload["${name}"]`);
-    out.push({ kind: "telemetry", device: name, points: p });
+    if (typeof p === "string") problem = p.replace("msg.payload", `msg.payload["${name}"]`);
+    else out.push({ kind: "telemetry", device: name, points: p });
   }
-  return out;
+  if (out.length === 0 && problem === undefined) return none;
+  return problem ?? out;
 }

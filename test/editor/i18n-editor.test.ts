@@ -77,7 +77,7 @@ for (const runtime of runtimes()) {
       browser = await startBrowser();
       const page = await browser.context.newPage();
       const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      page.on("pageerror", (e) => pageErrors.push(`${e.message}\n${e.stack ?? ""}`));
       const failed = `/tmp/iotgw-i18n-${runtime.label}-failed.png`;
       try {
         await germanHelp(page, red);

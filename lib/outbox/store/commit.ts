@@ -4,7 +4,7 @@
 // fsync. One commit runs at a time; what arrives meanwhile goes into the next. When a commit
 // is on disk, the items appended with its records are handed to `durable`.
 import fs from "fs";
-import { ackRecord, MAGIC, maxRecordBytes, writeData, type RecordType } from "./record";
+import { ackRecord, MAGIC, maxRecordBytes, writeData, type Payload, type RecordType } from "./record";
 import { Segment } from "./segment-file";
 
 const CHUNK = 256 * 1024;
@@ -90,10 +90,10 @@ export class GroupCommit<T> {
   }
 
   /** Appends a data record; `item` is handed to `durable` once it is on disk. */
-  append(type: RecordType, seq: number, at: number, json: string, item: T): Placed {
-    const c = this.room(maxRecordBytes(json));
+  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): Placed {
+    const c = this.room(maxRecordBytes(payload));
     const off = c.pos + c.used;
-    const end = writeData(c.buf, c.used, type, seq, at, json);
+    const end = writeData(c.buf, c.used, type, seq, at, payload);
     const bytes = end - c.used;
     c.used = end;
     this.active.size += bytes;

@@ -10,6 +10,7 @@ import { LogReader, type Position } from "./reader";
 import { RecordType } from "./record";
 import type { Segment } from "./segment-file";
 import { StoredEntry, type EntryOwner } from "./stored-entry";
+import { readUplink } from "./uplink-frame";
 
 export interface QueueContext {
   owner: EntryOwner;
@@ -183,9 +184,9 @@ export class WaitQueue {
       if (rec.type === RecordType.Ack || this.skipped(rec.seq)) continue;
       let uplink: Uplink;
       try {
-        uplink = JSON.parse(r.buf.toString("utf8", rec.payloadStart, rec.end)) as Uplink;
-      } catch {
-        ctx.warn(`a record of the store passed its checksum but is not JSON; skipped`);
+        uplink = readUplink(r.buf, rec.payloadStart, rec.end);
+      } catch (err) {
+        ctx.warn(`a record of the store passed its checksum but cannot be read (${(err as Error).message}); skipped`);
         this.region.count--;
         continue;
       }

@@ -1,0 +1,88 @@
+// A flow msg's uplinks as outbox entries, without a closure or a promise per msg: the entry is
+// the object the outbox settles, and it calls the msg's own callback (its node's done) once.
+// Held until the server acknowledged it, so it holds only what settling needs: the uplink and
+// its serialised form (to send it again after a lost connection), the callback, the counters.
+import type { Prepared } from "../dialect/types";
+import type { Uplink } from "../records";
+import type { Entry } from "./types";
+
+export type Done = (err?: Error) => void;
+
+/** Told how each msg ended (the gateway's statistics). */
+export interface EndCounter {
+  ended(err: Error | undefined): void;
+}
+
+/** The error a node reports: its message prefixed with the node's label (once), as the adapters' userError does. */
+export function labelled(err: Error, label: string | undefined): Error {
+  if (label === undefined) return err;
+  return new Error(err.message.startsWith(label + ":") ? err.message : `${label}: ${err.message}`);
+}
+
+/** The one entry of a msg that carries one uplink (the common case). */
+export class MsgEntry implements Entry {
+  readonly free = false;
+  strikes: number | undefined = undefined;
+  /** The memory store's accept time: declared here so that setting it does not change the entry's shape. */
+  at: number | undefined = undefined;
+  private done: Done | undefined;
+
+  constructor(readonly uplink: Uplink, public prepared: Prepared | undefined, done: Done, private readonly counter: EndCounter, private readonly label?: string) {
+    this.done = done;
+  }
+
+  resolve(): void {
+    const done = this.done;
+    this.done = undefined; // the msg (which its node's done holds) is free for the GC from here
+    done?.();
+  }
+
+  reject(err: Error): void {
+    const done = this.done;
+    if (!done) return;
+    this.done = undefined;
+    this.counter.ended(err);
+    done(labelled(err, this.label));
+  }
+}
+
+/** A msg of several uplinks (a multi-device payload): done when all are acknowledged, or at the first failure. */
+export class MsgGroup {
+  private done: Done | undefined;
+
+  constructor(private waiting: number, done: Done, private readonly counter: EndCounter, private readonly label?: string) {
+    this.done = done;
+  }
+
+  part(): void {
+    if (--this.waiting > 0 || !this.done) return;
+    const done = this.done;
+    this.done = undefined;
+    done();
+  }
+
+  fail(err: Error): void {
+    const done = this.done;
+    if (!done) return;
+    this.done = undefined;
+    this.counter.ended(err);
+    done(labelled(err, this.label));
+  }
+}
+
+/** One uplink of a `MsgGroup`. */
+export class PartEntry implements Entry {
+  readonly free = false;
+  strikes: number | undefined = undefined;
+  at: number | undefined = undefined;
+
+  constructor(readonly uplink: Uplink, public prepared: Prepared | undefined, private readonly group: MsgGroup) {}
+
+  resolve(): void {
+    this.group.part();
+  }
+
+  reject(err: Error): void {
+    this.group.fail(err);
+  }
+}
