@@ -20,11 +20,36 @@ export interface EngineRun {
   outRate: number;
   errors: number;
   timedOut: boolean;
+  /** CPU time of this process per msg: accepting them (until stored, for the disk store), and delivering them. */
+  cpuUsIn: number;
+  cpuUsOut: number;
+}
+
+/** With STORE_ENGINE_PROFILE=<file>: a CPU profile of the disk store's backlog drain (the "out" phase). */
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.STORE_ENGINE_PROFILE;
+  if (!file) return undefined;
+  const { Session } = await import("inspector");
+  const s = new Session();
+  s.connect();
+  const post = (m: string, p?: object): Promise<unknown> => new Promise((resolve, reject) => s.post(m, p ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  return async () => {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    s.disconnect();
+    fs.writeFileSync(file, JSON.stringify(profile));
+  };
+}
+
+function cpuUs(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return c.user + c.system;
 }
 
 export async function runEngine(kind: "disk" | "memory", broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<EngineRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "store-engine-"));
-  const store = kind === "disk" ? new DiskStore({ dir, maxBytes: 0, doneWhen: "stored" }) : new MemoryStore();
+  const store = kind === "disk" ? new DiskStore({ dir, maxBytes: 0, doneWhen: "stored", ...(process.env.STORE_MEMORY_ENTRIES ? { memoryEntries: Number(process.env.STORE_MEMORY_ENTRIES) } : {}) }) : new MemoryStore();
   const session = new GatewaySession({
     url: broker.url,
     dialect: dialectFor("thingsboard"),
@@ -44,6 +69,7 @@ export async function runEngine(kind: "disk" | "memory", broker: Broker, counter
       if (err) errors++;
       if (++done === w.msgs) allIn();
     };
+    const c0 = process.cpuUsage();
     const t0 = now();
     const ts0 = Date.now();
     await new Promise<void>((resolve) => {
@@ -64,15 +90,57 @@ export async function runEngine(kind: "disk" | "memory", broker: Broker, counter
       await inDone;
       inRate = w.msgs / ((now() - t0) / 1000);
     }
+    const cpuUsIn = cpuUs(c0) / w.msgs;
     counter.reset();
     const counted = counter.waitFor(w.msgs, timeoutMs);
+    const profile = kind === "disk" ? await startProfile() : undefined;
+    const c1 = process.cpuUsage();
     const t1 = now();
     session.start();
     const c = await counted;
-    return { inRate, outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t1) / 1000), errors, timedOut: c.timedOut };
+    const cpuUsOut = cpuUs(c1) / w.msgs;
+    await profile?.();
+    return { inRate, outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t1) / 1000), errors, timedOut: c.timedOut, cpuUsIn, cpuUsOut };
   } finally {
     await session.stop();
     if (store instanceof DiskStore) await store.close(true);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `node [--cpu-prof] dist/bench/store-engine.js [--kind disk|memory|both] [--msgs N]`: the engine
+ * alone on a private mosquitto, with the CPU time of this process per msg (in, out).
+ */
+if (require.main === module) {
+  void (async () => {
+    const { startMosquitto } = await import("./mosquitto");
+    const { PointCounter } = await import("./counter");
+    const { DEFAULT_WORKLOAD } = await import("./workload");
+    const arg = (name: string): string | undefined => {
+      const i = process.argv.indexOf(name);
+      return i > 0 ? process.argv[i + 1] : undefined;
+    };
+    const w = { ...DEFAULT_WORKLOAD, msgs: Number(arg("--msgs") ?? DEFAULT_WORKLOAD.msgs) };
+    const kinds = (arg("--kind") ?? "both") === "both" ? (["disk", "memory"] as const) : [arg("--kind") as "disk" | "memory"];
+    const broker = await startMosquitto();
+    const counter = await PointCounter.connect(broker.url);
+    try {
+      for (const kind of kinds) {
+        const r = await runEngine(kind, broker, counter, w, 300000);
+        console.log(`engine ${kind}: in ${fmt(r.inRate ?? 0)} points/s, out ${fmt(r.outRate)} points/s, CPU µs/msg in ${r.cpuUsIn.toFixed(1)}, out ${r.cpuUsOut.toFixed(1)}${r.errors ? `, errors ${r.errors}` : ""}${r.timedOut ? ", TIMED OUT" : ""}`);
+      }
+    } finally {
+      await counter.close();
+      await broker.stop();
+    }
+    process.exit(0);
+  })().catch((err: Error) => {
+    console.error(err.stack ?? err);
+    process.exit(1);
+  });
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
 }

@@ -2,12 +2,16 @@
 // values) through telemetry-out and mosquitto at QoS 1, once with the disk store (done() when
 // stored: "in" is the rate of done msgs, "out" the rate of points the broker delivered) and
 // once with the memory store (done on PUBACK); then the kill -9 scenario of store-kill.ts.
+import fs from "fs";
+import os from "os";
+import path from "path";
 import { now } from "./clock";
 import type { PointCounter } from "./counter";
 import { GATEWAY_CREDENTIALS, telemetryOutCountedFlow, type FlowNode } from "./flows";
 import type { Broker } from "./mosquitto";
 import { NodeRedHost } from "./nodered";
 import { runEngine } from "./store-engine";
+import { describeSplit, storeSplit } from "./store-profile";
 import { runKillScenario, type KillResult } from "./store-kill";
 import type { Workload } from "./workload";
 
@@ -28,7 +32,7 @@ function flowWith(url: string, gateway: Record<string, unknown>): FlowNode[] {
   return telemetryOutCountedFlow(url).map((n) => (n.id === "gw" ? { ...n, ...gateway } : n));
 }
 
-async function run(gateway: Record<string, unknown>, broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<StoreRun> {
+async function run(gateway: Record<string, unknown>, broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number, profile?: string): Promise<StoreRun> {
   const host = await NodeRedHost.start({ flows: flowWith(broker.url, gateway), credentials: GATEWAY_CREDENTIALS });
   try {
     await host.ready(["gw"]);
@@ -36,11 +40,16 @@ async function run(gateway: Record<string, unknown>, broker: Broker, counter: Po
     await new Promise((r) => setTimeout(r, 3500));
     counter.reset();
     const counted = counter.waitFor(w.msgs, timeoutMs);
+    if (profile) await host.profileStart();
     const before = await host.stats();
     const t0 = await host.generate(w);
     const done = await host.waitDone(w.msgs, 0, timeoutMs).catch(() => undefined);
     const c = await counted;
     const s = await host.stats();
+    if (profile) {
+      await host.profileStop(profile);
+      console.log(`    profile ${profile}: ${describeSplit(storeSplit(profile), w.msgs)}`);
+    }
     const inSeconds = ((done?.at ?? now()) - t0) / 1000;
     const outSeconds = ((c.timedOut ? now() : c.lastAt) - t0) / 1000;
     return {
@@ -58,10 +67,12 @@ async function run(gateway: Record<string, unknown>, broker: Broker, counter: Po
 
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 
-export async function runStoreBench(broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<{ disk: StoreRun; memory: StoreRun; kill: KillResult }> {
-  const disk = await run({ storeType: "disk", storePath: "", doneWhen: "stored" }, broker, counter, w, timeoutMs);
+/** `profileDir`: CPU profiles of the two Node-RED runs there (slows them), and where their time went. */
+export async function runStoreBench(broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number, profileDir?: string): Promise<{ disk: StoreRun; memory: StoreRun; kill: KillResult }> {
+  const prof = (name: string): string | undefined => (profileDir ? path.join(profileDir, `store-${name}.cpuprofile`) : undefined);
+  const disk = await run({ storeType: "disk", storePath: "", doneWhen: "stored" }, broker, counter, w, timeoutMs, prof("disk"));
   // A bound above the workload: the memory store must not refuse what the disk store takes.
-  const memory = await run({ storeType: "memory", maxQueued: 10 * w.msgs }, broker, counter, w, timeoutMs);
+  const memory = await run({ storeType: "memory", maxQueued: 10 * w.msgs }, broker, counter, w, timeoutMs, prof("memory"));
   console.log(`store: in ${fmt(disk.inRate)} points/s, out ${fmt(disk.outRate)} points/s, memory store ${fmt(memory.outRate)} points/s`);
   console.log(`    CPU of the Node-RED process per msg: disk store ${disk.cpuUsPerMsg.toFixed(1)} µs, memory store ${memory.cpuUsPerMsg.toFixed(1)} µs`);
   const met = disk.inRate >= STORE_TARGET.pointsPerSecond && disk.outRate >= STORE_TARGET.pointsPerSecond && Math.min(disk.inRate, disk.outRate) >= STORE_TARGET.ofMemory * memory.outRate;
@@ -75,7 +86,7 @@ export async function runStoreBench(broker: Broker, counter: PointCounter, w: Wo
   return { disk, memory, kill };
 }
 
-/** `node dist/bench/store.js [--msgs N]`: this benchmark alone, on a private mosquitto. */
+/** `node dist/bench/store.js [--msgs N] [--profile]`: this benchmark alone, on a private mosquitto. */
 if (require.main === module) {
   void (async () => {
     const { startMosquitto } = await import("./mosquitto");
@@ -86,7 +97,8 @@ if (require.main === module) {
     const broker = await startMosquitto();
     const counter = await PointCounter.connect(broker.url);
     try {
-      await runStoreBench(broker, counter, w, 300000);
+      const profileDir = process.argv.includes("--profile") ? fs.mkdtempSync(path.join(os.tmpdir(), "store-profile-")) : undefined;
+      await runStoreBench(broker, counter, w, 300000, profileDir);
     } finally {
       await counter.close();
       await broker.stop();

@@ -1,6 +1,7 @@
 // `npm run emulator`: a ThingsBoard emulator on 127.0.0.1:1883 for trying the nodes by hand.
 // Flags (or env): --port (TB_PORT), --token (TB_TOKEN), --name (TB_GATEWAY), --ws-port (TB_WS_PORT),
-// --max-payload (TB_MAX_PAYLOAD), --host (TB_HOST). Prints one line per event; Ctrl-C stops it.
+// --max-payload (TB_MAX_PAYLOAD), --host (TB_HOST), --provision-key (TB_PROVISION_KEY), --provision-secret
+// (TB_PROVISION_SECRET): a device profile that provisions new devices. Prints one line per event; Ctrl-C stops it.
 import { ThingsBoardEmulator } from './thingsboard';
 import { runThingsPanelEmulator } from './thingspanel/cli';
 import { runWatsonEmulator } from './watson/cli';
@@ -23,7 +24,7 @@ function num(v: string | undefined, what: string): number | undefined {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
-    console.log('usage: node dist/emulator/cli.js [--port 1883] [--token GATEWAY_TOKEN] [--name Gateway] [--ws-port N] [--max-payload 65536] [--host 127.0.0.1]');
+    console.log('usage: node dist/emulator/cli.js [--port 1883] [--token GATEWAY_TOKEN] [--name Gateway] [--ws-port N] [--max-payload 65536] [--host 127.0.0.1] [--provision-key PROVISION_KEY] [--provision-secret PROVISION_SECRET]');
     return;
   }
   if (flag('platform', 'EMU_PLATFORM') === 'thingspanel') {
@@ -51,7 +52,10 @@ async function main(): Promise<void> {
     gateways: [{ name, token }],
     log: (line) => console.log(`${stamp()} ${line}`),
   });
-  console.log(`ThingsBoard emulator on ${emu.url}${emu.wsUrl ? ` and ${emu.wsUrl}` : ''}: gateway "${name}", access token "${token}" (MQTT 3.1.1 and 5). Ctrl-C to stop.`);
+  const provisionKey = flag('provision-key', 'TB_PROVISION_KEY') ?? 'PROVISION_KEY';
+  const provisionSecret = flag('provision-secret', 'TB_PROVISION_SECRET') ?? 'PROVISION_SECRET';
+  emu.allowProvisioning({ key: provisionKey, secret: provisionSecret });
+  console.log(`ThingsBoard emulator on ${emu.url}${emu.wsUrl ? ` and ${emu.wsUrl}` : ''}: gateway "${name}", access token "${token}" (MQTT 3.1.1 and 5); provision key "${provisionKey}", secret "${provisionSecret}". Ctrl-C to stop.`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

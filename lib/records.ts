@@ -15,7 +15,8 @@ export type AttributeScope = "client" | "shared";
 
 /** What the gateway sends up, on behalf of a device (or of itself). */
 export type Uplink =
-  | { kind: "connect"; device: string; profile?: string }
+  /** `metadata` / `deviceInfo`: Watson's managed gateway sends them in the device's manage request. */
+  | { kind: "connect"; device: string; profile?: string; metadata?: Values; deviceInfo?: Values }
   | { kind: "disconnect"; device: string }
   | { kind: "telemetry"; device: string; points: TelemetryPoint[] }
   | { kind: "attributes"; device: string; values: Values }
@@ -38,7 +39,9 @@ export type Uplink =
    * The gateway's answer to a platform message that the session handles itself once its parts
    * were routed (an attribute set): `ref` is the dialect's own reference from the downlink.
    */
-  | { kind: "downlinkAnswer"; ref: string; error?: string };
+  | { kind: "downlinkAnswer"; ref: string; error?: string }
+  /** The gateway announcing itself after every connect (Watson's managed gateway: its own manage request). */
+  | { kind: "gatewayConnect" };
 
 export type UplinkKind = Uplink["kind"];
 
@@ -51,9 +54,10 @@ export type Downlink =
    */
   | { kind: "attributeResponse"; id: number; device: string; values?: Values; value?: Value }
   /** `extra`: the platform's own fields the rpc-in msg carries besides these (Watson: deviceType, format). */
-  | { kind: "rpcRequest"; device: string; id: number; method: string; params: unknown; extra?: Record<string, string> }
+  /** `unwatched`: the answer the package sends itself when no rpc-in watches the RPC (Watson's device actions: 501). */
+  | { kind: "rpcRequest"; device: string; id: number; method: string; params: unknown; extra?: Record<string, string>; unwatched?: unknown }
   /** A server RPC addressed to the gateway device itself that is not one of the named notices. */
-  | { kind: "gatewayRpcRequest"; id: number; method: string; params: unknown; extra?: Record<string, string> }
+  | { kind: "gatewayRpcRequest"; id: number; method: string; params: unknown; extra?: Record<string, string>; unwatched?: unknown }
   | { kind: "gatewayRpcResponse"; id: number; data: unknown }
   | { kind: "deviceRenamed"; id: number; from: string; to: string }
   | { kind: "deviceDeleted"; id: number; device: string }

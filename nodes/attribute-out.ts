@@ -3,7 +3,8 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { kindOf } from "../lib/shapes/telemetry";
 import type { Values } from "../lib/records";
-import { useGateway, userError } from "./common/gateway-user";
+import type { GatewayConfigNode } from "./common/gateway-types";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 
 interface AttributeOutDef extends NodeDef {
@@ -23,12 +24,21 @@ export = function (RED: NodeAPI): void {
   function AttributeOut(this: Node, config: AttributeOutDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    // Watson IoT has no attributes (outside device management): refused at deploy, saying what to use instead.
+    if ((RED.nodes.getNode(config.gateway) as GatewayConfigNode | null)?.platform === "watson") {
+      const refusal = RED._(`${TYPE}.errors.watson`);
+      node.status({ fill: "red", shape: "ring", text: RED._(`${TYPE}.errors.watson-short`) });
+      node.error(refusal);
+      node.on("input", (_msg, _send, done) => asSentences(done)(new Error(refusal)));
+      return;
+    }
     const gateway = useGateway(RED, node, config.gateway, TYPE);
     const device = property(RED, node, config.device, config.deviceType);
     const profile = property(RED, node, config.profile, config.profileType);
     const autoConnect = config.autoConnect !== false;
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; profile?: unknown };

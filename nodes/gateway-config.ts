@@ -14,6 +14,9 @@
 // The gateway as a device (added later; a flow saved before has neither and gets the defaults):
 //   statsPeriod   seconds between statistics reports, 0 = off, 10..3600   missing: 60
 //   serviceRpcs   answer gateway_ping, gateway_devices, gateway_stats, gateway_version   missing: true
+// Provisioning (ThingsBoard; auth "provision", added later, so older flows never provision):
+//   provisionDevice  the gateway device's name   provisionType  "ACCESS_TOKEN" | "MQTT_BASIC" (missing: token)
+//   credentials provisionKey, provisionSecret; provisioned = what the server gave (JSON, no editor field)
 // A redeploy hands what waits to the successor, also when the broker URL changed (the user who
 // fixes a URL wants the data to arrive); the store folder survives it and is deleted only with
 // the gateway-config.
@@ -34,6 +37,11 @@ import { ServiceRpcs } from "../lib/session/service-rpcs";
 import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
 import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
+import { ProvisionRefused, Provisioner, type ProvisionState } from "../lib/session/provision";
+import { lineValues, type LineFigures } from "../lib/session/stats-lines";
+import type { ModbusConnectionNode } from "./modbus-connection.types";
+import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
+import { sidebarHub } from "./common/sidebar-feed";
 import { StatusBoard } from "./common/status-board";
 import { statusOf } from "./common/status";
 import type { GatewayConfigDef, GatewayConfigNode } from "./common/gateway-types";
@@ -80,6 +88,8 @@ interface Running {
   devices?: DevicesFile<RegistrySnapshot>;
   /** The predecessor's folder, being emptied into this session (its store was moved or made memory). */
   moved?: { close(): Promise<void> };
+  /** Asking the server for the gateway's credentials: the session starts when they come. */
+  provisioner?: Provisioner;
 }
 
 export = function (RED: NodeAPI): void {
@@ -91,6 +101,7 @@ export = function (RED: NodeAPI): void {
   const successors = new Map<string, Handover>();
   /** The store folder a redeployed gateway-config used: a successor on another folder (or in memory) empties it. */
   const previousDirs = new Map<string, string>();
+  const sidebar = sidebarHub(RED);
 
   function GatewayConfig(this: GatewayConfigNode, config: GatewayConfigDef): void {
     RED.nodes.createNode(this, config);
@@ -112,18 +123,37 @@ export = function (RED: NodeAPI): void {
     try {
       const opt = (v: string | undefined): string | undefined => (v ?? "").trim() || undefined;
       dialect = dialectFor(config.platform || "thingsboard", watson
-        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType) }
+        ? { org: opt(config.watsonOrg), typeId: opt(config.watsonType), deviceId: opt(config.watsonId), deviceType: opt(config.watsonDeviceType), ...watsonManagement(config) }
         : { deviceNumber: opt(config.deviceNumber) });
     } catch (err) {
       dialectProblem = `gateway-config: ${(err as Error).message}`;
     }
     // Watson IoT: the organisation's own host, TLS on 8883, when no URL is given.
     if (watson && !(config.url ?? "").trim() && config.watsonOrg) config.url = `mqtts://${config.watsonOrg.trim()}.messaging.internetofthings.ibmcloud.com:8883`;
-    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem;
+    const provisioning = config.auth === "provision";
+    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem ?? provisionProblem();
+    const feed = sidebar.feed(node, users, { platform: config.platform || "thingsboard", server: config.url || "", problem });
     if (problem) node.error(problem);
+
+    function provisionProblem(): string | undefined {
+      if (!provisioning) return undefined;
+      if ((config.platform || "thingsboard") !== "thingsboard") return RED._("gateway-config.errors.provision-platform");
+      // Once provisioned, the key and secret are no longer needed.
+      const unkeyed = !node.credentials?.provisionKey || !node.credentials?.provisionSecret;
+      if (!(config.provisionDevice ?? "").trim() || (unkeyed && !provisioned())) return RED._("gateway-config.errors.provision-incomplete");
+      return undefined;
+    }
+
+    /** What an earlier provisioning gave under this device name: the credential store first, then the folder's copy. */
+    function provisioned(): ProvisionedRecord | undefined {
+      const name = (config.provisionDevice ?? "").trim();
+      const r = parseProvisioned(node.credentials?.provisioned) ?? readProvisionedFile(storeDir);
+      return r && r.deviceName === name ? r : undefined;
+    }
 
     function credentials(): Credentials {
       const c = node.credentials ?? {};
+      if (provisioning) return provisioned()?.credentials ?? {};
       if (config.auth === "basic") return { clientId: config.clientId || undefined, username: c.username, password: c.password };
       if (config.auth === "x509") return { clientId: config.clientId || undefined };
       return { accessToken: c.token, clientId: config.clientId || undefined };
@@ -176,7 +206,8 @@ export = function (RED: NodeAPI): void {
         store,
       });
       const monitor = new OutboxMonitor(session.outbox, store).start();
-      const source = sessionStatsSource(session);
+      feed.attach(session, () => monitor.read());
+      const source = sessionStatsSource(session, modbusLines);
       const reporter = new StatsReporter(source, statsPeriodMs(numberOr(config.statsPeriod, STATS_PERIOD.default)), () => monitor.read()).start();
       if (config.serviceRpcs !== false) {
         session.serviceRpcs = new ServiceRpcs({
@@ -213,11 +244,17 @@ export = function (RED: NodeAPI): void {
       session.setMaxPayload(watson ? Math.min(maxPayload, session.opts.dialect.defaultMaxPayload) : maxPayload);
       session.on("state", (state) => {
         if (state.state === "connected") full = 0;
+      if (state.state !== "connected") unannounced = undefined;
         refresh(true);
         if (state.state === "disconnected" && state.reason !== "closed") node.log(RED._("gateway-config.log.disconnected", { reason: state.reason }));
         if (state.state === "connected") node.log(RED._("gateway-config.log.connected", { url: config.url }));
       });
       session.on("warning", (message) => node.warn(message));
+      // Watson's managed gateway: a refused or unanswered manage of the gateway itself shows on every node.
+      session.on("announced", (why) => {
+        unannounced = why;
+        refresh(true);
+      });
       const onFull = (waiting: number): void => {
         full = waiting;
         refresh();
@@ -240,12 +277,16 @@ export = function (RED: NodeAPI): void {
 
     /** "outbox full" stays on the nodes until the connection is back, over the reconnect attempts. */
     let full = 0;
+    /** Why the platform did not accept the gateway's own announcement (Watson: its manage); cleared when it does. */
+    let unannounced: string | undefined;
 
     function currentStatus(): NodeStatus {
       if (problem) return { fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") };
       if (!running) return statusOf({ state: "disconnected", reason: "closed" }, t);
       const { session, store, monitor } = running;
+      if (running.provisioner) return provisionStatus(running.provisioner.state);
       if (store instanceof DiskStore && store.status === "failed") return { fill: "red", shape: "ring", text: RED._("gateway-config.status.store-failed") };
+      if (session.state.state === "connected" && unannounced) return { fill: "yellow", shape: "dot", text: RED._("gateway-config.status.not-managed") };
       if (session.state.state === "connected") return statusOf(session.state, t);
       if (full > 0) return { fill: "red", shape: "dot", text: RED._("gateway-config.status.full", { n: fmtCount(full) }) };
       const base = statusOf(session.state, t);
@@ -260,6 +301,8 @@ export = function (RED: NodeAPI): void {
 
     // ---- the API of the nodes that use it --------------------------------------------------
 
+    node.platform = config.platform || "thingsboard";
+
     node.session = () => {
       if (!running) throw new Error(problem ?? "gateway-config: the session is not open (no node uses it)");
       return running.session;
@@ -267,21 +310,79 @@ export = function (RED: NodeAPI): void {
 
     node.stats = () => running?.monitor.read();
 
-    node.figures = () => (running ? totals(sessionStatsSource(running.session), running.monitor.read()) : undefined);
+    node.figures = () => (running ? totals(sessionStatsSource(running.session, modbusLines), running.monitor.read()) : undefined);
 
     node.register = (user: Node) => {
       users.set(user.id, user);
       if (!problem && !running) {
         running = create();
-        running.session.start();
+        if (provisioning && !provisioned()) provision(running);
+        else running.session.start();
       }
       user.status(currentStatus());
     };
 
+    /**
+     * No credentials yet: ask the server (with backoff while it refuses), keep what it gives in the
+     * credential store and the folder's copy, then connect with it. Never again after that.
+     */
+    function provision(r: Running): void {
+      const deviceName = (config.provisionDevice ?? "").trim();
+      const credentialsType = config.provisionType === "MQTT_BASIC" ? "MQTT_BASIC" : "ACCESS_TOKEN";
+      const p = new Provisioner(
+        { url: config.url, tls: tlsOptions(), protocolVersion: config.protocolVersion === "5" ? 5 : 4 },
+        { key: node.credentials?.provisionKey ?? "", secret: node.credentials?.provisionSecret ?? "", deviceName, credentialsType },
+        { minMs: numberOr(config.reconnectMin, 1) * 1000, maxMs: numberOr(config.reconnectMax, 60) * 1000 },
+      );
+      r.provisioner = p;
+      let said = "";
+      p.on("state", (st) => {
+        // The sidebar reads the session: it says provisioning, or the server's no, too.
+        r.session.waitingFor(st.state === "refused" ? `provisioning refused: ${st.status}${st.reason ? ` (${st.reason})` : ""}` : `provisioning${st.reason ? `: ${st.reason}` : ""}`);
+        refresh(true);
+      });
+      p.on("failed", (err, retryMs) => {
+        // Each distinct reason once: a refusal repeats at every attempt.
+        if (err.message === said) return;
+        said = err.message;
+        const line = `${RED._("gateway-config.log.provision-failed", { device: deviceName, retry: Math.round(retryMs / 1000) })}: ${err.message}`;
+        // The server's no is a configuration to fix; a connection that failed is only a state.
+        if (err instanceof ProvisionRefused) node.error(line);
+        else node.warn(line);
+      });
+      p.once("provisioned", (creds) => {
+        p.stop();
+        r.provisioner = undefined;
+        const record: ProvisionedRecord = { deviceName, credentialsType, credentials: creds };
+        const all = { ...(node.credentials ?? {}), provisioned: JSON.stringify(record) };
+        node.credentials = all;
+        void RED.nodes.addCredentials(node.id, all);
+        try {
+          writeProvisionedFile(storeDir, record);
+        } catch (err) {
+          node.warn(RED._("gateway-config.log.provision-copy", { dir: storeDir, reason: (err as Error).message }));
+        }
+        node.log(RED._("gateway-config.log.provisioned", { device: deviceName }));
+        r.session.useCredentials(creds);
+        r.session.start();
+        refresh(true);
+      });
+      r.session.waitingFor("provisioning");
+      p.start();
+    }
+
+    function provisionStatus(s: ProvisionState): NodeStatus {
+      if (s.state === "refused") return { fill: "red", shape: "ring", text: RED._("gateway-config.status.provision-refused", { status: s.status }) };
+      return { fill: "yellow", shape: "ring", text: RED._("gateway-config.status.provisioning") };
+    }
+
     /** Stops the session and closes its store; `remove` deletes the store folder too. */
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
+      r.provisioner?.stop();
+      if (how === "remove") removeProvisionedFile(storeDir);
       r.monitor.stop();
       r.reporter.stop();
+      feed.detach();
       await r.devices?.close(how !== "remove");
       await r.moved?.close();
       if (how === "handover") {
@@ -304,6 +405,7 @@ export = function (RED: NodeAPI): void {
 
     node.on("close", (removed: boolean, done: () => void) => {
       board.close();
+      feed.close();
       const r = running;
       running = undefined;
       const finish = (err?: Error): void => {
@@ -311,6 +413,7 @@ export = function (RED: NodeAPI): void {
         done();
       };
       if (!r) {
+        if (removed) removeProvisionedFile(storeDir);
         // No session (no user left), but a deleted gateway-config still takes its folder along.
         if (removed && disk) void closing.then(() => removeFolder(storeDir)).then(() => done(), finish);
         else void closing.then(() => done());
@@ -318,6 +421,17 @@ export = function (RED: NodeAPI): void {
       }
       shut(r, removed ? "remove" : "handover").then(() => finish(), finish);
     });
+  }
+
+  /** The counters of every open Modbus line of this runtime, for the gateway's statistics. */
+  function modbusLines(): Record<string, number> {
+    const lines: LineFigures[] = [];
+    RED.nodes.eachNode((n) => {
+      if (n.type !== "modbus-connection") return;
+      const c = (RED.nodes.getNode(n.id) as ModbusConnectionNode | null)?.lineStats?.();
+      if (c) lines.push({ name: (n as { name?: string }).name || c.target, requests: c.requests, errors: c.errors, timeouts: c.timeouts });
+    });
+    return lineValues(lines);
   }
 
   /** A folder of a deleted gateway-config whose session was not open: locked by nobody here. */
@@ -328,11 +442,27 @@ export = function (RED: NodeAPI): void {
     await store.close(store.status === "open");
   }
 
+  /**
+   * Watson IoT's managed gateway (added later; a flow saved before has neither: not managed).
+   *   watsonManaged   boolean    the device management protocol on the same connection
+   *   watsonLifetime  seconds    of each manage, 0 (never dormant) or >= 3600; missing or blank: 3600
+   *   watsonRenewMs   tests only: re-manage this often instead of at 90 % of the lifetime
+   */
+  function watsonManagement(c: GatewayConfigDef): { managed?: boolean; lifetimeS?: number; renewMs?: number } {
+    if (c.watsonManaged !== true) return {};
+    const blank = c.watsonLifetime === undefined || String(c.watsonLifetime).trim() === "";
+    const renewMs = Number(c.watsonRenewMs);
+    return { managed: true, lifetimeS: blank ? undefined : Number(c.watsonLifetime), renewMs: renewMs > 0 ? renewMs : undefined };
+  }
+
   RED.nodes.registerType("gateway-config", GatewayConfig as unknown as (this: Node, def: NodeDef) => void, {
     credentials: {
       token: { type: "password" },
       username: { type: "text" },
       password: { type: "password" },
+      provisionKey: { type: "password" },
+      provisionSecret: { type: "password" },
+      provisioned: { type: "password" },
     },
   });
 

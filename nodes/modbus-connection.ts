@@ -92,6 +92,8 @@ export = function (RED: NodeAPI): void {
       return line;
     };
 
+    node.lineStats = () => (line && line.state.status !== "closed" ? { ...line.stats, target: line.target } : undefined);
+
     node.release = async (user: Node, removed: boolean) => {
       users.delete(user.id);
       if (removed && users.size === 0 && line) {

@@ -1,6 +1,6 @@
 // The modbus-connection config node as the modbus-source nodes that use it see it.
 import type { Node, NodeDef } from "node-red";
-import type { ModbusLine } from "../lib/modbus";
+import type { LineStats, ModbusLine } from "../lib/modbus";
 
 export interface ModbusConnectionDef extends NodeDef {
   transport: string;
@@ -32,4 +32,6 @@ export interface ModbusConnectionNode extends Node {
   release(user: Node, removed: boolean): Promise<void>;
   /** Why the settings are unusable, if they are. */
   readonly problem: string | undefined;
+  /** The open line's counters and target (the gateway's statistics read them); undefined while no line is open. */
+  lineStats?(): (LineStats & { target: string }) | undefined;
 }

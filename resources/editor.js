@@ -52,6 +52,10 @@
         return true;
       }
       if (auth === "x509") return true;
+      if (auth === "provision") {
+        var named = String(current(node, "provisionDevice", true) || "").trim() !== "";
+        return named && hasCredential(node, "provisionKey") && hasCredential(node, "provisionSecret") ? true : t(node, "gateway-config.validate.provision");
+      }
       return hasCredential(node, "token") ? true : t(node, "gateway-config.validate.token");
     },
     /** TLS: required for X.509, and it must still exist. */

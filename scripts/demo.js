@@ -89,7 +89,8 @@ async function main() {
       gateways: [{ name: "Gateway", token: TOKEN }],
       log: (line) => console.log(`[emulator] ${stamp()} ${line}`),
     });
-    console.log(`[emulator] ThingsBoard emulator on ${emu.url}, gateway token "${TOKEN}"`);
+    emu.allowProvisioning({ key: "PROVISION_KEY", secret: "PROVISION_SECRET" }); // the gateway-provisioning example
+    console.log(`[emulator] ThingsBoard emulator on ${emu.url}, gateway token "${TOKEN}", provision key "PROVISION_KEY", secret "PROVISION_SECRET"`);
   }
   const { startModbusSimulator } = require(path.join(root, "dist", "emulator", "modbus-sim"));
   const sim = await startModbusSimulator({ port: MODBUS_PORT, log: (line) => console.log(`[modbus-sim] ${line}`) });

@@ -4,6 +4,7 @@ import { Broker, counters } from './broker';
 import { GatewaySession } from './gateway-session';
 import { Platform } from './platform';
 import * as T from './topics';
+import { provisioningOf, type ProvisionAttempt, type ProvisionProfile } from './provision';
 import { DeviceRecord } from './store';
 import {
   ClaimRecord,
@@ -17,6 +18,7 @@ import {
 } from './types';
 
 export * from './types';
+export type { ProvisionAttempt, ProvisionProfile, ProvisionResponse } from './provision';
 export { counters };
 
 export class ThingsBoardEmulator {
@@ -81,6 +83,14 @@ export class ThingsBoardEmulator {
 
   telemetry(device: string): TelemetryPoint[] {
     return this.platform.store.telemetry(device);
+  }
+
+  /** The device's last telemetry element and how many it sent, without copying the whole series. */
+  latestTelemetry(device: string): { point?: TelemetryPoint; count: number } {
+    const d = this.platform.store.get(device);
+    const n = d ? d.tsList.length : 0;
+    if (!d || n === 0) return { count: 0 };
+    return { point: { ts: d.tsList[n - 1], values: d.valuesList[n - 1], serverTs: d.serverTsList[n - 1] }, count: n };
   }
 
   clientAttributes(device: string): Record<string, unknown> {
@@ -259,7 +269,16 @@ export class ThingsBoardEmulator {
     return s ? s.deliver(topic, payload, true) : false;
   }
 
-  /** Attribute lookups for `device` ('*' = all) fail: the request gets no response at all. */
+  /**
+   * The gateway's own RPC `method` (v1/devices/me/rpc/request/{id}) is answered with what `answer`
+   * returns, as a rule chain with an "rpc call reply" node does; `undefined` removes the answer.
+   * Without one, such a request gets no response (getSessionLimits is always answered).
+   */
+  answerGatewayRpc(method: string, answer?: (params: unknown) => unknown): void {
+    if (answer) this.platform.gatewayRpcAnswers.set(method, answer);
+    else this.platform.gatewayRpcAnswers.delete(method);
+  }
+
   /**
    * MQTT 5 only: the next QoS 1 publish on `topic` ('*' = any) is answered with PUBACK
    * `reasonCode` (default 0x97 quota exceeded) and, when `close`, the connection is then closed:
@@ -293,6 +312,7 @@ export class ThingsBoardEmulator {
     return this.platform.largestPublish;
   }
 
+  /** Attribute lookups for `device` ('*' = all) fail: the request gets no response at all. */
   failAttributeLookups(device = '*', fail = true): void {
     if (fail) this.platform.failingLookups.add(device);
     else this.platform.failingLookups.delete(device);
@@ -305,6 +325,40 @@ export class ThingsBoardEmulator {
   /** The enforced PUBLISH payload limit; getSessionLimits reports the same number. */
   setMaxPayload(n: number): void {
     this.platform.patchLimits({ maxPayloadSize: n });
+  }
+
+  // ---- provisioning (provision.ts) ------------------------------------------------------
+
+  /** A device profile with provisioning on: its key and secret, strategy and name. */
+  allowProvisioning(profile: ProvisionProfile): void {
+    provisioningOf(this.platform).profiles.push({ ...profile });
+  }
+
+  /** Creates a device for the "pre-provisioned" strategy (it gets its access token when provisioned). */
+  preProvision(name: string, profile = 'default'): void {
+    provisioningOf(this.platform).preProvision(name, profile);
+  }
+
+  /** Every provisioning request received, with the answer given, in order. */
+  provisionAttempts(): ProvisionAttempt[] {
+    return provisioningOf(this.platform).attempts.map((a) => ({ ...a }));
+  }
+
+  /**
+   * Keeps the last `keep` telemetry elements of each device and the last `keep` journal entries
+   * and closing reasons: an emulator left running (the editor's test platform) stays bounded.
+   */
+  forgetHistory(keep: number): void {
+    for (const d of this.platform.store.devices.values()) {
+      const n = d.tsList.length - keep;
+      if (n <= 0) continue;
+      d.tsList.splice(0, n);
+      d.valuesList.splice(0, n);
+      d.serverTsList.splice(0, n);
+    }
+    this.platform.store.trimJournal(keep);
+    const r = this.platform.closedReasons.length - keep;
+    if (r > 0) this.platform.closedReasons.splice(0, r);
   }
 
   async stop(): Promise<void> {

@@ -20,6 +20,7 @@ import * as mqttPacket from 'mqtt-packet';
 import { authenticate, PeerCertificateInfo } from './auth';
 import { GatewaySession, SessionTransport } from './gateway-session';
 import { PublishQueue } from './publish-queue';
+import { isProvisionConnect, ProvisionSession } from './provision';
 import { Platform } from './platform';
 import { ALLOWED_SUBSCRIPTIONS, filterFor } from './topics';
 import { Counters } from './types';
@@ -80,6 +81,8 @@ export class MqttConnection {
   version: 3 | 4 | 5 = 4;
   clientId = '';
   session?: GatewaySession;
+  /** set on a provisioning connection (username or client id "provision"): see provision.ts */
+  provision?: ProvisionSession;
   private readonly parser = mqttPacket.parser();
   private readonly subscriptions = new Map<string, 0 | 1>();
   /** our QoS 1 publishes waiting for the client's PUBACK */
@@ -185,6 +188,7 @@ export class MqttConnection {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.keepaliveTimer = this.connectTimer = undefined;
     this.publishes.clear();
+    this.provision?.end();
   }
 
   private endSession(): void {
@@ -252,6 +256,7 @@ export class MqttConnection {
       if (!p.clean) return this.refuseConnect(2, RC.CLIENT_ID_NOT_VALID, 'empty client id without clean session');
       assigned = this.clientId = `tb-emu-${randomBytes(6).toString('hex')}`;
     }
+    if (isProvisionConnect(p.username, this.clientId)) return this.acceptProvision(assigned, p.keepalive ?? 0);
     const r = authenticate(this.platform.gateways, { clientId: this.clientId, username: p.username, password: p.password, cert: peerCertificate(this.stream) });
     if (!r.ok) {
       const reasonCode = r.returnCode === 4 ? RC.BAD_USERNAME_OR_PASSWORD : RC.NOT_AUTHORIZED;
@@ -283,6 +288,19 @@ export class MqttConnection {
     this.touch();
   }
 
+  private acceptProvision(assigned: string | undefined, keepaliveS: number): void {
+    this.host.accepted(this);
+    this.provision = new ProvisionSession(this.platform, {
+      deliver: (topic, payload) => void this.deliver(topic, payload, true),
+      close: (reason) => this.close(reason, RC.UNSPECIFIED, true),
+    });
+    this.connected = true;
+    this.write(this.version === 5 ? { cmd: 'connack', sessionPresent: false, reasonCode: RC.SUCCESS, properties: assigned ? { assignedClientIdentifier: assigned } : undefined } : { cmd: 'connack', sessionPresent: false, returnCode: 0 });
+    this.platform.log(`provisioning connection (client id "${this.clientId}")`);
+    this.keepaliveMs = keepaliveS * 1500;
+    this.touch();
+  }
+
   private refuseConnect(returnCode: number, reasonCode: number, reason: string): void {
     const v5 = this.version === 5;
     const detail: Record<string, unknown> = { reason, returnCode, clientId: this.clientId, protocolVersion: this.version };
@@ -296,7 +314,7 @@ export class MqttConnection {
   private onSubscribe(p: mqttPacket.ISubscribePacket): void {
     const gw = this.session ? this.session.gateway.name : '';
     const granted = p.subscriptions.map((s) => {
-      if (!ALLOWED_SUBSCRIPTIONS.has(s.topic)) {
+      if (this.provision ? !this.provision.allows(s.topic) : !ALLOWED_SUBSCRIPTIONS.has(s.topic)) {
         this.platform.store.record(gw, s.topic, 'refused', undefined, { reason: 'subscription not allowed', subscribe: s.topic });
         this.platform.log(`[${gw}] refused SUBSCRIBE ${s.topic}`);
         return this.version === 5 ? RC.TOPIC_FILTER_INVALID : SUBACK_FAILURE;
@@ -335,6 +353,10 @@ export class MqttConnection {
   }
 
   private onPublish(p: mqttPacket.IPublishPacket): void {
+    if (this.provision) {
+      if (this.provision.publish(p.topic, typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload)) this.ack(p, RC.SUCCESS);
+      return;
+    }
     const session = this.session;
     if (!session || !session.open) return this.close('publish outside a gateway session', RC.PROTOCOL_ERROR);
     const v5 = this.version === 5;

@@ -30,6 +30,8 @@ export class Platform {
   readonly refusals: Array<{ topic: string; reasonCode: number; close: boolean }> = [];
   /** Payload fragments a test made fatal: a publish containing one is malformed (see poisonPublishes). */
   readonly poisons = new Set<string>();
+  /** Client-side RPCs of the gateway device that a rule chain answers, by method (see answerGatewayRpc). */
+  readonly gatewayRpcAnswers = new Map<string, (params: unknown) => unknown>();
   /** How long each publish waits before it is processed and acknowledged (a busy server); 0 = at once. */
   ackDelayMs = 0;
   /** The largest PUBLISH remaining length received (tests check the product's split against the limit). */

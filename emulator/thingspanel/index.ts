@@ -59,6 +59,23 @@ export class ThingsPanelEmulator {
     this.platform.addSubDevice(this.dn(deviceNumber), path);
   }
 
+  /** Address paths of the gateway's devices, "" (the gateway itself) first, then in creation order. */
+  devices(deviceNumber?: string): string[] {
+    return [...(this.platform.devices.get(this.dn(deviceNumber))?.keys() ?? [])];
+  }
+
+  /** The device's last stored telemetry point and how many it has, without copying the series. */
+  latestTelemetry(path: string, deviceNumber?: string): { point?: StoredPoint; count: number } {
+    const list = this.state(path, deviceNumber)?.telemetry ?? [];
+    const last = list[list.length - 1];
+    return last ? { point: { ts: last.ts, values: { ...last.values } }, count: list.length } : { count: 0 };
+  }
+
+  /** The gateway's device number (the first configured gateway when there are several). */
+  get deviceNumber(): string {
+    return this.dn();
+  }
+
   /** Stored telemetry of a device ("" = the gateway itself), stamped with the server's time. */
   telemetry(path: string, deviceNumber?: string): StoredPoint[] {
     return (this.state(path, deviceNumber)?.telemetry ?? []).map((p) => ({ ts: p.ts, values: { ...p.values } }));
@@ -154,9 +171,26 @@ export class ThingsPanelEmulator {
     }
   }
 
+  /** Keeps the last `keep` telemetry points and events of each device, journal entries and violations (an emulator left running stays bounded). */
+  forgetHistory(keep: number): void {
+    for (const devs of this.platform.devices.values()) {
+      for (const st of devs.values()) {
+        cut(st.telemetry, keep);
+        cut(st.events, keep);
+      }
+    }
+    cut(this.platform.journalEntries, keep);
+    cut(this.platform.violations, keep);
+  }
+
   async stop(): Promise<void> {
     this.platform.stop();
     for (const c of [...this.connections]) c.destroy('emulator stopped');
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+function cut<T>(list: T[], keep: number): void {
+  const n = list.length - keep;
+  if (n > 0) list.splice(0, n);
 }

@@ -4,10 +4,11 @@
 // implementation of the protocol (never imports lib/).
 import * as net from 'net';
 import { WatsonConnection } from './connection';
+import type { ActionResponse, DeviceAction, DmRequest, ManagedDevice } from './dm';
 import { NOTIFY, WatsonPlatform, type Notification, type PlatformOptions, type StoredEvent, type WatsonGateway } from './platform';
 
 export { NOTIFY };
-export type { Notification, StoredEvent, WatsonGateway };
+export type { Notification, StoredEvent, WatsonGateway, ActionResponse, DeviceAction, DmRequest, ManagedDevice };
 
 export interface WatsonOptions extends Partial<PlatformOptions> {
   host?: string;
@@ -65,6 +66,28 @@ export class WatsonEmulator {
     return this.platform.events.filter((e) => (type === undefined || e.type === type) && (id === undefined || e.id === id));
   }
 
+  /** Registered devices (auto-registered ones and the gateways), in registration order. */
+  devices(): Array<{ type: string; id: string; gateway: boolean }> {
+    const gateways = new Set([...this.platform.gateways.values()].map((g) => `${g.typeId}/${g.deviceId}`));
+    return [...this.platform.devices].map((k) => {
+      const i = k.indexOf('/');
+      return { type: k.slice(0, i), id: k.slice(i + 1), gateway: gateways.has(k) };
+    });
+  }
+
+  /** The device's last stored event and how many it sent (scans from the end: no copy). */
+  latestEvent(type: string, id: string): { event?: StoredEvent; count: number } {
+    let last: StoredEvent | undefined;
+    let count = 0;
+    for (let i = this.platform.events.length - 1; i >= 0; i--) {
+      const e = this.platform.events[i];
+      if (e.type !== type || e.id !== id) continue;
+      last ??= e;
+      count++;
+    }
+    return { event: last, count };
+  }
+
   notifications(): Notification[] {
     return [...this.platform.notifications];
   }
@@ -94,6 +117,45 @@ export class WatsonEmulator {
   /** The next auto-registration of type/id fails ("Failed to create device due to internal errors."). */
   failRegistration(type: string, id: string): void {
     this.platform.failRegistration(type, id);
+  }
+
+  // ---- device management (managed gateways) ---------------------------------------------
+
+  /** The device management record of type/id (undefined: not managed). */
+  managed(type: string, id: string): ManagedDevice | undefined {
+    return this.platform.dm.managed.get(`${type}/${id}`);
+  }
+
+  /** Whether a managed device's lifetime ran out without a new manage (the platform shows it dormant); `now` for tests. */
+  dormant(type: string, id: string, now = Date.now()): boolean {
+    const d = this.managed(type, id);
+    return d !== undefined && d.lifetime > 0 && now > d.lastManagedAt + d.lifetime * 1000;
+  }
+
+  /** The device management requests the gateway sent (oldest first), with the rc each was answered. */
+  dmRequests(op?: string): DmRequest[] {
+    return this.platform.dm.requests.filter((r) => op === undefined || r.op === op);
+  }
+
+  /** Initiates reboot or factory_reset of a managed device (or the gateway); the request's reqId. */
+  initiate(type: string, id: string, action: DeviceAction): string {
+    this.platform.log(`initiate ${action} of ${type}/${id}`);
+    return this.platform.dm.initiate(type, id, action, (topic, payload) => this.platform.send(topic, payload));
+  }
+
+  /** The gateway's answer to an initiated action, once it came. */
+  actionResponse(reqId: string): ActionResponse | undefined {
+    return this.platform.dm.actionResponse(reqId);
+  }
+
+  /** The next manage request of type/id is answered with `rc` (a refusal). */
+  refuseManage(type: string, id: string, rc = 409, message = 'refused by the test'): void {
+    this.platform.dm.refuseManage(type, id, rc, message);
+  }
+
+  /** Device management requests go unanswered (true) or are answered again (false). */
+  silenceDm(silent = true): void {
+    this.platform.dm.silent = silent;
   }
 
   // ---- what the platform sends --------------------------------------------------------------
@@ -131,9 +193,21 @@ export class WatsonEmulator {
     }
   }
 
+  /** Keeps the last `keep` events, notifications and violations (an emulator left running stays bounded). */
+  forgetHistory(keep: number): void {
+    cut(this.platform.events, keep);
+    cut(this.platform.notifications, keep);
+    cut(this.platform.violations, keep);
+  }
+
   async stop(): Promise<void> {
     this.platform.stop();
     for (const c of [...this.connections]) c.destroy('emulator stopped');
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+function cut<T>(list: T[], keep: number): void {
+  const n = list.length - keep;
+  if (n > 0) list.splice(0, n);
 }

@@ -5,6 +5,7 @@
 // the platform stored. The seed names the notifications but not their codes: RC follows HTTP
 // (see NOTIFY).
 import { MAX_PAYLOAD, type WatsonConnection } from './connection';
+import { DeviceManagement } from './dm';
 
 export const NOTIFY = {
   topic: { rc: 403, message: 'Topic does not match with any allowed topic rules.' },
@@ -71,6 +72,13 @@ export class WatsonPlatform {
   private readonly blocked = new Map<string, number>();
   private readonly failNext = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The device management protocol (managed gateways), on the same connections. */
+  readonly dm = new DeviceManagement({
+    admit: (c, topic, type, id, then) => this.admit(c, 'publish', topic, type, id, then),
+    violation: (c, what) => this.violation(c, what),
+    log: (line) => this.log(line),
+    topicRefused: (c, topic, type, id) => this.notify(c, 'publish', topic, type, id, NOTIFY.topic),
+  });
 
   constructor(readonly opts: PlatformOptions, readonly log: (line: string) => void) {}
 
@@ -189,6 +197,7 @@ export class WatsonPlatform {
 
   /** A gateway's publish: the topic rules, then the device's registration, then the event is stored. */
   uplink(c: WatsonConnection, topic: string, payload: Buffer): void {
+    if (this.dm.uplink(c, topic, payload)) return;
     const s = topic.split('/');
     if (s.length !== 9 || s[0] !== 'iot-2' || s[1] !== 'type' || s[3] !== 'id' || s[5] !== 'evt' || s[7] !== 'fmt' || s[6] === '' || s[8] === '') {
       return this.notify(c, 'publish', topic, s[2] ?? '', s[4] ?? '', NOTIFY.topic);

@@ -84,6 +84,11 @@ export interface GatewayIdentity {
   deviceId?: string;
   /** Watson IoT: the type of a device announced without one (its profile). */
   deviceType?: string;
+  /** Watson IoT: a managed gateway (device management protocol), its manage lifetime in seconds (0 or >= 3600, default 3600). */
+  managed?: boolean;
+  lifetimeS?: number;
+  /** Watson IoT, tests only: re-manage every this many ms instead of at 90 % of the lifetime. */
+  renewMs?: number;
 }
 
 /**
@@ -121,7 +126,7 @@ export interface Dialect {
    * (an `uplinkAck` downlink with that key); its uplinks are delivered on that ack, not on the
    * PUBACK. Undefined (or no method): the PUBACK is the answer.
    */
-  awaitsAck?(topic: string): string | undefined;
+  awaitsAck?(topic: string, payload?: Buffer): string | undefined;
   /**
    * Optional: the key under which the platform reports a failure of a publish on `topic` (an
    * `uplinkAck` downlink with a `failure`) when it has no positive ack (Watson's notify topic). A
@@ -130,6 +135,13 @@ export interface Dialect {
   failureKey?(topic: string): string | undefined;
   /** Optional: the longest MQTT keepalive the server accepts, in seconds. */
   readonly maxKeepaliveS?: number;
+  /**
+   * Optional: what the gateway announces of itself after every connect, ahead of its devices
+   * (Watson's managed gateway: its manage request); undefined = nothing.
+   */
+  gatewayAnnouncement?(): Uplink | undefined;
+  /** Optional: while connected, the gateway and every device are announced again this often (ms). */
+  readonly renewMs?: number;
 }
 
 /**

@@ -4,12 +4,16 @@
 // on their first publish. Commands have no reply on this platform: an answer from rpc-response goes
 // up as the event "{command}-reply" of the same device. The platform never acknowledges a publish
 // beyond its PUBACK, but reports refusals on the gateway's notify topic: those fail their msg.
-import type { Downlink, PublishCost, TelemetryPoint, Uplink } from "../records";
+// A managed gateway (identity.managed) speaks the device management protocol too: watson-dm*.ts.
+import type { Downlink, PublishCost, Uplink } from "../records";
 import type { ConnectOptions, Credentials, Decoded, Dialect, DialectFactory, Encoded, GatewayIdentity, Prepared, Publish, Refusal } from "./types";
 import { utf8Length } from "./json-batch";
 import { uplinkProblem } from "./validate";
 import { COMMANDS_FILTER, eventTopic, nameProblem, notificationHint, notificationKey, notifyTopic, orgProblem, parseCommandTopic, parseNotification, segmentProblem, WATSON_MAX_PAYLOAD } from "./watson-rules";
 import { serialise } from "./serialise";
+import { body, steps, wrapped } from "./watson-body";
+import { ManagedGateway } from "./watson-dm-gateway";
+import { DEFAULT_LIFETIME_S, DM_FILTER, DmRequests, lifetimeProblem } from "./watson-dm";
 
 /** Watson has no rate limits: every publish counts as one message, never held back. */
 const COST: PublishCost = { own: false, messages: 1, telemetryMessages: 0, dataPoints: 0 };
@@ -25,27 +29,6 @@ interface Command {
   command: string;
 }
 
-/** `{"d": …, "ts": …}`: the body Watson's dashboards and rules read (ts omitted = the platform's time). */
-function body(d: string, ts: number | undefined): string {
-  return ts === undefined ? `{"d":${d}}` : `{"d":${d},"ts":${JSON.stringify(new Date(ts).toISOString())}}`;
-}
-
-function wrapped(v: unknown): boolean {
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Buffer.isBuffer(v)) return false;
-  const keys = Object.keys(v);
-  return keys.includes("d") && keys.every((k) => k === "d" || k === "ts");
-}
-
-/** Telemetry points merged per timestamp, in time order (untimed ones last: they mean "now"). */
-function steps(points: readonly TelemetryPoint[]): Array<{ ts: number | undefined; values: Record<string, unknown> }> {
-  const byTs = new Map<number, Record<string, unknown>>();
-  for (const p of points) {
-    const ts = p.ts ?? Infinity;
-    byTs.set(ts, { ...(byTs.get(ts) ?? {}), ...p.values });
-  }
-  return [...byTs.keys()].sort((a, b) => a - b).map((ts) => ({ ts: ts === Infinity ? undefined : ts, values: byTs.get(ts) as Record<string, unknown> }));
-}
-
 export class WatsonDialect implements Dialect {
   readonly platform = "watson";
   readonly subscriptions: readonly string[];
@@ -59,6 +42,9 @@ export class WatsonDialect implements Dialect {
   private readonly types = new Map<string, string>();
   private readonly commands = new Map<number, Command>();
   private nextRpcId = 1;
+  /** The device management protocol, on a managed gateway only. */
+  readonly dm: ManagedGateway | undefined;
+  readonly renewMs: number | undefined;
 
   constructor(identity: GatewayIdentity) {
     const problem = orgProblem(identity.org) ?? nameProblem(identity.typeId, "the gateway's device type") ?? nameProblem(identity.deviceId, "the gateway's device id");
@@ -72,6 +58,26 @@ export class WatsonDialect implements Dialect {
     this.deviceId = identity.deviceId as string;
     this.defaultType = identity.deviceType;
     this.subscriptions = [notifyTopic(this.typeId, this.deviceId), COMMANDS_FILTER];
+    if (identity.managed) {
+      const lifetime = identity.lifetimeS ?? DEFAULT_LIFETIME_S;
+      const p = lifetimeProblem(lifetime);
+      if (p) throw new Error(p);
+      this.dm = new ManagedGateway(this.typeId, this.deviceId, lifetime, () => this.rpcId());
+      this.subscriptions = [...this.subscriptions, DM_FILTER];
+      // Re-managed at 90 % of the lifetime: the platform marks a device dormant when it runs out.
+      // (A timer takes at most 2^31-1 ms, about 24.8 days: a longer lifetime is renewed that often.)
+      this.renewMs = identity.renewMs ?? (lifetime > 0 ? Math.min(lifetime * 900, 0x7fffffff) : undefined);
+    }
+  }
+
+  /** A managed gateway manages itself after every connect. */
+  gatewayAnnouncement(): Uplink | undefined {
+    return this.dm ? { kind: "gatewayConnect" } : undefined;
+  }
+
+  /** What a device management request waits for: the platform's answer with its reqId. */
+  awaitsAck(topic: string, payload?: Buffer): string | undefined {
+    return this.dm ? DmRequests.keyOf(topic, payload) : undefined;
   }
 
   connectOptions(c: Credentials): ConnectOptions {
@@ -91,16 +97,25 @@ export class WatsonDialect implements Dialect {
       case "gatewayRpcRequest":
         return "Watson IoT has no RPC from the gateway to the platform";
       case "downlinkAnswer":
+      case "gatewayConnect":
         return null;
       case "gatewayTelemetry":
         return uplinkProblem({ kind: "telemetry", device: "gateway", points: u.points });
       case "event":
       case "gatewayEvent":
+        if (this.dm?.isUpdate(u.method)) return (u.kind === "event" ? nameProblem(u.device, "the device id") : null) ?? this.dm.validateUpdate(u.method, u.params);
         return segmentProblem(u.method, "the event id") ?? (u.kind === "event" ? nameProblem(u.device, "the device id") : null);
-      case "connect":
-        return nameProblem(u.device, "the device id") ?? (u.profile === undefined || u.profile === "" ? null : nameProblem(u.profile, `the device type (profile) of "${u.device}"`));
+      case "connect": {
+        const p = nameProblem(u.device, "the device id") ?? (u.profile === undefined || u.profile === "" ? null : nameProblem(u.profile, `the device type (profile) of "${u.device}"`));
+        if (p) return p;
+        if (this.dm) return this.dm.validateConnect(u);
+        return u.metadata !== undefined || u.deviceInfo !== undefined ? "msg.metadata and msg.deviceInfo go to Watson IoT only from a managed gateway: turn on \"Managed gateway\" in the gateway-config" : null;
+      }
       case "gatewayRpcResponse":
-        return null;
+        return this.dm?.isAction(u.id) ? this.dm.validateAnswer(u.id, u.data) : null;
+      case "rpcResponse":
+        if (this.dm?.isAction(u.id)) return nameProblem(u.device, "the device id") ?? this.dm.validateAnswer(u.id, u.data);
+        break;
     }
     return uplinkProblem(u) ?? nameProblem(u.device, "the device id");
   }
@@ -113,8 +128,15 @@ export class WatsonDialect implements Dialect {
       case "gatewayTelemetry":
         json = steps(u.points).map((s) => body(serialise(s.values, "the telemetry values"), s.ts));
         break;
+      case "connect":
+        if (this.dm) json = this.dm.prepareConnect(u);
+        break;
       case "event":
       case "gatewayEvent":
+        if (this.dm?.isUpdate(u.method)) {
+          json = this.dm.prepareUpdate(u.method, u.params);
+          break;
+        }
         // A payload already in Watson's form ({d}, or {d, ts}) is sent as it is, not wrapped again.
         json = [wrapped(u.params) ? serialise(u.params, "the event data") : body(serialise(u.params ?? null, "the event data"), Date.now())];
         break;
@@ -144,15 +166,29 @@ export class WatsonDialect implements Dialect {
       }
       for (const p of payloads) publishes.push({ topic, payload: Buffer.from(p), carries: [index], cost: COST });
     };
+    const placeDm = (index: number, p: { topic: string; body: string; what: string }): void => place(index, p.topic, [p.body], p.what);
     const noType = (device: string): string =>
       `Watson IoT needs the device type of "${device}": give it as the device's profile (device-connect, telemetry-out, msg.deviceType) or set a default device type in the gateway-config`;
 
     for (let index = 0; index < batch.length; index++) {
       const u = batch[index];
       switch (u.kind) {
-        case "connect":
-          // No wire form: a device registers itself with its first event. Its type names its topics.
+        case "connect": {
+          // No wire form unless managed: a device registers itself with its first event. Its type names its topics.
           if (u.profile) this.types.set(u.device, u.profile);
+          if (!this.dm) break;
+          const type = this.typeOf(u.device);
+          if (!type) refused.push({ index, reason: noType(u.device) });
+          else placeDm(index, this.dm.manage(type, u.device, bodies(index)[0]));
+          break;
+        }
+        case "disconnect": {
+          const type = this.typeOf(u.device);
+          if (this.dm && type) placeDm(index, this.dm.unmanage(type, u.device));
+          break;
+        }
+        case "gatewayConnect":
+          if (this.dm) placeDm(index, this.dm.manageGateway());
           break;
         case "telemetry":
         case "event": {
@@ -161,18 +197,31 @@ export class WatsonDialect implements Dialect {
             refused.push({ index, reason: noType(u.device) });
             break;
           }
+          if (u.kind === "event" && this.dm?.isUpdate(u.method)) {
+            placeDm(index, this.dm.update(type, u.device, u.method, bodies(index)[0]));
+            break;
+          }
           const event = u.kind === "event" ? u.method : TELEMETRY_EVENT;
           place(index, eventTopic(type, u.device, event), bodies(index), u.kind === "event" ? `event "${event}"` : "telemetry");
           break;
         }
         case "gatewayTelemetry":
         case "gatewayEvent": {
+          if (u.kind === "gatewayEvent" && this.dm?.isUpdate(u.method)) {
+            placeDm(index, this.dm.update(this.typeId, this.deviceId, u.method, bodies(index)[0]));
+            break;
+          }
           const event = u.kind === "gatewayEvent" ? u.method : TELEMETRY_EVENT;
           place(index, eventTopic(this.typeId, this.deviceId, event), bodies(index), u.kind === "gatewayEvent" ? `event "${event}"` : "telemetry");
           break;
         }
         case "rpcResponse":
         case "gatewayRpcResponse": {
+          const answer = this.dm?.answer(u.id, u.data);
+          if (answer) {
+            placeDm(index, answer);
+            break;
+          }
           const cmd = this.commands.get(u.id);
           // An answer to a command not remembered (forgotten, or a session ago) has nowhere to go: delivered as nothing.
           if (!cmd) break;
@@ -192,6 +241,8 @@ export class WatsonDialect implements Dialect {
 
   decode(topic: string, payload: Buffer): Decoded {
     if (topic === this.subscriptions[0]) return this.decodeNotification(payload);
+    const dm = this.dm?.decode(topic, payload);
+    if (dm !== undefined) return dm;
     const cmd = parseCommandTopic(topic);
     if (!cmd) return null;
     let params: unknown;
@@ -229,6 +280,8 @@ export class WatsonDialect implements Dialect {
     if (typeof n === "string") return { error: `unexpected notification: ${n}` };
     const who = n.type && n.id ? ` for ${n.type}/${n.id}` : "";
     const failure = `Watson IoT refused the ${n.request}${who} on ${n.topic}: RC ${n.rc}, "${n.message}"${notificationHint(n)}`;
+    const dm = n.topic.startsWith("iotdevice-1/") ? this.dm?.refused(n.topic, failure) : undefined;
+    if (dm) return dm;
     return { kind: "uplinkAck", key: notificationKey(n.request, n.topic), failure };
   }
 

@@ -28,7 +28,10 @@ export interface RequestOptions {
 }
 
 export interface LineStats {
+  /** Requests sent (each retry again). */
   requests: number;
+  /** Requests that ended in an error for their caller (not counting those failed by closing the line). */
+  errors: number;
   timeouts: number;
   exceptions: number;
   reconnects: number;
@@ -50,7 +53,7 @@ const OUT_OF_STEP = "out of step: ";
 export class ModbusLine extends EventEmitter {
   readonly options: Readonly<LineOptions>;
   readonly target: string;
-  readonly stats: LineStats = { requests: 0, timeouts: 0, exceptions: 0, reconnects: 0, resyncs: 0 };
+  readonly stats: LineStats = { requests: 0, errors: 0, timeouts: 0, exceptions: 0, reconnects: 0, resyncs: 0 };
   private current: LineState = { status: "idle" };
   private link: Link | undefined;
   private readonly queue: Job[] = [];
@@ -152,7 +155,13 @@ export class ModbusLine extends EventEmitter {
   }
 
   private failQueue(err: ModbusError): void {
-    for (const job of this.queue.splice(0)) job.reject(err);
+    for (const job of this.queue.splice(0)) job.reject(this.failed(err));
+  }
+
+  /** The error a request ends with, counted (closing the line is no error of the request). */
+  private failed(err: ModbusError): ModbusError {
+    if (err.kind !== "closed") this.stats.errors++;
+    return err;
   }
 
   /** Queues one request. */
@@ -162,11 +171,11 @@ export class ModbusLine extends EventEmitter {
     if (status === "closed") return Promise.reject(new ModbusError("closed", `line ${this.target} is closed`));
     if (status === "disconnected") {
       const next = this.current.retryInMs !== undefined ? `; retrying every ${this.current.retryInMs} ms or so` : "";
-      return Promise.reject(new ModbusError("disconnected", `not connected to ${this.target}: ${this.current.reason ?? "unknown reason"}${next}`, { unitId: req.unitId }));
+      return Promise.reject(this.failed(new ModbusError("disconnected", `not connected to ${this.target}: ${this.current.reason ?? "unknown reason"}${next}`, { unitId: req.unitId })));
     }
     const limit = this.options.queueLimit ?? 100;
     if (this.queue.length >= limit) {
-      return Promise.reject(new ModbusError("queue-full", `queue of ${this.target} is full (${limit} requests waiting); the line is slower than the polling asks for`, { unitId: req.unitId }));
+      return Promise.reject(this.failed(new ModbusError("queue-full", `queue of ${this.target} is full (${limit} requests waiting); the line is slower than the polling asks for`, { unitId: req.unitId })));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ ctx, req, retries: opts.retries ?? this.options.retries ?? 1, resent: 0, resolve, reject });
@@ -215,7 +224,7 @@ export class ModbusLine extends EventEmitter {
           return;
         }
         if (err instanceof ModbusError && err.kind === "disconnected") {
-          return job.reject(new ModbusError("disconnected", `not connected to ${this.target}: ${err.message}`, { unitId: ctx.unitId }));
+          return job.reject(this.failed(new ModbusError("disconnected", `not connected to ${this.target}: ${err.message}`, { unitId: ctx.unitId })));
         }
         if (isTimeout(err)) {
           this.stats.timeouts++;
@@ -228,7 +237,7 @@ export class ModbusLine extends EventEmitter {
         } else this.silentInARow = 0;
         const e = describeRequestError(err, ctx);
         if (e.kind === "exception") this.stats.exceptions++;
-        return job.reject(e);
+        return job.reject(this.failed(e));
       }
     }
   }

@@ -40,6 +40,11 @@ class Band {
   take(n: number): void {
     this.tokens -= n;
   }
+
+  /** The tokens there at `now`, refilled but not stored: reading must not change the budget. */
+  peek(now: number): number {
+    return now > this.last ? Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs) : this.tokens;
+  }
 }
 
 /** One counter's bands: every capacity:seconds pair of its limit string. */
@@ -91,6 +96,13 @@ class EntityBudget {
     };
   }
 
+  /** Every band, by counter (read only: the sidebar's view of the budget). */
+  fill(now: number): Array<Omit<BudgetFill, "entity">> {
+    const out: Array<Omit<BudgetFill, "entity">> = [];
+    for (const [counter, bucket] of this.buckets) for (const b of bucket.bands) out.push({ counter, capacity: b.capacity, seconds: b.limit.seconds, tokens: b.peek(now) });
+    return out;
+  }
+
   draws(cost: PublishCost): Array<[Bucket | undefined, number]> {
     return [
       [this.buckets.get("messages"), cost.messages],
@@ -105,6 +117,15 @@ export interface RateLimits {
   own: Partial<Record<string, readonly RateLimit[]>>;
   /** Its devices' traffic, one bucket for all of them (ThingsBoard's `gatewayRateLimits`). */
   devices: Partial<Record<string, readonly RateLimit[]>>;
+}
+
+/** One band of the budget as it stands: `tokens` of `capacity` (the gateway's share) are there to draw. */
+export interface BudgetFill {
+  entity: "own" | "devices";
+  counter: RateCounter;
+  capacity: number;
+  seconds: number;
+  tokens: number;
 }
 
 export class RateBudget {
@@ -133,6 +154,12 @@ export class RateBudget {
 
   get ownCaps(): PublishCaps {
     return this.own.caps();
+  }
+
+  /** Each band's fill now, read only (the editor's sidebar): none before the server told its limits. */
+  fill(): BudgetFill[] {
+    const now = this.clock();
+    return [...this.own.fill(now).map((f) => ({ entity: "own" as const, ...f })), ...this.devices.fill(now).map((f) => ({ entity: "devices" as const, ...f }))];
   }
 
   /** ms until `cost` can be drawn (0: now). A cost over a bucket's capacity never can: Infinity. */

@@ -38,6 +38,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.backoff = new Backoff(opts.reconnect);
   }
 
+  /** Connects with these client options from the next attempt on (new credentials: provisioning). */
+  setClientOptions(options: IClientOptions): void {
+    this.opts.client = { ...this.opts.client, ...options };
+  }
+
   open(): void {
     if (this.closed) return;
     this.emit("state", { state: "connecting", reason: this.lastError });

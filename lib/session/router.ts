@@ -41,10 +41,10 @@ export class DownlinkRouter {
   route(d: Downlink): boolean {
     switch (d.kind) {
       case "rpcRequest":
-        this.rpc({ device: d.device, id: d.id, method: d.method, params: d.params, extra: d.extra });
+        this.rpc({ device: d.device, id: d.id, method: d.method, params: d.params, extra: d.extra }, d.unwatched);
         return true;
       case "gatewayRpcRequest":
-        this.rpc({ id: d.id, method: d.method, params: d.params, extra: d.extra });
+        this.rpc({ id: d.id, method: d.method, params: d.params, extra: d.extra }, d.unwatched);
         return true;
       case "attributeUpdate":
         this.listeners.attributes({ device: d.device, values: d.values, deleted: d.deleted });
@@ -87,8 +87,13 @@ export class DownlinkRouter {
     this.rpcs.clear();
   }
 
-  private rpc(call: RpcCall): void {
+  /** `unwatched`: the answer sent when no listener watches it (none: the caller gets no answer). */
+  private rpc(call: RpcCall, unwatched?: unknown): void {
     const to = this.listeners.forRpc(call);
+    if (to.length === 0 && unwatched !== undefined) {
+      this.host.send(answerUplink(call, unwatched)).catch((err: Error) => this.host.warn(`the automatic answer to ${describeRpc(call)} failed: ${err.message}`));
+      return;
+    }
     if (to.length === 0) {
       this.host.warn(`no rpc-in node watches ${describeRpc(call)}: the platform's caller gets no answer`);
       return;

@@ -48,6 +48,8 @@ export function answerProblem(data: unknown): string | null {
 
 interface Open {
   ctx: RpcContext;
+  /** When it arrived (ms epoch): the sidebar shows the oldest one's age. */
+  at: number;
   timer?: NodeJS.Timeout;
   expiry?: NodeJS.Timeout;
 }
@@ -83,7 +85,7 @@ export class OpenRpcs {
   add(ctx: RpcContext, autoAnswerMs?: number, expireMs?: number): void {
     this.take(ctx);
     const key = keyOf(ctx);
-    const entry: Open = { ctx };
+    const entry: Open = { ctx, at: Date.now() };
     if (autoAnswerMs !== undefined && autoAnswerMs > 0) {
       entry.timer = setTimeout(() => {
         if (this.open.get(key) !== entry) return;
@@ -111,6 +113,12 @@ export class OpenRpcs {
     if (e.timer) clearTimeout(e.timer);
     if (e.expiry) clearTimeout(e.expiry);
     this.open.delete(key);
+  }
+
+  /** The RPC open longest and when it arrived; undefined when none is open (read only, for the sidebar). */
+  oldest(): { ctx: RpcContext; at: number } | undefined {
+    const first = this.open.values().next();
+    return first.done ? undefined : { ctx: first.value.ctx, at: first.value.at };
   }
 
   isOpen(ctx: { device?: string; id: number }): boolean {

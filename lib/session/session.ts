@@ -63,6 +63,8 @@ export interface SessionEvents {
   downlink: [Downlink];
   warning: [string];
   limits: [SessionLimits];
+  /** The platform's verdict on the gateway's own announcement (dialect.gatewayAnnouncement): undefined = accepted, else why not. */
+  announced: [string | undefined];
 }
 
 const DEFAULT_RECONNECT: BackoffOptions = { minMs: 1000, maxMs: 60000 };
@@ -90,6 +92,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly acks: UplinkAcks;
   /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
   readonly router: DownlinkRouter;
+  /** Re-announces the gateway and its devices every dialect.renewMs while connected. */
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly opts: SessionOptions) {
     super();
@@ -117,6 +121,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.on("state", (s) => this.setState(s));
     this.connection.on("up", (transport) => this.onUp(transport));
     this.connection.on("down", () => {
+      this.stopRenewal();
       this.outbox.detach();
       this.acks.lost();
     });
@@ -138,9 +143,20 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.open();
   }
 
+  /** Not started yet, and why (provisioning, or its refusal): the state every reader of the session sees. */
+  waitingFor(reason: string): void {
+    if (!this.started) this.setState({ state: "connecting", reason });
+  }
+
+  /** Connects with other credentials from the next connect on (those provisioning gave). */
+  useCredentials(credentials: Credentials): void {
+    this.connection.setClientOptions(this.opts.dialect.connectOptions(credentials));
+  }
+
   /** Closes the connection; uplinks still waiting are rejected, pending requests fail. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopRenewal();
     const closed = new Error("the gateway session is closed");
     this.outbox.close(closed.message);
     this.acks.lost();
@@ -262,9 +278,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   }
 
   /** Announces a device (again, if its profile changed) and resolves on the server's PUBACK. */
-  connectDevice(flowName: string, profile?: string): Promise<void> {
+  connectDevice(flowName: string, profile?: string, details: { metadata?: Values; deviceInfo?: Values } = {}): Promise<void> {
     const device = this.registry.current(flowName);
-    const u: Uplink = { kind: "connect", device, profile };
+    const u: Uplink = { kind: "connect", device, profile, ...details };
     const problem = this.opts.dialect.validate(u);
     if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
     this.registry.add(device, profile);
@@ -337,10 +353,53 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
     const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
     this.stats.connected();
-    this.outbox.attach(this.stats.wrap(this.acks.wrap(transport)), announcements, ask);
+    // Where the platform answers announcements itself (Watson's manage), each is sent on its own so that its refusal or silence is a warning.
+    const answered = this.opts.dialect.gatewayAnnouncement?.() !== undefined;
+    this.outbox.attach(this.stats.wrap(this.acks.wrap(transport)), answered ? [] : announcements, ask);
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (ask) void this.fetchLimits();
+    this.announceGateway();
+    if (answered) for (const u of announcements) this.outbox.sendAhead(u).catch((err: Error) => this.announcementFailed(u, err));
+    const every = this.opts.dialect.renewMs;
+    if (every !== undefined && every > 0) {
+      this.stopRenewal();
+      this.renewTimer = setInterval(() => this.renew(), every);
+    }
+  }
+
+  /** The gateway's own announcement (Watson: a managed gateway's manage), ahead of everything waiting. */
+  private announceGateway(): void {
+    const u = this.opts.dialect.gatewayAnnouncement?.();
+    if (!u) return;
+    this.outbox.sendAhead(u).then(
+      () => this.emit("announced", undefined),
+      (err: Error) => {
+        if (this.stopping || (err instanceof OutboxError && err.code === "closed")) return;
+        this.warn(`the gateway's own announcement failed: ${err.message}`);
+        this.emit("announced", err.message);
+      },
+    );
+  }
+
+  /** Before the platform forgets them (Watson: the manage lifetime): the gateway and every device again. */
+  private renew(): void {
+    if (!this.connected) return;
+    this.announceGateway();
+    for (const d of [...this.registry.all()]) {
+      const u: Uplink = { kind: "connect", device: d.name, profile: d.profile };
+      this.outbox.send(u, false).catch((err: Error) => this.announcementFailed(u, err));
+    }
+  }
+
+  private announcementFailed(u: Uplink, err: Error): void {
+    if (this.stopping || (err instanceof OutboxError && err.code === "closed")) return;
+    this.warn(`announcing ${"device" in u ? `"${u.device}"` : "the gateway"} again failed: ${err.message}`);
+  }
+
+  private stopRenewal(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
   }
 
   private async fetchLimits(): Promise<void> {

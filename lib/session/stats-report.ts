@@ -7,6 +7,7 @@ import type { OutboxStats } from "../outbox/stats";
 import type { Uplink, Values } from "../records";
 import type { GatewaySession } from "./session";
 import { COUNTER_NAMES, quantile, zeroCounters, type GatewayStats, type StatsCounters } from "./stats";
+import { lineDeltas } from "./stats-lines";
 
 export interface StatsSource {
   readonly stats: GatewayStats;
@@ -18,11 +19,14 @@ export interface StatsSource {
   /** Queues the report (the session's own uplink: not counted as a msg of the flow). */
   sendOwn(uplink: Uplink): Promise<void>;
   warn(message: string): void;
+  /** More cumulative counters, such as the Modbus lines' (stats-lines.ts); reports carry their change. */
+  lines?(): Record<string, number>;
 }
 
-/** What a report reads of a session. */
-export function sessionStatsSource(session: GatewaySession): StatsSource {
+/** What a report reads of a session; `lines`: the Modbus lines' counters (stats-lines.ts). */
+export function sessionStatsSource(session: GatewaySession, lines?: () => Record<string, number>): StatsSource {
   return {
+    lines,
     stats: session.stats,
     get connected() {
       return session.connected;
@@ -64,6 +68,7 @@ export function totals(src: StatsSource, waiting: OutboxStats | undefined): Valu
     ...latencyValues(src.stats.latencies(false)),
     ...waitingValues(waiting),
     devices: src.deviceCount(),
+    ...src.lines?.(),
     connected: src.connected,
     uptimeS: Math.round((Date.now() - src.stats.startedAt) / 1000),
   };
@@ -73,6 +78,7 @@ export class StatsReporter {
   private timer: NodeJS.Timeout | undefined;
   private last: StatsCounters = zeroCounters();
   private lastWaited = 0;
+  private lastLines: Record<string, number> = {};
   private lastAt = Date.now();
 
   constructor(
@@ -103,6 +109,9 @@ export class StatsReporter {
     v.rateLimitWaitMs = Math.round(waited - this.lastWaited);
     Object.assign(v, latencyValues(this.src.stats.latencies(true)), waitingValues(this.waiting()));
     v.devices = this.src.deviceCount();
+    const lines = this.src.lines?.() ?? {};
+    Object.assign(v, lineDeltas(lines, this.lastLines));
+    this.lastLines = lines;
     v.periodS = Math.round((now - this.lastAt) / 1000);
     this.last = c;
     this.lastWaited = waited;

@@ -21,7 +21,7 @@ export class UplinkAcks {
   private readonly vetoable = new Map<string, Vetoable[]>();
 
   constructor(
-    private readonly keyOf: ((topic: string) => string | undefined) | undefined,
+    private readonly keyOf: ((topic: string, payload: Buffer) => string | undefined) | undefined,
     private readonly timeoutMs: number,
     private readonly failureKeyOf?: (topic: string) => string | undefined,
   ) {}
@@ -39,7 +39,7 @@ export class UplinkAcks {
       publish: (topic, payload) => {
         const vetoKey = failureKeyOf?.(topic);
         if (vetoKey !== undefined) return this.vetoed(vetoKey, transport.publish(topic, payload));
-        const key = keyOf?.(topic);
+        const key = keyOf?.(topic, payload);
         if (key === undefined) return transport.publish(topic, payload);
         // Registered before the publish: the ack may arrive before the PUBACK is processed.
         const acked = this.expect(key, topic);

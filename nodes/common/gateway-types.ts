@@ -8,7 +8,7 @@ import type { GatewaySession } from "../../lib/session/session";
 export interface GatewayConfigDef extends NodeDef {
   platform: string;
   url: string;
-  auth: "token" | "basic" | "x509";
+  auth: "token" | "basic" | "x509" | "provision";
   clientId: string;
   protocolVersion: string;
   keepalive: string;
@@ -33,21 +33,35 @@ export interface GatewayConfigDef extends NodeDef {
   watsonType?: string;
   watsonId?: string;
   watsonDeviceType?: string;
+  /** Watson IoT managed gateway (device management) and its manage lifetime in seconds; absent before it: not managed. */
+  watsonManaged?: boolean;
+  watsonLifetime?: string | number;
+  /** Tests only: re-manage every this many ms. */
+  watsonRenewMs?: string | number;
   /** Seconds a report waits for the platform's own ack (ThingsPanel); absent = 10. */
   ackTimeout?: string;
   /** Seconds between statistics reports of the gateway device; 0 = off; absent (older flows) = 60. */
   statsPeriod?: string | number;
   /** Answer the service RPCs (gateway_ping…) in the package; absent (older flows) = true. */
   serviceRpcs?: boolean;
+  /** Provisioning (auth "provision"): the gateway device's name and the credentials type asked for. */
+  provisionDevice?: string;
+  provisionType?: "ACCESS_TOKEN" | "MQTT_BASIC";
 }
 
 export interface GatewayCredentials {
   token?: string;
   username?: string;
   password?: string;
+  provisionKey?: string;
+  provisionSecret?: string;
+  /** what provisioning gave: a ProvisionedRecord as JSON (lib/session/provision-file.ts) */
+  provisioned?: string;
 }
 
 export interface GatewayConfigNode extends Node<GatewayCredentials> {
+  /** The platform it speaks to ("thingsboard", "thingspanel", "watson"): some nodes refuse one at deploy. */
+  platform?: string;
   /** The session; exists while at least one user is registered. */
   session(): GatewaySession;
   /** What waits, how old, how long until the cap (undefined while no session is open). */

@@ -114,7 +114,7 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
     // reopened, the dialog shows what was entered
     await open(page, spec);
     for (const c of finalValues(spec).values()) {
-      if (c.credential && c.kind === "text" && /password|token/.test(c.field)) continue; // shown as a placeholder, checked in the file
+      if (c.credential && c.kind === "text" && /password|token|provisionKey|provisionSecret/.test(c.field)) continue; // shown as a placeholder, checked in the file
       await showTab(page, spec, c.tab);
       const s = await shown(page, spec, c);
       should(s.value).eql(c.kind === "check" ? c.value : String(c.value), `${spec.type}.${c.field} shown again`);

@@ -78,3 +78,118 @@ describe("message catalogues", () => {
     should([...new Set(missing)]).eql([]);
   });
 });
+
+// The help pages: one per node in every language, a translation of en-US's with the same sections
+// (Node-RED's own translated headings), the same properties and paragraphs, and the code, msg
+// property names and links untouched.
+const HEADINGS: Record<string, Record<string, string>> = {
+  de: { Inputs: "Eingangsdaten", Outputs: "Ausgangsdaten", Details: "Details", References: "Referenzen", Status: "Status", "Watson IoT": "Watson IoT" },
+  "zh-CN": { Inputs: "输入", Outputs: "输出", Details: "详细", References: "参考", Status: "状态", "Watson IoT": "Watson IoT" },
+};
+
+interface HelpPage { name: string; headings: string[]; code: string[]; links: string[]; counts: Record<string, number> }
+
+function helpPage(lang: string, node: string): HelpPage | undefined {
+  const file = path.join(LOCALES, lang, `${node}.html`);
+  if (!fs.existsSync(file)) return undefined;
+  const html = fs.readFileSync(file, "utf8");
+  const all = (re: RegExp) => [...html.matchAll(re)].map((m) => m[1].trim());
+  const counts: Record<string, number> = {};
+  for (const tag of ["p", "dt", "dd", "li", "h3"]) counts[tag] = (html.match(new RegExp(`<${tag}[\\s>]`, "g")) ?? []).length;
+  return {
+    name: /data-help-name="([^"]+)"/.exec(html)?.[1] ?? "",
+    headings: all(/<h3>([^<]*)<\/h3>/g),
+    code: [...new Set(all(/<code>([\s\S]*?)<\/code>/g))].sort(),
+    links: [...new Set(all(/href="([^"]+)"/g))].sort(),
+    counts,
+  };
+}
+
+/** Every node type the package registers, by the name of its file. */
+const nodeTypes = Object.keys((JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes).sort();
+
+describe("help pages", () => {
+  it("exist for every node in en-US, de and zh-CN, each naming its node", () => {
+    const missing: string[] = [];
+    for (const lang of ["en-US", ...LANGS]) {
+      for (const node of nodeTypes) {
+        const page = helpPage(lang, node);
+        if (!page) missing.push(`${lang}/${node}.html`);
+        else should(page.name).equal(node, `${lang}/${node}.html: data-help-name`);
+      }
+    }
+    should(missing).eql([]);
+  });
+
+  for (const lang of LANGS) {
+    it(`${lang}: the same sections as en-US, under Node-RED's ${lang} headings`, () => {
+      for (const node of nodeTypes) {
+        const en = helpPage("en-US", node);
+        const other = helpPage(lang, node);
+        if (!en || !other) continue; // reported by the test above
+        const expected = en.headings.map((h) => HEADINGS[lang][h] ?? `(no ${lang} heading for "${h}": add it to HEADINGS)`);
+        should({ [node]: other.headings }).eql({ [node]: expected });
+      }
+    });
+
+    it(`${lang}: every paragraph, property and item of en-US, with the code, msg properties and links unchanged`, () => {
+      for (const node of nodeTypes) {
+        const en = helpPage("en-US", node);
+        const other = helpPage(lang, node);
+        if (!en || !other) continue;
+        should({ [node]: other.counts }).eql({ [node]: en.counts }, `${lang}/${node}.html: <p>, <dt>, <dd>, <li> counts`);
+        should({ [node]: en.code.filter((c) => !other.code.includes(c)) }).eql({ [node]: [] }, `${lang}/${node}.html lacks code that en-US has`);
+        should({ [node]: other.code.filter((c) => !en.code.includes(c)) }).eql({ [node]: [] }, `${lang}/${node}.html has code that en-US does not`);
+        should({ [node]: other.links }).eql({ [node]: en.links }, `${lang}/${node}.html: links`);
+      }
+    });
+  }
+});
+
+// Units and labels: every field holding a time or a size says its unit beside it, from the
+// catalogue, and a unit reads the same in every dialog of a language (s is never "sec" in one
+// dialog and "s" in another); palette labels fit the palette (about 20 characters).
+const MEASURED = /^(timeout|ackTimeout|keepalive|reconnectMin|reconnectMax|batchWindow|maxPayload|storeMaxMB|storeMaxAgeH|statsPeriod|delay|period|reportPeriod|autoAnswer|duration)$/;
+
+describe("units and labels", () => {
+  const dialogs = fs.readdirSync(path.join(ROOT, "nodes")).filter((f) => f.endsWith(".html"));
+
+  it("every time or size field says its unit beside it, from the catalogue", () => {
+    const missing: string[] = [];
+    let fields = 0;
+    for (const file of dialogs) {
+      for (const line of fs.readFileSync(path.join(ROOT, "nodes", file), "utf8").split("\n")) {
+        const m = /<input type="text" id="node-(?:config-)?input-(\w+)"/.exec(line);
+        if (!m || !MEASURED.test(m[1])) continue;
+        fields++;
+        if (!/<span data-i18n="[\w-]+\.unit\.\w+"><\/span>/.test(line.slice(m.index))) missing.push(`${file}: ${m[1]}`);
+      }
+    }
+    should(fields).be.above(15);
+    should(missing).eql([]);
+  });
+
+  for (const lang of ["en-US", ...LANGS]) {
+    it(`${lang}: a unit reads the same in every catalogue`, () => {
+      const seen = new Map<string, Set<string>>();
+      for (const name of names) {
+        for (const [k, v] of catalogue(lang, name)) {
+          const u = /^[\w-]+\.unit\.(s|ms|h|bytes|MiB|msgs)$/.exec(k);
+          if (u) seen.set(u[1], new Set([...(seen.get(u[1]) ?? []), v]));
+        }
+      }
+      should(Object.fromEntries([...seen].filter(([, v]) => v.size > 1).map(([k, v]) => [k, [...v]]))).eql({});
+    });
+  }
+
+  it("palette labels fit the palette", () => {
+    const long: string[] = [];
+    for (const file of dialogs) {
+      const text = fs.readFileSync(path.join(ROOT, "nodes", file), "utf8");
+      const type = /registerType\("([\w-]+)"/.exec(text)?.[1] ?? file;
+      const label = /paletteLabel:\s*"([^"]*)"/.exec(text)?.[1] ?? type;
+      if (label.length > 20) long.push(`${type}: "${label}"`);
+    }
+    should(long).eql([]);
+  });
+});

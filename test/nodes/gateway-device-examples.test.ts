@@ -6,7 +6,7 @@ import should from "should";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
 import { helper, nodes, until, type FlowNode } from "../support/red";
 
-const CORE = ["common/20-inject.js", "common/21-debug.js", "common/90-comment.js", "common/25-catch.js", "function/10-function.js"].map((f) => require(`@node-red/nodes/core/${f}`));
+const CORE = ["common/20-inject.js", "common/21-debug.js", "common/90-comment.js", "common/25-catch.js", "common/25-status.js", "function/10-function.js"].map((f) => require(`@node-red/nodes/core/${f}`));
 
 function example(name: string): FlowNode[] {
   for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
@@ -17,15 +17,15 @@ function example(name: string): FlowNode[] {
 }
 
 /** The example with its gateway pointed at the emulator, and a helper node behind `tap` (a node id) when given. */
-function load(flow: FlowNode[], url: string, tap?: string): Promise<void> {
+function load(flow: FlowNode[], url: string, tap?: string, gwSet: Record<string, unknown> = {}, credentials: Record<string, string> = { token: "GATEWAY_TOKEN" }): Promise<void> {
   const gw = flow.find((n) => n.type === "gateway-config")!;
   const nodesOnTab = flow.map((n) => {
-    if (n.type === "gateway-config") return { ...n, url, reconnectMin: "0.2" };
+    if (n.type === "gateway-config") return { ...n, url, reconnectMin: "0.2", ...gwSet };
     const wired = n.id === tap ? { wires: [[...((n.wires as string[][] | undefined)?.[0] ?? []), "tap"]] } : {};
     return { ...n, ...wired, z: "flow" };
   });
   const all = [{ id: "flow", type: "tab", label: "example" }, ...nodesOnTab, ...(tap ? [{ id: "tap", type: "helper", z: "flow" }] : [])];
-  return new Promise((resolve, reject) => helper.load([...Object.values(nodes), ...CORE], all, { [gw.id]: { token: "GATEWAY_TOKEN" } }, (err?: Error) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) => helper.load([...Object.values(nodes), ...CORE], all, { [gw.id]: credentials }, (err?: Error) => (err ? reject(err) : resolve())));
 }
 
 function byType(flow: FlowNode[], type: string): string {
@@ -79,5 +79,26 @@ describe("example flows of the gateway as a device", function () {
     emu.sendRaw(`v1/devices/me/rpc/response/${id}`, JSON.stringify({ time: 1700000000000 }));
     await until(() => out.length === 1, 5000, "the answer");
     should(out[0].payload).eql({ time: 1700000000000 });
+  });
+
+  it("gateway-provisioning: set to provision as its comment says, the gateway provisions itself once, then Sensor P1's readings arrive through it", async () => {
+    const flow = example("gateway-provisioning.json");
+    should(String(flow.find((n) => n.type === "comment")!.info)).match(/Provision from a key and secret/);
+    emu.allowProvisioning({ key: "PROFILE_KEY", secret: "PROFILE_SECRET" });
+    const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "iotgw-example-provision-"));
+    try {
+      await load(flow, emu.url, undefined, { auth: "provision", provisionDevice: "Edge gateway", provisionType: "ACCESS_TOKEN", storePath: dir }, { provisionKey: "PROFILE_KEY", provisionSecret: "PROFILE_SECRET" });
+      await emu.waitFor(() => emu.telemetry("Sensor P1").length > 0, 8000);
+      emu.device("Sensor P1")!.gateway.should.equal("Edge gateway");
+      emu.device("Edge gateway")!.isGateway.should.be.true();
+      emu.provisionAttempts().map((a) => a.response.status).should.eql(["SUCCESS"]);
+      // What telemetry-out showed, and the status node hands to the "gateway status" debug: provisioning, then connected.
+      const tel = helper.getNode(byType(flow, "telemetry-out")) as unknown as { status: { args: Array<[{ text?: string }]> } };
+      const texts = tel.status.args.map((a) => a[0].text);
+      texts.indexOf("gateway-config.status.provisioning").should.be.within(0, texts.lastIndexOf("gateway-config.status.connected"));
+    } finally {
+      await helper.unload();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

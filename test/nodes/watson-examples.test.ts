@@ -55,4 +55,19 @@ describe("Watson IoT example flows against the Watson emulator", function () {
     const reply = await emu.waitFor(() => emu.events("sensor", "sensor-1").find((e) => e.event === "setInterval-reply"), 5000, "the reply event");
     should((reply.payload as { d: unknown }).d).eql({ ok: true, command: "setInterval" });
   });
+
+  it("a managed gateway: manage with deviceInfo and metadata, a reboot answered 202, a factory reset 501, location and log", async () => {
+    await load(example("watson-managed-gateway.json"), emu.url);
+    await until(() => emu.managed("gateway-type", "gateway-1") && emu.managed("sensor", "sensor-1"), 5000, "the gateway and sensor-1 managed");
+    emu.managed("sensor", "sensor-1")!.should.match({ lifetime: 3600, deviceInfo: { model: "TH-20", manufacturer: "Acme", fwVersion: "1.4.2" }, metadata: { room: "boiler house" } });
+    const reboot = emu.initiate("sensor", "sensor-1", "reboot");
+    (await emu.waitFor(() => emu.actionResponse(reboot), 5000, "the reboot's answer")).should.match({ rc: 202 });
+    const reset = emu.initiate("sensor", "sensor-1", "factory_reset");
+    (await emu.waitFor(() => emu.actionResponse(reset), 5000, "the factory reset's answer")).should.match({ rc: 501, message: "a factory reset is done on site only" });
+    await until(() => emu.managed("sensor", "sensor-1")!.location && emu.managed("sensor", "sensor-1")!.log.length > 0, 8000, "location and log");
+    emu.managed("sensor", "sensor-1")!.location!.should.match({ latitude: 52.52, longitude: 13.405, elevation: 34 });
+    emu.managed("sensor", "sensor-1")!.log[0].should.match({ message: "sensor-1 started", severity: 0 });
+    emu.events().should.eql([]);
+    emu.violations().should.eql([]);
+  });
 });

@@ -99,13 +99,16 @@ describe("Watson IoT nodes in a Node-RED runtime against the Watson emulator", f
     should((emu.events("gateway-type", "gateway-1")[0].payload as { d: unknown }).d).eql({ up: true });
     emu.registered("sensor", "s1").should.be.true();
     emu.violations().should.eql([]);
+    // A gateway-config saved before the managed gateway existed (no watsonManaged) is not managed.
+    emu.subscribed("iotdm-1/type/+/id/+/#").should.be.false();
+    emu.dmRequests().should.eql([]);
   });
 
   it("refuses ids the platform would refuse, attributes, and packets over 131,072 bytes, before sending them", async () => {
     await start({}, { maxPayload: 1000000 }); // more than Watson takes: its own limit holds
     (await failed("tel", { device: "bad id", payload: { t: 1 } })).should.match(/only letters, digits/);
     (await failed("tel", { device: "x".repeat(37), payload: { t: 1 } })).should.match(/at most 36/);
-    (await failed("attr", { device: "s1", payload: { fw: "1.0" } })).should.match(/no attributes outside device management/);
+    (await failed("attr", { device: "s1", payload: { fw: "1.0" } })).should.match(/attribute-out\.errors\.watson$/); // the test runtime shows catalogue keys
     (await failed("tel", { device: "s1", payload: { blob: "x".repeat(140000) } })).should.match(/over the limit of 131072 bytes per packet/);
     (await failed("evt", { device: "nobody-knows-my-type", method: "e", payload: {} })).should.match(/needs the device type of "nobody-knows-my-type"/);
     emu.events().should.eql([]);
@@ -158,6 +161,22 @@ describe("Watson IoT nodes in a Node-RED runtime against the Watson emulator", f
     const next = nextMsg("cmds");
     emu.command("meter", "m1", "reset", { all: true });
     (await next).should.match({ command: "reset", deviceType: "meter", deviceId: "m1", format: "json", device: "m1", method: "reset", payload: { all: true } });
+  });
+
+  it("attribute-out and attribute-in refuse Watson IoT at deploy: a red status and an error saying what to use instead", async () => {
+    emu = await WatsonEmulator.start();
+    const extra: FlowNode[] = [{ id: "attrin", type: "attribute-in", gateway: "gw", devices: "", updates: true, device: "", deviceType: "msg", keys: "", scope: "shared", timeout: "5", fetchOnConnect: false, wires: [] }];
+    await load([...flow(emu.url), ...extra]);
+    for (const [id, type] of [["attr", "attribute-out"], ["attrin", "attribute-in"]]) {
+      const n = helper.getNode(id) as unknown as { status: { args: Array<[{ fill?: string; text?: string }]> }; error: { args: unknown[][] } };
+      n.status.args.map((a) => a[0]).should.containEql({ fill: "red", shape: "ring", text: `${type}.errors.watson-short` });
+      n.error.args.map((a) => a[0]).should.containEql(`${type}.errors.watson`);
+      // Whatever status the session has later, it stays red: the node never registered with the gateway.
+      n.status.args[n.status.args.length - 1][0].should.match({ fill: "red" });
+    }
+    const catalogue = (t: string): Record<string, string> => (require(`../../nodes/locales/en-US/${t}.json`) as Record<string, { errors: Record<string, string> }>)[t].errors;
+    catalogue("attribute-out").watson.should.match(/telemetry-out or event-out/).and.match(/device-connect \(msg.metadata/);
+    catalogue("attribute-in").watson.should.match(/commands, which rpc-in receives/);
   });
 
   it("a gateway identity the platform would refuse is reported at deploy and ends every msg with that reason; nothing connects", async () => {

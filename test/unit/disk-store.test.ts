@@ -1,10 +1,13 @@
 // The disk store on real files: what a restart, a torn write, a flipped bit, a full cap, an
 // old backlog, an unusable folder and a second process do to it.
 import { fork } from "child_process";
+import crypto from "crypto";
 import fs from "fs";
 import os from "os";
 import path from "path";
 import "should";
+import zlib from "zlib";
+import { dialectFor } from "../../lib/dialect";
 import { thingsboard } from "../../lib/dialect/thingsboard";
 import { Outbox, type Transport } from "../../lib/outbox/outbox";
 import { OutboxMonitor } from "../../lib/outbox/stats";
@@ -12,6 +15,7 @@ import { MemoryStore } from "../../lib/outbox/store/memory";
 import { crc32, crc32Js } from "../../lib/outbox/store/crc32";
 import { DiskStore, type DiskStoreOptions } from "../../lib/outbox/store/disk";
 import { StoreError } from "../../lib/outbox/store/errors";
+import { MAGIC, RecordType, writeData } from "../../lib/outbox/store/record";
 import { listSegments, segmentPath } from "../../lib/outbox/store/segment-file";
 import type { Entry } from "../../lib/outbox/types";
 import type { Uplink } from "../../lib/records";
@@ -75,6 +79,16 @@ describe("DiskStore", function () {
     crc32Js(b).should.equal(crc32(b));
     crc32Js(b, 3, 20).should.equal(crc32(b, 3, 20));
     crc32Js(Buffer.from("123456789")).should.equal(0xcbf43926); // the standard check value
+    // Short ranges are summed in JavaScript, long ones natively: both agree with zlib's at every length and offset.
+    const native = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
+    const r = crypto.randomBytes(3000);
+    for (let len = 0; len < 1100; len += 1 + (len >> 4)) {
+      for (const start of [0, 1, 5, 8]) {
+        const want = native ? native(r.subarray(start, start + len)) >>> 0 : crc32Js(r, start, start + len);
+        crc32Js(r, start, start + len).should.equal(want);
+        crc32(r, start, start + len).should.equal(want);
+      }
+    }
   });
 
   it("calls done once a record is on disk and gives back every entry, in order, after a reopen", async () => {
@@ -92,6 +106,61 @@ describe("DiskStore", function () {
     back.map(nOf).should.eql(es.map((_, i) => i));
     back[3].uplink.should.eql(tel("D3", 3));
     back.forEach((e) => (() => e.resolve()).should.not.throw()); // a dead process's msgs: nothing to end
+  });
+
+  it("gives back after a reopen each uplink as JSON would, whichever dialect prepared it (or none)", async () => {
+    class Stamp {
+      toJSON(): string {
+        return "stamped";
+      }
+    }
+    const uplinks: Uplink[] = [
+      tel("Dé \"1\"", 1),
+      { kind: "telemetry", device: "D2", points: [{ values: { a: 1 } }, { ts: 5, values: { b: [1, { c: null }], s: "x\u2028y" } }] },
+      { kind: "telemetry", device: "D3", points: [{ ts: 7, values: { t: new Stamp() as unknown as string } }] },
+      { kind: "telemetry", device: "D4", points: [{ ts: 1.5e21, values: { big: 1e300, neg: -0.5 } }] },
+      { kind: "attributes", device: "D5", values: { mode: "auto", n: 2, o: { p: true } } },
+      { kind: "attributes", device: "D6", values: new Stamp() as unknown as Record<string, string> },
+      { kind: "rpcResponse", device: "D7", id: 3, data: { ok: true } },
+      { kind: "gatewayTelemetry", points: [{ ts: 9, values: { cpu: 3 } }] },
+    ];
+    const dialects = [undefined, thingsboard, dialectFor("watson", { org: "o", typeId: "t", deviceId: "i" }), dialectFor("thingspanel", { deviceNumber: "n" })];
+    const s = await store();
+    const es: Array<ReturnType<typeof entry>> = [];
+    for (const d of dialects) {
+      for (const u of uplinks) {
+        const e = entry(u);
+        if (d) {
+          try {
+            e.prepared = d.prepare(u);
+          } catch {
+            /* not an uplink of that dialect: stored without */
+          }
+        }
+        es.push(e);
+        s.push(e).should.be.true();
+      }
+    }
+    await Promise.all(es.map((e) => e.result));
+    await s.close();
+    const again = await store();
+    again.take(1000).map((e) => e.uplink).should.eql(es.map((e) => JSON.parse(JSON.stringify(e.uplink)) as Uplink));
+  });
+
+  it("reads back the records of the previous version (every uplink as its JSON)", async () => {
+    const dir = path.join(root, "v1");
+    fs.mkdirSync(dir, { recursive: true });
+    const old = [tel("Old", 1), { kind: "attributes", device: "Old", values: { a: "é" } } as Uplink, tel("Old", 2)];
+    const buf = Buffer.alloc(4096);
+    MAGIC.copy(buf, 0);
+    let off = MAGIC.length;
+    old.forEach((u, i) => {
+      const json = JSON.stringify(u);
+      off = writeData(buf, off, RecordType.Data, i + 1, Date.now(), { max: json.length * 3, write: (b, at) => at + b.write(json, at, "utf8") });
+    });
+    fs.writeFileSync(segmentPath(dir, 1), buf.subarray(0, off));
+    const s = await store({}, dir);
+    s.take(10).map((e) => e.uplink).should.eql(old);
   });
 
   it("forgets what the server acknowledged, deletes finished segments, and keeps the rest waiting", async () => {
@@ -187,7 +256,7 @@ describe("DiskStore", function () {
 
   it("refuses new msgs at the byte cap with policy reject, with a catchable error", async () => {
     const s = await store({ maxBytes: 20000, policy: "reject" });
-    const es = Array.from({ length: 400 }, (_, i) => entry(tel("R", i)));
+    const es = Array.from({ length: 800 }, (_, i) => entry(tel("R", i)));
     const accepted = es.map((e) => s.push(e));
     const results = await Promise.all(es.map((e) => e.result));
     const refused = results.filter((r) => r.startsWith("error"));
@@ -195,7 +264,7 @@ describe("DiskStore", function () {
     refused[0].should.match(/the store is full: .* wait for the connection \(cap 19\.5 KiB\); this msg was not accepted/);
     accepted.filter((a) => !a).length.should.equal(refused.length);
     s.bytes.should.be.belowOrEqual(20000);
-    s.take(1000).map(nOf).should.eql(Array.from({ length: 400 - refused.length }, (_, i) => i)); // the first ones were kept
+    s.take(1000).map(nOf).should.eql(Array.from({ length: 800 - refused.length }, (_, i) => i)); // the first ones were kept
     s.stats().refused.should.equal(refused.length);
   });
 

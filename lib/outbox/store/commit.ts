@@ -4,7 +4,7 @@
 // fsync. One commit runs at a time; what arrives meanwhile goes into the next. When a commit
 // is on disk, the items appended with its records are handed to `durable`.
 import fs from "fs";
-import { ackRecord, MAGIC, maxRecordBytes, writeData, type RecordType } from "./record";
+import { ackRecord, MAGIC, maxRecordBytes, writeData, type Payload, type RecordType } from "./record";
 import { Segment } from "./segment-file";
 
 const CHUNK = 256 * 1024;
@@ -72,6 +72,7 @@ export class GroupCommit<T> {
   private current: Chunk | undefined;
   private items: T[] = [];
   private acks: number[] = [];
+  private acksSorted = true;
   private pendingBytes = 0;
   private records = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -90,10 +91,10 @@ export class GroupCommit<T> {
   }
 
   /** Appends a data record; `item` is handed to `durable` once it is on disk. */
-  append(type: RecordType, seq: number, at: number, json: string, item: T): Placed {
-    const c = this.room(maxRecordBytes(json));
+  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): Placed {
+    const c = this.room(maxRecordBytes(payload));
     const off = c.pos + c.used;
-    const end = writeData(c.buf, c.used, type, seq, at, json);
+    const end = writeData(c.buf, c.used, type, seq, at, payload);
     const bytes = end - c.used;
     c.used = end;
     this.active.size += bytes;
@@ -107,8 +108,10 @@ export class GroupCommit<T> {
   /** Records that `seq` needs no delivery any more (written with the next commit). */
   ack(seq: number): void {
     if (this.failure) return;
+    const n = this.acks.length;
+    if (n > 0 && this.acks[n - 1] > seq) this.acksSorted = false;
     this.acks.push(seq);
-    this.schedule();
+    if (n === 0) this.schedule(); // the first of this commit's (the others find it scheduled)
   }
 
   /** Resolves once everything appended so far is on disk (or writing failed). */
@@ -169,8 +172,10 @@ export class GroupCommit<T> {
 
   private appendAcks(): void {
     if (this.acks.length === 0) return;
-    const seqs = this.acks.sort((a, b) => a - b);
+    // Acknowledgements come mostly in order (one device's, one batch's): sorted only when they did not.
+    const seqs = this.acksSorted ? this.acks : this.acks.sort((a, b) => a - b);
     this.acks = [];
+    this.acksSorted = true;
     const ranges: number[] = [];
     for (const s of seqs) {
       if (ranges.length > 0 && s <= ranges[ranges.length - 1] + 1) ranges[ranges.length - 1] = Math.max(s, ranges[ranges.length - 1]);

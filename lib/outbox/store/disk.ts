@@ -20,6 +20,7 @@ import { WaitQueue } from "./queue";
 import { removeStoreFiles, SegmentLog } from "./log";
 import type { Segment } from "./segment-file";
 import { recordType, StoredEntry } from "./stored-entry";
+import { PayloadWriter } from "./uplink-frame";
 
 export { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats, type DoneWhen, type StorePolicy } from "./disk-types";
 export { StoredEntry } from "./stored-entry";
@@ -45,6 +46,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
   private readonly outMeter = new RateMeter();
   private readonly losses: LossReport;
   private readonly counts = { recovered: 0, dropped: 0, refused: 0, droppedStored: 0 };
+  private readonly payload = new PayloadWriter();
 
   constructor(opts: Partial<DiskStoreOptions> & { dir: string }) {
     super();
@@ -262,19 +264,20 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
       entry.reject(new StoreError(this.failure ?? "the store cannot be written", "unwritable"));
       return undefined;
     }
-    let json: string;
+    const payload = this.payload;
     try {
-      json = JSON.stringify(entry.uplink);
+      payload.set(entry.uplink, entry.prepared);
     } catch (err) {
       entry.reject(new StoreError(`cannot be stored: ${(err as Error).message}`, "invalid"));
       return undefined;
     }
-    if (!entry.free && !admit(this, json.length + 25, entry)) return undefined;
+    // The cap's estimate of the record (its real size is known once written; a frame is near a third of `max`).
+    if (!entry.free && !admit(this, Math.ceil(payload.max / 3) + 25, entry)) return undefined;
     const seq = this.nextSeq++;
     const at = Date.now();
     const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
     se.prepared = entry.prepared;
-    const placed = log.append(recordType(entry), seq, at, json, se);
+    const placed = log.append(recordType(entry), seq, at, payload, se);
     se.seg = placed.seg;
     se.off = placed.off;
     se.bytes = placed.bytes;

@@ -6,7 +6,7 @@ import { GroupCommit, type Placed } from "./commit";
 import { describeFsError } from "./errors";
 import { DirLock } from "./lock";
 import type { Position } from "./reader";
-import { MAGIC, type RecordType } from "./record";
+import { MAGIC, type Payload, type RecordType } from "./record";
 import { recover, type Recovered } from "./recover";
 import { DEVICES_FILE } from "./devices-file";
 import { listSegments, segmentPath, type Segment } from "./segment-file";
@@ -73,8 +73,8 @@ export class SegmentLog<T> {
     return this.segs.reduce((n, s) => n + s.size, 0);
   }
 
-  append(type: RecordType, seq: number, at: number, json: string, item: T): Placed {
-    const placed = this.commit.append(type, seq, at, json, item);
+  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): Placed {
+    const placed = this.commit.append(type, seq, at, payload, item);
     placed.seg.count++;
     return placed;
   }

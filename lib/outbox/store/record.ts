@@ -2,11 +2,17 @@
 //   u32 LE body length | u32 LE CRC-32 of the body | body
 // and the body is
 //   u8 type | f64 LE sequence number | f64 LE accept time (ms) | payload
-// where the payload of a data record is the JSON of its Uplink and that of an ack record the
+// where the payload of a data record is its Uplink (uplink-frame.ts: a frame, or its JSON) and that of an ack record the
 // acknowledged sequence numbers as f64 [from, to] pairs (inclusive). The CRC covers the whole
 // body, so a torn or corrupt record is never taken for data; seq and time sit outside the JSON
 // so that recovery reads them without parsing it.
 import { crc32 } from "./crc32";
+
+/** A record's payload being written: at most `max` bytes, put at `off` by `write`, which returns the end. */
+export interface Payload {
+  readonly max: number;
+  write(buf: Buffer, off: number): number;
+}
 
 export const HEADER = 8;
 export const BODY_FIXED = 17;
@@ -24,20 +30,19 @@ export const enum RecordType {
   Volatile = 3,
 }
 
-/** Most bytes a data record with this JSON can take (UTF-16 units → at most 3 bytes each). */
-export function maxRecordBytes(json: string): number {
-  return HEADER + BODY_FIXED + json.length * 3;
+/** Most bytes a data record with this payload can take. */
+export function maxRecordBytes(payload: Payload): number {
+  return HEADER + BODY_FIXED + payload.max;
 }
 
 /** Writes a data record at `off` (room checked by the caller); returns its end. */
-export function writeData(buf: Buffer, off: number, type: RecordType, seq: number, at: number, json: string): number {
+export function writeData(buf: Buffer, off: number, type: RecordType, seq: number, at: number, payload: Payload): number {
   const body = off + HEADER;
   buf[body] = type;
   buf.writeDoubleLE(seq, body + 1);
   buf.writeDoubleLE(at, body + 9);
-  const n = buf.write(json, body + BODY_FIXED, "utf8");
-  const end = body + BODY_FIXED + n;
-  buf.writeUInt32LE(BODY_FIXED + n, off);
+  const end = payload.write(buf, body + BODY_FIXED);
+  buf.writeUInt32LE(end - body, off);
   buf.writeUInt32LE(crc32(buf, body, end), off + 4);
   return end;
 }
@@ -68,20 +73,41 @@ export interface RecordView {
 
 export type Parsed = { ok: true; record: RecordView } | { ok: false; partial: boolean };
 
+export const enum ParseResult {
+  Ok = 0,
+  /** It may continue beyond `end` (read more, or, at the end of a file, a torn write). */
+  Partial = 1,
+  /** Not a valid record. */
+  Corrupt = 2,
+}
+
+/** `parseAt` into a view the caller keeps (no allocation per record: the read-back path). */
+export function parseInto(buf: Buffer, off: number, end: number, view: RecordView): ParseResult {
+  if (end - off < HEADER) return ParseResult.Partial;
+  const len = buf.readUInt32LE(off);
+  if (len < BODY_FIXED || len > MAX_BODY) return ParseResult.Corrupt;
+  const bodyEnd = off + HEADER + len;
+  if (bodyEnd > end) return ParseResult.Partial;
+  if (crc32(buf, off + HEADER, bodyEnd) !== buf.readUInt32LE(off + 4)) return ParseResult.Corrupt;
+  const type = buf[off + HEADER] as RecordType;
+  if (type !== RecordType.Data && type !== RecordType.Ack && type !== RecordType.Volatile) return ParseResult.Corrupt;
+  view.type = type;
+  view.seq = buf.readDoubleLE(off + HEADER + 1);
+  view.at = buf.readDoubleLE(off + HEADER + 9);
+  view.start = off;
+  view.end = bodyEnd;
+  view.payloadStart = off + HEADER + BODY_FIXED;
+  return ParseResult.Ok;
+}
+
 /**
  * The record at `off` in buf[..end): `partial` when it may continue beyond `end` (read more,
  * or, at the end of a file, a torn write), otherwise not a valid record (corrupt).
  */
 export function parseAt(buf: Buffer, off: number, end: number): Parsed {
-  if (end - off < HEADER) return { ok: false, partial: true };
-  const len = buf.readUInt32LE(off);
-  if (len < BODY_FIXED || len > MAX_BODY) return { ok: false, partial: false };
-  const bodyEnd = off + HEADER + len;
-  if (bodyEnd > end) return { ok: false, partial: true };
-  if (crc32(buf, off + HEADER, bodyEnd) !== buf.readUInt32LE(off + 4)) return { ok: false, partial: false };
-  const type = buf[off + HEADER] as RecordType;
-  if (type !== RecordType.Data && type !== RecordType.Ack && type !== RecordType.Volatile) return { ok: false, partial: false };
-  return { ok: true, record: { type, seq: buf.readDoubleLE(off + HEADER + 1), at: buf.readDoubleLE(off + HEADER + 9), start: off, end: bodyEnd, payloadStart: off + HEADER + BODY_FIXED } };
+  const record: RecordView = { type: RecordType.Data, seq: 0, at: 0, start: 0, end: 0, payloadStart: 0 };
+  const r = parseInto(buf, off, end, record);
+  return r === ParseResult.Ok ? { ok: true, record } : { ok: false, partial: r === ParseResult.Partial };
 }
 
 /** The next offset after `from` where a valid record starts, or -1 (resynchronising after corruption). */
