@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from "nod
 import type { AttributeChange, AttributeQuery } from "../lib/session/listeners";
 import type { AttributeScope } from "../lib/records";
 import type { GatewayConfigNode } from "./common/gateway-types";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { numberOr, property } from "./common/property";
 
 interface AttributeInDef extends NodeDef {
@@ -55,7 +55,7 @@ export = function (RED: NodeAPI): void {
       const refusal = RED._(`${TYPE}.errors.watson`);
       node.status({ fill: "red", shape: "ring", text: RED._(`${TYPE}.errors.watson-short`) });
       node.error(refusal);
-      node.on("input", (_msg, _send, done) => done(new Error(refusal)));
+      node.on("input", (_msg, _send, done) => asSentences(done)(new Error(refusal)));
       return;
     }
     const gateway = useGateway(RED, node, config.gateway, TYPE);
@@ -85,13 +85,13 @@ export = function (RED: NodeAPI): void {
             ? (name: string) => {
                 session.requestAttributes(name, "shared", keys, timeoutMs).then(
                   (values) => node.send({ topic: name, device: name, payload: values, deleted: [], source: "fetch" } as unknown as NodeMessageInFlow),
-                  (err: unknown) => closed || node.error(userError(TYPE, err), { topic: name, device: name, source: "fetch" } as NodeMessage),
+                  (err: unknown) => closed || node.error(userError(TYPE, err).message, { topic: name, device: name, source: "fetch" } as NodeMessage),
                 );
               }
             : undefined,
         });
       } catch (err) {
-        node.error(userError(TYPE, err));
+        node.error(userError(TYPE, err).message);
       }
     }
     node.on("close", (_removed: boolean, done: () => void) => {
@@ -100,7 +100,8 @@ export = function (RED: NodeAPI): void {
       done();
     });
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; keys?: unknown; scope?: unknown; deleted?: unknown; source?: unknown };
@@ -119,7 +120,7 @@ export = function (RED: NodeAPI): void {
           try {
             done(err);
           } catch (thrown) {
-            node.error(userError(TYPE, thrown)); // never an unhandled rejection
+            node.error(userError(TYPE, thrown).message); // never an unhandled rejection
           }
         };
         gateway.session().requestAttributes(name, s, asked, timeoutMs).then(

@@ -4,7 +4,7 @@ import type { Node, NodeAPI, NodeDef } from "node-red";
 import { kindOf } from "../lib/shapes/telemetry";
 import type { Values } from "../lib/records";
 import type { GatewayConfigNode } from "./common/gateway-types";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 
 interface AttributeOutDef extends NodeDef {
@@ -29,7 +29,7 @@ export = function (RED: NodeAPI): void {
       const refusal = RED._(`${TYPE}.errors.watson`);
       node.status({ fill: "red", shape: "ring", text: RED._(`${TYPE}.errors.watson-short`) });
       node.error(refusal);
-      node.on("input", (_msg, _send, done) => done(new Error(refusal)));
+      node.on("input", (_msg, _send, done) => asSentences(done)(new Error(refusal)));
       return;
     }
     const gateway = useGateway(RED, node, config.gateway, TYPE);
@@ -37,7 +37,8 @@ export = function (RED: NodeAPI): void {
     const profile = property(RED, node, config.profile, config.profileType);
     const autoConnect = config.autoConnect !== false;
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; profile?: unknown };

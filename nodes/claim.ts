@@ -1,7 +1,7 @@
 // claim: opens the claiming window of a device, so that a customer can claim it with the secret
 // key within the duration. Claims of several devices within the batch window share one publish.
 import type { Node, NodeAPI, NodeDef } from "node-red";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 
 interface ClaimDef extends NodeDef {
@@ -31,7 +31,8 @@ export = function (RED: NodeAPI): void {
     const secretKey = blank(config.secretKey) ? none : property(RED, node, config.secretKey, config.secretKeyType);
     const duration = blank(config.duration) ? none : property(RED, node, config.duration, config.durationType);
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; secretKey?: unknown; durationMs?: unknown };

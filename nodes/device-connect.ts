@@ -1,7 +1,7 @@
 // device-connect: tells the platform a device is connected to (or disconnected from) the
 // gateway, and passes the msg on once the server acknowledged it.
 import type { Node, NodeAPI, NodeDef } from "node-red";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 import type { Values } from "../lib/records";
 
@@ -24,7 +24,8 @@ export = function (RED: NodeAPI): void {
     const device = property(RED, node, config.device, config.deviceType);
     const profile = property(RED, node, config.profile, config.profileType);
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; profile?: unknown; action?: unknown; metadata?: unknown; deviceInfo?: unknown };

@@ -3,7 +3,7 @@
 // a platform without events (ThingsBoard) refuses it with a catchable error.
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { Uplink } from "../lib/records";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 
 interface EventOutDef extends NodeDef {
@@ -27,7 +27,8 @@ export = function (RED: NodeAPI): void {
     const device = property(RED, node, config.device, config.deviceType || "msg");
     const method = property(RED, node, config.method, config.methodType || "msg");
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (!gateway) throw new Error(`${TYPE}: no gateway-config is selected`);
         // msg.eventType / msg.event, msg.deviceId, msg.deviceType: the msgs of node-red-contrib-ibm-watson-iot.

@@ -4,7 +4,7 @@
 // device stops and starts answering (output 4). All protocol work is in lib/modbus.
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from "node-red";
 import { UnitPoller, UnitWriter, type LineState, type ModbusLine, type PollResult, type UnitState, type Value } from "../lib/modbus";
-import { userError } from "./common/gateway-user";
+import { asSentences, userError } from "./common/gateway-user";
 import type { ModbusConnectionNode } from "./modbus-connection.types";
 import { checkSource, editorMap, effectiveValues, getKeys, setValues, type EditorMapRequest, type ModbusSourceDef, type SourceConfig } from "./modbus-source.config";
 
@@ -58,7 +58,7 @@ export = function (RED: NodeAPI): void {
       const message = userError(TYPE, problem ?? "not configured").message;
       node.error(message);
       node.status({ fill: "red", shape: "ring", text: statusText });
-      node.on("input", (_msg, _send, done) => done(new Error(message)));
+      node.on("input", (_msg, _send, done) => asSentences(done)(new Error(message)));
       return;
     }
     const c: SourceConfig = cfg;
@@ -137,7 +137,8 @@ export = function (RED: NodeAPI): void {
     // The input msg is never written to (it may be frozen, or already handed on elsewhere):
     // answers on output 3 are new msgs with the input's properties and a new payload. done is
     // called exactly once, whatever throws.
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       let ended = false;
       const end = (err?: Error): void => {
         if (ended) return;

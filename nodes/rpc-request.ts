@@ -2,7 +2,7 @@
 // v1/devices/me/rpc/request/{id}) and gets its answer on the output. No answer within the timeout
 // ends the msg with a catchable error. A platform without client-side RPC refuses it at deploy.
 import type { Node, NodeAPI, NodeDef } from "node-red";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { numberOr, property } from "./common/property";
 
 interface RpcRequestDef extends NodeDef {
@@ -41,7 +41,8 @@ export = function (RED: NodeAPI): void {
     const timeoutS = numberOr(config.timeout, DEFAULT_TIMEOUT_S);
     const timeoutMs = (timeoutS > 0 ? timeoutS : DEFAULT_TIMEOUT_S) * 1000;
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (refused) throw new Error(refused);
         const m = msg as typeof msg & { method?: unknown };

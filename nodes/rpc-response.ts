@@ -2,7 +2,7 @@
 // the server's PUBACK; a msg without msg.rpc, or an RPC answered already, is a catchable error.
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import type { GatewayConfigNode } from "./common/gateway-types";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 
 interface RpcResponseDef extends NodeDef {
   gateway: string;
@@ -24,7 +24,8 @@ export = function (RED: NodeAPI): void {
     // The gateway is optional here: msg.rpc names the one the RPC came from.
     const own = config.gateway ? useGateway(RED, node, config.gateway, TYPE) : undefined;
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         const rpc = (msg as typeof msg & { rpc?: RpcOnMsg }).rpc;
         if (typeof rpc !== "object" || rpc === null || typeof rpc.id !== "number") {

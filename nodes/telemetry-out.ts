@@ -3,7 +3,7 @@
 import type { Node, NodeAPI, NodeDef } from "node-red";
 import { telemetryUplinks } from "../lib/shapes/telemetry";
 import type { TelemetryPoint } from "../lib/records";
-import { useGateway, userError } from "./common/gateway-user";
+import { asSentences, useGateway, userError } from "./common/gateway-user";
 import { property } from "./common/property";
 
 interface TelemetryOutDef extends NodeDef {
@@ -30,7 +30,8 @@ export = function (RED: NodeAPI): void {
     // Deploy time: the options of every msg that names no profile of its own (no object per msg).
     const noProfile = { autoConnect, profile: undefined };
 
-    node.on("input", (msg, send, done) => {
+    node.on("input", (msg, send, nodeRedDone) => {
+      const done = asSentences(nodeRedDone);
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; ts?: unknown; profile?: unknown; deviceId?: unknown; deviceType?: unknown };

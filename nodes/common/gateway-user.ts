@@ -23,3 +23,14 @@ export function userError(type: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   return new Error(message.startsWith(type + ":") ? message : `${type}: ${message}`);
 }
+
+/**
+ * The input handler's done, ending a failure with the error's message, a string, as the core
+ * nodes do: Node-RED logs what done(err) is given, and shows an Error object in the debug
+ * sidebar as a collapsed object cut after 30 characters, and to a Catch node as "Error: …".
+ */
+export function asSentences(done: (err?: Error) => void): (err?: Error) => void {
+  // the runtime's done takes a string as well as an Error (node.error(logMessage, msg))
+  const runtimeDone = done as unknown as (err?: string) => void;
+  return (err) => (err ? runtimeDone(err.message) : runtimeDone());
+}

@@ -1,18 +1,28 @@
 // The editor in German, in a real Chromium against a real Node-RED: a node's help in the help
 // sidebar is the de page (Node-RED picks it by the editor's language), and a node's palette
-// label and dialog come from the de catalogue.
+// errors reach the debug sidebar as text, the whole sentence (an Error object shows there as a
+// collapsed object whose message is cut after 30 characters).
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 
-const TYPES = ["gateway-config", "telemetry-out"];
+const TYPES = ["gateway-config", "telemetry-out", "rpc-response"];
 
 const FLOW = [
   { id: "t1", type: "tab", label: "i18n" },
   { id: "gw1", type: "gateway-config", name: "plant", platform: "thingsboard", url: "mqtt://127.0.0.1:1", auth: "token", protocolVersion: "4", qos: "1" },
   { id: "to1", type: "telemetry-out", z: "t1", x: 200, y: 80, name: "", gateway: "gw1", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
+  // a msg with no device and no msg.rpc: both nodes end it with an error
+  { id: "inj", type: "inject", z: "t1", x: 200, y: 200, name: "", props: [{ p: "payload", v: '{"t": 1}', vt: "json" }], repeat: "", once: false, wires: [["to2", "rr"]] },
+  { id: "to2", type: "telemetry-out", z: "t1", x: 420, y: 200, name: "", gateway: "gw1", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
+  { id: "rr", type: "rpc-response", z: "t1", x: 420, y: 280, name: "", gateway: "gw1", wires: [] },
 ];
+
+const SENTENCES: Record<string, string> = {
+  to2: 'telemetry-out: no device: set one in the node or msg.device, or send {"Device A": [...], "Device B": [...]} in msg.payload',
+  rr: "rpc-response: msg.rpc is missing: answer the msg that came out of an rpc-in node (keep its msg.rpc)",
+};
 
 type Win = { RED: { sidebar: { show(id: string): void } } };
 
@@ -33,6 +43,20 @@ async function germanHelp(page: Page, red: NodeRed): Promise<void> {
   should(headings).eql(["Eingangsdaten", "Details", "Referenzen"]);
 }
 
+async function errorsAsText(page: Page, red: NodeRed): Promise<void> {
+  await page.evaluate(() => (window as unknown as Win).RED.sidebar.show("debug"));
+  should((await fetch(`${red.url}inject/inj`, { method: "POST" })).status).equal(200);
+  await page.waitForFunction(() => document.querySelectorAll(".red-ui-debug-msg").length >= 2, undefined, { timeout: 15000 });
+  for (const [node, sentence] of Object.entries(SENTENCES)) {
+    const entry = page.locator(`.red-ui-debug-msg.red-ui-debug-msg-node-${node}`).first();
+    // a string, not an object with name, message and stack
+    should(await entry.locator(".red-ui-debug-msg-topic").textContent()).match(/^msg : string/);
+    // a string over 80 characters is shown folded: opened, it is the whole sentence
+    if (await entry.locator(".red-ui-debug-msg-object-handle").count()) await entry.locator(".red-ui-debug-msg-object-handle").first().click();
+    await page.waitForFunction(({ id, text }) => (document.querySelector(`.red-ui-debug-msg-node-${id} .red-ui-debug-msg-payload`)?.textContent ?? "").includes(text), { id: node, text: sentence }, { timeout: 5000 });
+  }
+}
+
 for (const runtime of runtimes()) {
   describe(`the editor in German, Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(120000);
@@ -48,15 +72,16 @@ for (const runtime of runtimes()) {
       await red?.stop();
     });
 
-    it("shows a node's help from its de page in the help sidebar", async () => {
+    it("shows a node's help from its de page in the help sidebar, and errors in the debug sidebar as a whole sentence", async () => {
       red = await NodeRed.start(FLOW, TYPES, { runtime, credentials: { gw1: { token: "T" } } });
       browser = await startBrowser();
       const page = await browser.context.newPage();
       const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      page.on("pageerror", (e) => pageErrors.push(`${e.message}\n${e.stack ?? ""}`));
       const failed = `/tmp/iotgw-i18n-${runtime.label}-failed.png`;
       try {
         await germanHelp(page, red);
+        await errorsAsText(page, red);
       } catch (e) {
         await page.screenshot({ path: failed }).catch(() => undefined);
         throw new Error(`${(e as Error).message}\n(screenshot: ${failed})\n${red.log}`);

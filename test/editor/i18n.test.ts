@@ -145,3 +145,51 @@ describe("help pages", () => {
     });
   }
 });
+
+// Units and labels: every field holding a time or a size says its unit beside it, from the
+// catalogue, and a unit reads the same in every dialog of a language (s is never "sec" in one
+// dialog and "s" in another); palette labels fit the palette (about 20 characters).
+const MEASURED = /^(timeout|ackTimeout|keepalive|reconnectMin|reconnectMax|batchWindow|maxPayload|storeMaxMB|storeMaxAgeH|statsPeriod|delay|period|reportPeriod|autoAnswer|duration)$/;
+
+describe("units and labels", () => {
+  const dialogs = fs.readdirSync(path.join(ROOT, "nodes")).filter((f) => f.endsWith(".html"));
+
+  it("every time or size field says its unit beside it, from the catalogue", () => {
+    const missing: string[] = [];
+    let fields = 0;
+    for (const file of dialogs) {
+      for (const line of fs.readFileSync(path.join(ROOT, "nodes", file), "utf8").split("\n")) {
+        const m = /<input type="text" id="node-(?:config-)?input-(\w+)"/.exec(line);
+        if (!m || !MEASURED.test(m[1])) continue;
+        fields++;
+        if (!/<span data-i18n="[\w-]+\.unit\.\w+"><\/span>/.test(line.slice(m.index))) missing.push(`${file}: ${m[1]}`);
+      }
+    }
+    should(fields).be.above(15);
+    should(missing).eql([]);
+  });
+
+  for (const lang of ["en-US", ...LANGS]) {
+    it(`${lang}: a unit reads the same in every catalogue`, () => {
+      const seen = new Map<string, Set<string>>();
+      for (const name of names) {
+        for (const [k, v] of catalogue(lang, name)) {
+          const u = /^[\w-]+\.unit\.(s|ms|h|bytes|MiB|msgs)$/.exec(k);
+          if (u) seen.set(u[1], new Set([...(seen.get(u[1]) ?? []), v]));
+        }
+      }
+      should(Object.fromEntries([...seen].filter(([, v]) => v.size > 1).map(([k, v]) => [k, [...v]]))).eql({});
+    });
+  }
+
+  it("palette labels fit the palette", () => {
+    const long: string[] = [];
+    for (const file of dialogs) {
+      const text = fs.readFileSync(path.join(ROOT, "nodes", file), "utf8");
+      const type = /registerType\("([\w-]+)"/.exec(text)?.[1] ?? file;
+      const label = /paletteLabel:\s*"([^"]*)"/.exec(text)?.[1] ?? type;
+      if (label.length > 20) long.push(`${type}: "${label}"`);
+    }
+    should(long).eql([]);
+  });
+});

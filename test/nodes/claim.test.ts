@@ -60,7 +60,7 @@ describe("claim in a Node-RED runtime against the ThingsBoard emulator", functio
   });
 
   for (const [what, msg, re] of [
-    ["no device", { secretKey: "k" }, /^Error: claim: no device/],
+    ["no device", { secretKey: "k" }, /^claim: no device/],
     ["a negative duration", { device: "A", durationMs: -5 }, /claim duration must be a positive whole number of ms/],
     ["a duration that is not a number", { device: "A", durationMs: "soon" }, /claim duration must be a positive whole number of ms, got NaN/],
     ["a secret key that is not a string", { device: "A", secretKey: 42 }, /the secret key must be a string, got number/],

@@ -195,7 +195,7 @@ describe("modbus-source in a Node-RED runtime (ServerTCP → telemetry-out → T
       const err = nextMsg("errors");
       helper.getNode("src").receive(msg);
       const caught = await err;
-      should((caught.error as { message: string }).message).equal(`Error: ${message}`);
+      should((caught.error as { message: string }).message).equal(message);
       should(store.holding.has(20)).be.false();
       if (msg.rpc) {
         // the platform gets the reason as the RPC's answer
@@ -236,7 +236,7 @@ describe("modbus-source in a Node-RED runtime (ServerTCP → telemetry-out → T
     should(lastStatus("src")).have.properties({ fill: "red", shape: "ring", text: "modbus-source.status.invalid" });
     const err = nextMsg("errors");
     helper.getNode("src").receive({ payload: { temp: 1 } });
-    should(((await err).error as { message: string }).message).equal(`Error: ${errors[0]}`);
+    should(((await err).error as { message: string }).message).equal(errors[0]);
     await new Promise((r) => setTimeout(r, 100));
     should(store.registerReads.size).equal(0);
   });

@@ -125,7 +125,7 @@ describe("rpc-in and rpc-response in a Node-RED runtime against the ThingsBoard 
     const late = await seen;
     const err = nextMsg("errors");
     helper.getNode("answer2").receive({ ...late, payload: { ok: true } });
-    ((await err).error as { message: string }).message.should.match(/^Error: rpc-response: RPC "setSpeed" \d+ of "Pump" is not open: it was answered already/);
+    ((await err).error as { message: string }).message.should.match(/^rpc-response: RPC "setSpeed" \d+ of "Pump" is not open: it was answered already/);
     emu.journal().filter((j) => j.kind === "rpcReply").should.have.length(1);
   });
 
@@ -148,10 +148,10 @@ describe("rpc-in and rpc-response in a Node-RED runtime against the ThingsBoard 
 
     const err2 = nextMsg("errors");
     helper.getNode("answer").receive({ payload: 1 });
-    ((await err2).error as { message: string }).message.should.match(/^Error: rpc-response: msg.rpc is missing/);
+    ((await err2).error as { message: string }).message.should.match(/^rpc-response: msg.rpc is missing/);
     const err3 = nextMsg("errors");
     helper.getNode("answer").receive({ payload: 1, rpc: { device: "Pump", id: 5, gateway: "nope" } });
-    ((await err3).error as { message: string }).message.should.match(/^Error: rpc-response: no gateway/);
+    ((await err3).error as { message: string }).message.should.match(/^rpc-response: no gateway/);
   });
 
   it("still routes RPCs after the emulator drops the gateway, because the gateway announces its devices again", async () => {
