@@ -4,6 +4,7 @@
 //   npm run bench -- [--variants f,a,b,c,d,m] [--msgs 200000] [--devices 100] [--chunk 1000]
 //                    [--timeout 300] [--rss-devices 100000] [--no-rss] [--profile [a,b,m]] [--repeat 1]
 //                    [--no-backlog] [--no-store] [--no-modbus] [--no-drain]
+import { measureJsonFloor } from "./json-floor";
 import { execFileSync } from "child_process";
 import fs from "fs";
 import os from "os";
@@ -242,6 +243,14 @@ async function main(): Promise<void> {
   line("m/d", md, TARGET.md, `telemetry-out, ${MULTI_POINTS} points per msg, against raw mqtt.js pre-batched`);
   line("drain/d", drain.memory, TARGET.drainD, `memory store: ${fmt(w.msgs)} points waiting, no rate limit, against d`);
   line("drain/d", drain.disk, TARGET.drainD, `disk store: ${fmt(w.msgs)} points waiting, no rate limit, against d`);
+  if (md !== undefined && d && d.pointsPerSecond > 0) {
+    const floor = measureJsonFloor(w, MULTI_POINTS);
+    const ceiling = 1e6 / floor.serialiseUs / d.pointsPerSecond;
+    console.log(
+      `    floor of m: building its payloads and serialising them once (JSON.stringify + Buffer.from) costs ${floor.serialiseUs.toFixed(2)} µs per point ` +
+        `(${floor.buildUs.toFixed(2)} of it building); with nothing else, m/d could reach ${ceiling.toFixed(2)} on one core`,
+    );
+  }
   if (rss) {
     const dm = rss.rssDelta / MiB;
     console.log(
