@@ -5,7 +5,10 @@
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
+import * as fs from "fs";
+import * as path from "path";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { DIALOGS, FLOW as DIALOG_FLOW, type DialogSpec } from "./dialog-fields";
 
 const TYPES = ["gateway-config", "telemetry-out", "rpc-response"];
 
@@ -57,7 +60,69 @@ async function errorsAsText(page: Page, red: NodeRed): Promise<void> {
   }
 }
 
+const ALL_TYPES = Object.keys((JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes);
+
+/** The dialog's field labels of Node-RED's standard width (100 px) that wrap onto a second line. */
+async function wrappedLabels(page: Page, spec: DialogSpec): Promise<string[]> {
+  if (spec.config) await page.evaluate(({ type, id }) => (window as unknown as { RED: { editor: { editConfig(n: string, t: string, i: string): void } } }).RED.editor.editConfig("", type, id), { type: spec.type, id: spec.id });
+  else await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${spec.id}"] rect.red-ui-flow-node`);
+  const ok = spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok";
+  await page.waitForSelector(ok, { state: "visible" });
+  await page.waitForSelector(`#node-${spec.config ? "config-" : ""}input-${spec.changes[spec.changes.length - 1].field}`, { state: "attached" });
+  const wrapped = new Set<string>();
+  for (const tab of spec.tabs?.length ? spec.tabs : [undefined]) {
+    if (tab && !(await page.isVisible(`#${tab}`))) {
+      // Node-RED's tabs take two clicks within 400 ms as a double-click
+      await page.waitForTimeout(450);
+      await page.click(`#${spec.tabSet} li a.red-ui-tab-label[href="#${tab}"]`);
+      await page.waitForSelector(`#${tab}`, { state: "visible" });
+    }
+    for (const l of await page.evaluate(() => Array.from(document.querySelectorAll(".red-ui-tray .form-row > label")).filter((l) => {
+      const el = l as HTMLElement;
+      if (!el.offsetParent || getComputedStyle(el).width !== "100px") return false;
+      return el.getBoundingClientRect().height > 1.5 * (parseFloat(getComputedStyle(el).lineHeight) || 20);
+    }).map((l) => (l.textContent ?? "").trim()))) wrapped.add(l);
+  }
+  await page.click(spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
+  await page.waitForSelector(ok, { state: "hidden" });
+  return [...wrapped];
+}
+
 for (const runtime of runtimes()) {
+  describe(`dialog labels fit in every language, Chromium, Node-RED ${runtime.label}`, function () {
+    this.timeout(240000);
+    let red: NodeRed | undefined;
+    let browser: Browser | undefined;
+
+    before(function () {
+      requirePeer("chromium", hasFile(CHROMIUM), this);
+    });
+
+    after(async () => {
+      await browser?.stop();
+      await red?.stop();
+    });
+
+    it("no field label of a dialog wraps, in en-US, de or zh-CN", async () => {
+      red = await NodeRed.start(DIALOG_FLOW, ALL_TYPES, { runtime, credentials: { gw1: { token: "T" } } });
+      browser = await startBrowser();
+      const wrapped: Record<string, string[]> = {};
+      for (const lang of ["en-US", "de", "zh-CN"]) {
+        const page = await browser.context.newPage();
+        await page.addInitScript((l) => localStorage.setItem("editor-language", l), lang);
+        await page.goto(red.url);
+        await page.waitForSelector("#red-ui-workspace-chart .red-ui-flow-node-group", { timeout: 30000 });
+        for (const spec of DIALOGS) {
+          const labels = await wrappedLabels(page, spec);
+          if (labels.length) wrapped[`${lang} ${spec.type}`] = labels;
+        }
+        await page.close();
+      }
+      should(wrapped).eql({});
+    });
+  });
+
+
   describe(`the editor in German, Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(120000);
     let red: NodeRed | undefined;
