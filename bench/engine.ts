@@ -83,6 +83,34 @@ async function run(label: string, msgs: number, perMsg: number, chunk = 1000): P
   return { label, msgs: total, points: msgs, cpuUs: c.user + c.system, errors, minorGcs: gcs.minor - gc0.minor, majorGcs: gcs.major - gc0.major, gcMs: gcs.ms - gc0.ms };
 }
 
+/**
+ * Heap held per waiting msg (the session not connected), after full GCs: deterministic where CPU
+ * times are not. The msg itself (its payload) counts too, as Node-RED's done would hold it.
+ */
+async function heldPerMsg(n: number, perMsg: number): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  const s = new GatewaySession({ url: "mqtt://127.0.0.1:1", dialect: dialectFor("thingsboard"), credentials: { accessToken: "x" }, outbox: { maxQueued: 10_000_000 }, askLimits: false });
+  const keep: unknown[] = [];
+  const noop = (): void => undefined;
+  const t0 = Date.now();
+  for (let i = 0; i < 200; i++) s.registry.add(`Device ${i}`); // the devices are known: their records do not count
+  for (let r = 0; r < 3; r++) gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < n; i += perMsg) {
+    const payload = perMsg === 1 ? sourceMsg(i, 100, t0) : { device: undefined, payload: multiDevicePayload(i, perMsg, 100, t0), ts: t0 };
+    keep.push(payload);
+    const u = telemetryUplinks(payload.payload, payload.device, payload.ts);
+    if (typeof u === "string") throw new Error(u);
+    s.submit(u, { autoConnect: true }, noop);
+  }
+  for (let r = 0; r < 3; r++) gc();
+  const held = (process.memoryUsage().heapUsed - before) / (n / perMsg);
+  await s.stop();
+  keep.length = 0;
+  return held;
+}
+
 async function main(): Promise<void> {
   const msgs = Number(process.argv[2] ?? 200000);
   const rounds = Number(process.argv[3] ?? 3);
@@ -93,6 +121,10 @@ async function main(): Promise<void> {
       const x = await run(label, msgs, per);
       if (!best.has(label) || best.get(label)!.cpuUs > x.cpuUs) best.set(label, x);
     }
+  }
+  for (const per of [1, 100]) {
+    const b = await heldPerMsg(100000, per);
+    if (b !== undefined) console.log(`held while waiting, ${per === 1 ? "one point per msg" : "100 points per msg"}: ${b.toFixed(0)} bytes per msg (${(b / per).toFixed(0)} per point), the msg included`);
   }
   for (const x of best.values()) {
     console.log(`${x.label.padEnd(20)} ${(x.cpuUs / x.msgs).toFixed(2).padStart(8)} µs/msg ${(x.cpuUs / x.points).toFixed(2).padStart(6)} µs/point  GC ${x.minorGcs} minor ${x.majorGcs} major ${x.gcMs.toFixed(0)} ms  ${x.errors} errors (least CPU of ${rounds} rounds)`);

@@ -23,6 +23,8 @@ export interface EngineRun {
   /** CPU time of this process per msg: accepting them (until stored, for the disk store), and delivering them. */
   cpuUsIn: number;
   cpuUsOut: number;
+  /** Disk store: records per commit (one write per chunk and one fdatasync each), over the run. */
+  recordsPerCommit?: number;
 }
 
 /** With STORE_ENGINE_PROFILE=<file>: a CPU profile of the disk store's backlog drain (the "out" phase). */
@@ -100,7 +102,9 @@ export async function runEngine(kind: "disk" | "memory", broker: Broker, counter
     const c = await counted;
     const cpuUsOut = cpuUs(c1) / w.msgs;
     await profile?.();
-    return { inRate, outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t1) / 1000), errors, timedOut: c.timedOut, cpuUsIn, cpuUsOut };
+    const commits = store instanceof DiskStore ? store.commits : undefined;
+    const recordsPerCommit = commits && commits.commits > 0 ? commits.records / commits.commits : undefined;
+    return { inRate, outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t1) / 1000), errors, timedOut: c.timedOut, cpuUsIn, cpuUsOut, recordsPerCommit };
   } finally {
     await session.stop();
     if (store instanceof DiskStore) await store.close(true);
@@ -128,7 +132,7 @@ if (require.main === module) {
     try {
       for (const kind of kinds) {
         const r = await runEngine(kind, broker, counter, w, 300000);
-        console.log(`engine ${kind}: in ${fmt(r.inRate ?? 0)} points/s, out ${fmt(r.outRate)} points/s, CPU µs/msg in ${r.cpuUsIn.toFixed(1)}, out ${r.cpuUsOut.toFixed(1)}${r.errors ? `, errors ${r.errors}` : ""}${r.timedOut ? ", TIMED OUT" : ""}`);
+        console.log(`engine ${kind}: in ${fmt(r.inRate ?? 0)} points/s, out ${fmt(r.outRate)} points/s, CPU µs/msg in ${r.cpuUsIn.toFixed(1)}, out ${r.cpuUsOut.toFixed(1)}${r.recordsPerCommit ? `, ${fmt(r.recordsPerCommit)} records per fsync` : ""}${r.errors ? `, errors ${r.errors}` : ""}${r.timedOut ? ", TIMED OUT" : ""}`);
       }
     } finally {
       await counter.close();

@@ -194,15 +194,14 @@ async function segmentLog(dir: string, recs: Buffer[]): Promise<LibRun> {
   }, n);
   let seen = 0;
   const read = await measure(async () => {
-    let pos: Position | undefined = log.start;
+    const pos: Position | undefined = log.start;
     const after = (seg: Segment): Segment | undefined => log.segs.find((x) => x.id > seg.id);
     while (pos) {
-      const r = reader.next(pos, after, (m) => console.warn(m));
-      if (!r) break;
-      pos = r.next;
-      if (r.record.type !== RecordType.Data) continue;
-      readUplink(r.buf, r.record.payloadStart, r.record.end);
-      log.ack(placed[seen], r.record.seq);
+      if (!reader.next(pos, after, (m) => console.warn(m))) break;
+      const rec = reader.record;
+      if (rec.type !== RecordType.Data) continue;
+      readUplink(reader.buf, rec.payloadStart, rec.end);
+      log.ack(placed[seen], rec.seq);
       seen++;
       if (seen % 5000 === 0) await new Promise((r) => setImmediate(r));
     }

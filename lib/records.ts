@@ -66,10 +66,9 @@ export type Downlink =
   /**
    * The platform's acknowledgement of an uplink publish (beyond the PUBACK), by the key the
    * dialect's `awaitsAck` gave that publish; `failure` when the platform reports one (not `error`:
-   * that names a decode failure); `warn`: a failure is also a warning on the gateway (it may have
-   * been the session's own uplink, which no msg waits for).
+   * that names a decode failure).
    */
-  | { kind: "uplinkAck"; key: string; failure?: string; warn?: boolean }
+  | { kind: "uplinkAck"; key: string; failure?: string }
   /**
    * One platform message with several parts (a command to many devices): each part is handled
    * as if it came alone, then `answer` (when set) goes up.

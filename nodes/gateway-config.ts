@@ -336,7 +336,11 @@ export = function (RED: NodeAPI): void {
       );
       r.provisioner = p;
       let said = "";
-      p.on("state", () => refresh(true));
+      p.on("state", (st) => {
+        // The sidebar reads the session: it says provisioning, or the server's no, too.
+        r.session.waitingFor(st.state === "refused" ? `provisioning refused: ${st.status}${st.reason ? ` (${st.reason})` : ""}` : `provisioning${st.reason ? `: ${st.reason}` : ""}`);
+        refresh(true);
+      });
       p.on("failed", (err, retryMs) => {
         // Each distinct reason once: a refusal repeats at every attempt.
         if (err.message === said) return;
@@ -363,6 +367,7 @@ export = function (RED: NodeAPI): void {
         r.session.start();
         refresh(true);
       });
+      r.session.waitingFor("provisioning");
       p.start();
     }
 

@@ -136,7 +136,8 @@
       line("iotgw-rpcs", rpcs).appendTo(box);
       var devices = part(box, gw.id, "devices", t("devices", { n: num(s.devices.total) }), true);
       var ul = $('<ul class="iotgw-device-list">').css({ "list-style": "none", margin: 0, padding: 0 }).appendTo(devices);
-      s.devices.shown.slice(0, DEVICES_LISTED).forEach(function (d) {
+      var all = open[gw.id + "/all-devices"];
+      s.devices.shown.slice(0, all ? s.devices.shown.length : DEVICES_LISTED).forEach(function (d) {
         var li = $('<li class="iotgw-device">').attr("data-device", d.name).css({ padding: "2px 0" }).appendTo(ul);
         $('<span class="iotgw-device-name">').css({ "font-weight": "bold" }).text(d.name).appendTo(li);
         var facts = [d.profile ? t("profile", { profile: d.profile }) : "", d.announced ? t("announced") : t("not-announced"),
@@ -145,8 +146,13 @@
         if (d.lastError) $('<div class="iotgw-device-error">').css({ color: "#c00", "font-size": "0.9em" })
           .text(t("last-error", { age: age(since(entry, d.lastError.at)), message: d.lastError.message })).appendTo(li);
       });
-      var more = s.devices.total - Math.min(DEVICES_LISTED, s.devices.shown.length);
-      if (more > 0) line("iotgw-devices-more", t("more-devices", { n: num(more) })).css(MUTED).appendTo(devices);
+      var listed = all ? s.devices.shown.length : Math.min(DEVICES_LISTED, s.devices.shown.length);
+      var more = s.devices.total - listed;
+      if (more > 0) {
+        // a click lists what the runtime sent (the most recent 50); beyond that, the count
+        var m = line("iotgw-devices-more", t("more-devices", { n: num(more) })).css(MUTED).appendTo(devices);
+        if (!all && s.devices.shown.length > listed) m.css({ cursor: "pointer", "text-decoration": "underline" }).on("click", function () { open[gw.id + "/all-devices"] = true; render(); });
+      }
     }
     if (snap.errors.length > 0) {
       var errs = part(box, gw.id, "errors", t("errors", { n: snap.errors.length }), true);

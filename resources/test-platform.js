@@ -91,6 +91,7 @@
 
   function actionLabel(platform, action) {
     if (action === "attributes") return platform === "thingsboard" ? t("ui.attributes") : t("ui.attributes-set");
+    if (action === "device-action") return t("ui.device-action");
     return t("ui." + action);
   }
 
@@ -141,6 +142,7 @@
     function shape() {
       var values = action.val() === "attributes";
       method.toggle(!values);
+      method.attr("placeholder", action.val() === "device-action" ? "reboot / factory_reset" : t("ui.method"));
       params.attr("placeholder", values ? t("ui.values") + ' {"key": 1}' : t("ui.params") + ' {}');
     }
     action.on("change", shape);
@@ -189,6 +191,7 @@
         $('<div class="iotgw-tp-attributes">').css({ "font-family": "monospace", "font-size": "0.9em" }).text(t("ui.attributes-reported") + " " + short(d.attributes)).appendTo(row);
       }
       if (d.claims) $('<div class="iotgw-tp-claims">').css(muted()).text(t("ui.claims", { count: d.claims })).appendTo(row);
+      if (d.managed) $('<div class="iotgw-tp-managed">').css(muted()).text(t("ui.managed", { info: short(d.managed.deviceInfo) }) + (d.managed.location ? " · " + t("ui.location", { location: short(d.managed.location) }) : "") + (d.managed.errorCodes.length ? " · " + t("ui.error-codes", { codes: d.managed.errorCodes.join(", ") }) : "") + (d.managed.log ? " · " + t("ui.log", { count: d.managed.log }) : "")).appendTo(row);
       if (d.events && d.events.count) $('<div class="iotgw-tp-events">').css(muted()).text(t("ui.events", { count: d.events.count, last: d.events.last || "" })).appendTo(row);
     });
     // the send form's device list: the gateway itself, then every device the platform knows

@@ -344,6 +344,23 @@ export class ThingsBoardEmulator {
     return provisioningOf(this.platform).attempts.map((a) => ({ ...a }));
   }
 
+  /**
+   * Keeps the last `keep` telemetry elements of each device and the last `keep` journal entries
+   * and closing reasons: an emulator left running (the editor's test platform) stays bounded.
+   */
+  forgetHistory(keep: number): void {
+    for (const d of this.platform.store.devices.values()) {
+      const n = d.tsList.length - keep;
+      if (n <= 0) continue;
+      d.tsList.splice(0, n);
+      d.valuesList.splice(0, n);
+      d.serverTsList.splice(0, n);
+    }
+    this.platform.store.trimJournal(keep);
+    const r = this.platform.closedReasons.length - keep;
+    if (r > 0) this.platform.closedReasons.splice(0, r);
+  }
+
   async stop(): Promise<void> {
     await this.broker.stop();
   }

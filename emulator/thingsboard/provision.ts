@@ -15,6 +15,9 @@
 //    "MQTT_BASIC" with credentialsValue {clientId, userName, password};
 //  - the answer is written on /provision/response whether subscribed or not; the server closes the
 //    connection 60 s later. Any other publish closes it at once.
+// This emulator serves gateway sessions only: a device provisioned without "gateway": true gets its
+// credentials, but a CONNECT with them is refused (not authorised), so a gateway that forgot to ask
+// for the flag cannot pass for one.
 import { randomBytes } from 'crypto';
 import type { Platform } from './platform';
 import type { GatewayConfig } from './types';
@@ -63,6 +66,8 @@ export class Provisioning {
   readonly attempts: ProvisionAttempt[] = [];
   /** names with the server attribute provisionState = "provisioned" */
   private readonly provisioned = new Set<string>();
+  /** credentials of provisioned devices that are not gateways (no gateway session accepts them) */
+  private readonly plain = new Map<string, GatewayConfig>();
 
   constructor(private readonly platform: Platform) {}
 
@@ -111,17 +116,18 @@ export class Provisioning {
       gw.basic = { username, password: password ?? '', clientId: str(r.clientId) };
     } else {
       const token = str(r.token) ?? randomBytes(10).toString('hex');
-      if (this.platform.gateways.some((g) => g.token === token)) return FAILURE; // credentials ids are unique
+      if ([...this.platform.gateways, ...this.plain.values()].some((g) => g.token === token)) return FAILURE; // credentials ids are unique
       gw.token = token;
     }
     this.platform.store.getOrCreate(name, profile.profile ?? 'default', name, r.gateway === true);
-    this.platform.gateways.push(gw);
+    if (r.gateway === true) this.platform.gateways.push(gw);
+    else this.plain.set(name, gw);
     this.provisioned.add(name);
     return this.credentialsOf(name) ?? FAILURE;
   }
 
   private credentialsOf(name: string): ProvisionResponse | undefined {
-    let gw = this.platform.gateways.find((g) => g.name === name);
+    let gw = this.platform.gateways.find((g) => g.name === name) ?? this.plain.get(name);
     if (!gw) {
       // A pre-provisioned device made by the test without credentials: the server generated a token.
       gw = { name, token: randomBytes(10).toString('hex') };

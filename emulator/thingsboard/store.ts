@@ -84,6 +84,12 @@ export class Store {
     return entry;
   }
 
+  /** Keeps the last `keep` journal entries (an emulator left running: the editor's test platform). */
+  trimJournal(keep: number): void {
+    const n = this.entries.length - keep;
+    if (n > 0) this.entries.splice(0, n);
+  }
+
   journal(): JournalEntry[] {
     return this.entries.slice();
   }

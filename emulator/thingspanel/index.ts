@@ -171,9 +171,26 @@ export class ThingsPanelEmulator {
     }
   }
 
+  /** Keeps the last `keep` telemetry points and events of each device, journal entries and violations (an emulator left running stays bounded). */
+  forgetHistory(keep: number): void {
+    for (const devs of this.platform.devices.values()) {
+      for (const st of devs.values()) {
+        cut(st.telemetry, keep);
+        cut(st.events, keep);
+      }
+    }
+    cut(this.platform.journalEntries, keep);
+    cut(this.platform.violations, keep);
+  }
+
   async stop(): Promise<void> {
     this.platform.stop();
     for (const c of [...this.connections]) c.destroy('emulator stopped');
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+function cut<T>(list: T[], keep: number): void {
+  const n = list.length - keep;
+  if (n > 0) list.splice(0, n);
 }

@@ -6,7 +6,8 @@
 // iotdm-1/type/T/id/D/mgmt/initiate/device/reboot | factory_reset.
 // Where the docs are silent: every accepted request is answered 200; a malformed one (bad lifetime,
 // supports not booleans, location without numeric latitude/longitude, errorCode not an integer, log
-// without a message) 400; unmanage, location or diagnostics of a device that is not managed 404.
+// without a message) 400; unmanage, location or diagnostics of a device that is not managed 404; a
+// manage without deviceInfo or metadata keeps the ones the device had.
 import type { WatsonConnection } from './connection';
 
 export type DeviceAction = 'reboot' | 'factory_reset';
@@ -131,8 +132,9 @@ export class DeviceManagement {
         id,
         lifetime,
         supports: { deviceActions: supports.deviceActions === true, firmwareActions: supports.firmwareActions === true },
-        deviceInfo: (d.deviceInfo as Record<string, unknown>) ?? {},
-        metadata: (d.metadata as Record<string, unknown>) ?? {},
+        // A manage without them (a renewal, a gateway restarted) leaves what the device had.
+        deviceInfo: (d.deviceInfo as Record<string, unknown>) ?? device?.deviceInfo ?? {},
+        metadata: (d.metadata as Record<string, unknown>) ?? device?.metadata ?? {},
         manages: (device?.manages ?? 0) + 1,
         lastManagedAt: Date.now(),
         location: device?.location,

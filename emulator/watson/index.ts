@@ -193,9 +193,21 @@ export class WatsonEmulator {
     }
   }
 
+  /** Keeps the last `keep` events, notifications and violations (an emulator left running stays bounded). */
+  forgetHistory(keep: number): void {
+    cut(this.platform.events, keep);
+    cut(this.platform.notifications, keep);
+    cut(this.platform.violations, keep);
+  }
+
   async stop(): Promise<void> {
     this.platform.stop();
     for (const c of [...this.connections]) c.destroy('emulator stopped');
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+function cut<T>(list: T[], keep: number): void {
+  const n = list.length - keep;
+  if (n > 0) list.splice(0, n);
 }

@@ -26,6 +26,8 @@ export interface Prepared {
   fields?: string[];
   /** Per piece, the data points the server counts in it. */
   points?: number[];
+  /** All the data points of the uplink, where the dialect counted them (the sum of `points`). */
+  total?: number;
 }
 
 /** What bounds each publish besides its packet size: the most one publish may draw of each rate counter. */

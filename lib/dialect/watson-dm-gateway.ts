@@ -134,7 +134,7 @@ export class ManagedGateway {
     if (t.op === "response") {
       const a = this.requests.answer(body);
       if (typeof a === "string") return { error: `a device management answer on ${topic}: ${a}` };
-      return a.failure === undefined ? { kind: "uplinkAck", key: a.key } : { kind: "uplinkAck", key: a.key, failure: a.failure, warn: a.warn };
+      return a.failure === undefined ? { kind: "uplinkAck", key: a.key } : { kind: "uplinkAck", key: a.key, failure: a.failure };
     }
     const b = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
     if (typeof b.reqId !== "string") return { error: `a device management request on ${topic} has no reqId: it cannot be answered` };
@@ -156,7 +156,7 @@ export class ManagedGateway {
   /** A notification about a device management publish fails the request it reports. */
   refused(topic: string, failure: string): Decoded | undefined {
     const a = this.requests.refusedOn(topic, failure);
-    return a ? { kind: "uplinkAck", key: a.key, failure: a.failure, warn: a.warn } : undefined;
+    return a ? { kind: "uplinkAck", key: a.key, failure: a.failure } : undefined;
   }
 
   private open(a: Action): number {

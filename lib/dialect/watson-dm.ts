@@ -4,6 +4,11 @@
 // own requests (device actions) down on iotdm-1/type/T/id/D/mgmt/initiate/device/{action}, answered
 // on iotdevice-1/type/T/id/D/response. A request waits for its answer under the key "dm:{reqId}"
 // (the session's platform acks, with their timeout); a 2xx is success, anything else its failure.
+// Where the docs are silent: one subscription iotdm-1/type/+/id/+/# (the facts') instead of the
+// seed's two; requests go without a trailing slash; reqIds are "{8 random hex}-{counter}", fresh for
+// every send (a renewal is a new request, not a retry); the answer waits the gateway-config's ack
+// timeout; a notification about a publish on an iotdevice-1 topic fails the oldest request open on
+// that topic; the gateway's own manage carries no deviceInfo or metadata.
 import { randomBytes } from "crypto";
 
 /** Subscribed after every connect: every request and answer of the platform, for the gateway and its devices. */
@@ -52,8 +57,6 @@ interface Pending {
 export interface DmAnswer {
   key: string;
   failure?: string;
-  /** A refused manage is a warning too: after a reconnect or a renewal no msg waits for it. */
-  warn?: boolean;
 }
 
 /** The gateway's open device management requests, by reqId. */
@@ -93,7 +96,7 @@ export class DmRequests {
     if (typeof b.rc === "number" && b.rc >= 200 && b.rc < 300) return { key };
     const who = p ? `the ${p.what} of ${p.type}/${p.id}` : `request ${b.reqId}`;
     const message = typeof b.message === "string" ? `, "${b.message}"` : "";
-    return { key, failure: `Watson IoT refused ${who}: rc ${JSON.stringify(b.rc)}${message}`, warn: p?.what === "manage" };
+    return { key, failure: `Watson IoT refused ${who}: rc ${JSON.stringify(b.rc)}${message}` };
   }
 
   /** A notification about a publish on `topic` fails the oldest request open on it. */
@@ -101,7 +104,7 @@ export class DmRequests {
     for (const [reqId, p] of this.pending) {
       if (p.topic !== topic) continue;
       this.pending.delete(reqId);
-      return { key: `dm:${reqId}`, failure, warn: p.what === "manage" };
+      return { key: `dm:${reqId}`, failure };
     }
     return undefined;
   }

@@ -248,7 +248,12 @@ export class Outbox extends EventEmitter {
 
   /** New entries: give others the batch window to join them, unless publishes are already lined up. */
   private schedule(): void {
-    if (!this.transport || this.timer || this.ready.length > 0) return;
+    if (!this.transport || this.ready.length > 0) return;
+    if (this.store.size >= this.opts.maxBatch && this.publishing < this.maxInflight && !this.held) {
+      // A whole batch waits already: no later entry can join it, waiting the window only holds them longer.
+      return this.pump();
+    }
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pump();
@@ -314,6 +319,9 @@ export class Outbox extends EventEmitter {
       return true;
     }
     const batch = new Batch(entries, encoded, this.delivered);
+    // The publishes carry the bytes now: an entry in flight holds no serialised copy of its own
+    // until its PUBACK (after a lost connection, encode prepares it again from its uplink).
+    for (const e of entries) e.prepared = undefined;
     if (batch.done) return true;
     this.inflight.push(batch);
     for (const out of batch.outs) this.ready.push({ batch, out });

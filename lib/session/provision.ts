@@ -179,7 +179,7 @@ export class Provisioner extends EventEmitter<ProvisionerEvents> {
 
   private attempt(): void {
     if (this.stopped) return;
-    if (this.current.state !== "provisioning") this.setState({ state: "provisioning", reason: this.current.status });
+    // A refusal stays on show while the next attempt runs: the status does not flicker at every retry.
     provisionOnce(this.target, this.req, this.abort.signal).then(
       (creds) => {
         if (this.stopped) return;

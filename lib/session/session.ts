@@ -143,6 +143,11 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.open();
   }
 
+  /** Not started yet, and why (provisioning, or its refusal): the state every reader of the session sees. */
+  waitingFor(reason: string): void {
+    if (!this.started) this.setState({ state: "connecting", reason });
+  }
+
   /** Connects with other credentials from the next connect on (those provisioning gave). */
   useCredentials(credentials: Credentials): void {
     this.connection.setClientOptions(this.opts.dialect.connectOptions(credentials));
@@ -348,11 +353,14 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
     const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
     this.stats.connected();
-    this.outbox.attach(this.stats.wrap(this.acks.wrap(transport)), announcements, ask);
+    // Where the platform answers announcements itself (Watson's manage), each is sent on its own so that its refusal or silence is a warning.
+    const answered = this.opts.dialect.gatewayAnnouncement?.() !== undefined;
+    this.outbox.attach(this.stats.wrap(this.acks.wrap(transport)), answered ? [] : announcements, ask);
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (ask) void this.fetchLimits();
     this.announceGateway();
+    if (answered) for (const u of announcements) this.outbox.sendAhead(u).catch((err: Error) => this.announcementFailed(u, err));
     const every = this.opts.dialect.renewMs;
     if (every !== undefined && every > 0) {
       this.stopRenewal();
@@ -379,10 +387,14 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     if (!this.connected) return;
     this.announceGateway();
     for (const d of [...this.registry.all()]) {
-      this.outbox.send({ kind: "connect", device: d.name, profile: d.profile }, false).catch((err: Error) => {
-        if (!(err instanceof OutboxError && err.code === "closed")) this.warn(`announcing "${d.name}" again failed: ${err.message}`);
-      });
+      const u: Uplink = { kind: "connect", device: d.name, profile: d.profile };
+      this.outbox.send(u, false).catch((err: Error) => this.announcementFailed(u, err));
     }
+  }
+
+  private announcementFailed(u: Uplink, err: Error): void {
+    if (this.stopping || (err instanceof OutboxError && err.code === "closed")) return;
+    this.warn(`announcing ${"device" in u ? `"${u.device}"` : "the gateway"} again failed: ${err.message}`);
   }
 
   private stopRenewal(): void {
@@ -424,7 +436,6 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     switch (d.kind) {
       case "uplinkAck":
         if (!this.acks.settle(d.key, d.failure)) this.warn(d.failure !== undefined && this.opts.dialect.failureKey ? d.failure : `ignored an acknowledgement for ${d.key}: nothing waits for it (late, or answered already)`);
-        else if (d.warn && d.failure !== undefined) this.warn(d.failure);
         return;
       case "group":
         for (const part of d.parts) this.onDownlink(part);

@@ -1,8 +1,8 @@
 // What the editor's "IoT gateway" sidebar shows of one session, read as one plain-JSON snapshot:
 // state and since when, reconnects, devices, what waits, rates, the rate budget, open RPCs.
 // Everything here is read from what the session keeps anyway, except each device's last uplink
-// and last error: those are seen only while someone watches (`watch()`), by wrapping this one
-// session's `submit` for that time, so a gateway nobody looks at pays nothing per msg.
+// and last refused msg: those are seen only while someone watches (`watch()`), through own
+// properties on this one session for that time, so a gateway nobody looks at pays nothing per msg.
 import type { Uplink, SessionState } from "../records";
 import type { BudgetFill } from "../outbox/rate-budget";
 import type { OutboxStats } from "../outbox/stats";
@@ -45,7 +45,7 @@ export interface SessionSnapshot {
   /** ms epoch at the runtime when it was taken: ages are counted from here. */
   now: number;
   state: SessionState;
-  /** ms epoch the session entered its present state (connected since, disconnected since). */
+  /** ms epoch the session was last connected or lost (connected since, down since). */
   since: number;
   reconnects: number;
   devices: { total: number; shown: DeviceView[] };
@@ -81,14 +81,15 @@ export class SessionView {
   /** The time a msg is stamped with: taken at each read (twice a second), not per msg. */
   private clock = Date.now();
   private readonly onState = (state: SessionState): void => {
-    // a new reason for the same state (another refused attempt) is not a new period
-    if (state.state !== this.last) this.since = Date.now();
-    this.last = state.state;
+    // down is down: another attempt (connecting, refused again) is not a new period
+    const up = state.state === "connected";
+    if (up !== this.up) this.since = Date.now();
+    this.up = up;
   };
-  private last: SessionState["state"];
+  private up: boolean;
 
   constructor(readonly session: GatewaySession, private readonly waiting: () => OutboxStats | undefined) {
-    this.last = session.state.state;
+    this.up = session.state.state === "connected";
     session.on("state", this.onState);
   }
 

@@ -75,6 +75,10 @@ export class GatewayStats {
   accepted(u: Uplink, p: Prepared, more = false): void {
     if (!more) this.counters.msgsIn++;
     if (u.kind !== "telemetry" && u.kind !== "attributes") return;
+    if (p.total !== undefined) {
+      this.counters.pointsIn += p.total;
+      return;
+    }
     const points = p.points;
     if (!points) {
       this.counters.pointsIn += pointsOf(u);

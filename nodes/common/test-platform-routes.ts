@@ -10,12 +10,13 @@
 //   POST   iot-gateway/test-platform/:id/rpc        {device, method, params?, timeout?}  ThingsBoard
 //   POST   iot-gateway/test-platform/:id/attributes {device, values}    ThingsBoard shared / ThingsPanel set
 //   POST   iot-gateway/test-platform/:id/command    {device, method, params?}   ThingsPanel, Watson
+//   POST   iot-gateway/test-platform/:id/device-action {device, method: reboot|factory_reset}  Watson managed
 import type { NodeAPI } from "node-red";
 import type { Request, Response } from "express";
 import { testPlatforms, TestPlatformError, type Action, type SendRequest } from "./test-platform";
 
 export const BASE = "/iot-gateway/test-platform";
-const ACTIONS: Action[] = ["rpc", "attributes", "command"];
+const ACTIONS: Action[] = ["rpc", "attributes", "command", "device-action"];
 const MAX_TIMEOUT_MS = 60000;
 
 /** Servers whose close already stops the platforms (a test harness loads the package many times). */

@@ -124,3 +124,19 @@ describe("the sidebar's session view", () => {
     await session.stop();
   });
 });
+
+describe("the sidebar's session view, since when", () => {
+  it("counts a down session from when it was lost, not from its latest reconnect attempt", async () => {
+    const session = new GatewaySession({ url: "mqtt://127.0.0.1:1", dialect: dialectFor("thingsboard"), credentials: { accessToken: "x" } });
+    const view = new SessionView(session, () => undefined);
+    const since = view.read().since;
+    await new Promise((r) => setTimeout(r, 20));
+    session.emit("state", { state: "connecting" });
+    session.emit("state", { state: "disconnected", reason: "connection refused" });
+    should(view.read().since).equal(since);
+    session.emit("state", { state: "connected" });
+    should(view.read().since).be.above(since);
+    view.close();
+    await session.stop();
+  });
+});

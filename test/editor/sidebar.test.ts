@@ -51,6 +51,16 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
   should(await text(page, GW("gwA", '.iotgw-user[data-node="toA"] .iotgw-user-label'))).equal("meter A");
   should(await page.$$eval(GW("gwB", ".iotgw-user"), (lis) => lis.map((li) => li.getAttribute("data-node")).sort())).eql(["dcB", "toB"]);
 
+  // another script's section below the gateways (the test platform's), by either hook
+  await page.evaluate(() => {
+    const w = window as unknown as { IotGatewaySidebar: { addSection(o: object): unknown }; IotGatewaySidebarQueue: { push(fn: (s: { addSection(o: object): unknown }) => void): void } };
+    w.IotGatewaySidebar.addSection({ id: "iotgw-test-section", title: "Test platform", content: "<p class='hello'>hello</p>" });
+    w.IotGatewaySidebarQueue.push((s) => s.addSection({ id: "iotgw-test-queued", title: "Queued" }));
+  });
+  should(await text(page, "#iotgw-sidebar-sections #iotgw-test-section .iotgw-section-title")).equal("Test platform");
+  should(await text(page, "#iotgw-sidebar-sections #iotgw-test-section .hello")).equal("hello");
+  should(await page.isVisible("#iotgw-sidebar-sections #iotgw-test-queued")).be.true();
+
   // the device that sent data, with its profile, announced, and when: over comms, not a GET
   const before = gets;
   should(before).be.above(0);
@@ -62,6 +72,15 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
   await until(page, GW("gwA", ".iotgw-rates"), /^in [\d.]+ msg\/s, [\d.]+ points\/s · out [\d.]+ msg\/s in [\d.]+ publishes\/s, [\d.]+ (B|KiB)\/s$/);
   // the server's limits give the rate budget (ThingsBoard's defaults in the emulator)
   await until(page, GW("gwA", ".iotgw-budget .iotgw-part-title"), /^Rate budget: \d+ % in use \(\d+ limits\)$/);
+
+  // many devices: the ten most recent, a count of the others, and a click lists them all
+  should(await press(red, "injMany")).equal(200);
+  await until(page, GW("gwA", ".iotgw-devices .iotgw-part-title"), /^Devices \(13\)$/);
+  should(await page.$$eval(GW("gwA", ".iotgw-device"), (lis) => lis.length)).equal(10);
+  should(await text(page, GW("gwA", ".iotgw-devices-more"))).equal("… and 3 more");
+  await page.click(GW("gwA", ".iotgw-devices-more"));
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 13, GW("gwA", ".iotgw-device"), { timeout: 5000 });
+  should(await page.isVisible(GW("gwA", ".iotgw-devices-more"))).be.false();
 
   // an error a node had: its label and message; a click reveals the node
   should(await press(red, "injBad")).equal(200);

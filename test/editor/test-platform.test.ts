@@ -1,13 +1,14 @@
 // The test platform from the "IoT gateway" sidebar tab, in Chromium against a real Node-RED, as a
 // palette user without a platform meets it: start ThingsBoard from the tab, "use it" on the
-// flow's gateway-config (an undoable edit), deploy, and send an RPC from the tab to the device an
-// rpc-in → rpc-response flow answers for; the answer shows in the tab. No page or console errors.
+// flow's gateway-config (an undoable edit), deploy, see the device's latest telemetry, and send an
+// RPC from the tab to the device an rpc-in → rpc-response flow answers for; the answer shows in
+// the tab. No page or console errors.
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 
-const TYPES = ["gateway-config", "device-connect", "rpc-in", "rpc-response"];
+const TYPES = ["gateway-config", "device-connect", "rpc-in", "rpc-response", "telemetry-out"];
 
 function flow(): object[] {
   return [
@@ -16,6 +17,8 @@ function flow(): object[] {
     { id: "gw", type: "gateway-config", name: "my gateway", platform: "thingsboard", url: "mqtt://127.0.0.1:1", auth: "token", protocolVersion: "4", qos: "1", reconnectMin: 0.2, reconnectMax: 1 },
     { id: "inj", type: "inject", z: "t1", x: 140, y: 80, name: "connect Pump 1", props: [{ p: "device", v: "Pump 1", vt: "str" }], repeat: "", once: true, onceDelay: "0.5", wires: [["dc"]] },
     { id: "dc", type: "device-connect", z: "t1", x: 380, y: 80, name: "", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", action: "connect", wires: [[]] },
+    { id: "injT", type: "inject", z: "t1", x: 140, y: 240, name: "a reading", props: [{ p: "payload", v: '{"temperature": 21.5}', vt: "json" }, { p: "device", v: "Pump 1", vt: "str" }], repeat: "", once: true, onceDelay: "1", wires: [["tel"]] },
+    { id: "tel", type: "telemetry-out", z: "t1", x: 380, y: 240, name: "", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
     { id: "rin", type: "rpc-in", z: "t1", x: 140, y: 160, name: "", gateway: "gw", target: "devices", devices: "Pump 1", methods: "setSpeed", autoAnswer: "5000", timeout: "60", wires: [["chg"]] },
     { id: "chg", type: "change", z: "t1", x: 360, y: 160, name: "answer", rules: [{ t: "set", p: "payload", pt: "msg", to: '{"rpm": 1200, "ok": true}', tot: "json" }], wires: [["res"]] },
     { id: "res", type: "rpc-response", z: "t1", x: 580, y: 160, name: "", gateway: "", wires: [] },
@@ -54,6 +57,9 @@ async function check(page: Page): Promise<void> {
   // the gateway connects and announces Pump 1; the tab shows both
   await page.waitForSelector('.iotgw-tp-state[data-connected="true"]', { timeout: 20000 });
   await page.waitForSelector('.iotgw-tp-device option[value="Pump 1"]', { state: "attached", timeout: 20000 });
+  // its latest telemetry, as the platform received it
+  await page.waitForSelector('.iotgw-tp-dev[data-device="Pump 1"] .iotgw-tp-latest', { timeout: 20000 });
+  should(await page.textContent('.iotgw-tp-dev[data-device="Pump 1"] .iotgw-tp-latest')).equal('{"temperature":21.5}');
   await page.selectOption(".iotgw-tp-action", "rpc");
   await page.selectOption(".iotgw-tp-device", "Pump 1");
   await page.fill(".iotgw-tp-method", "setSpeed");

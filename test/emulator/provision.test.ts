@@ -49,6 +49,15 @@ describe('ThingsBoard emulator: device provisioning', () => {
     emu.gatewayConnected('Edge 2').should.be.true();
   });
 
+  it('provisions a device asked without "gateway": true as a plain device, which cannot open a gateway session here', async () => {
+    const { answer, c } = await provision(emu.url, { provisionDeviceKey: 'KEY', provisionDeviceSecret: 'SECRET', deviceName: 'Plain 1' });
+    clients.push(c);
+    answer.status!.should.equal('SUCCESS');
+    emu.device('Plain 1')!.isGateway.should.be.false();
+    const err = await connect(emu.url, { username: answer.credentialsValue as string }).then(() => null, (e: Error & { code?: number }) => e);
+    err!.code!.should.equal(5);
+  });
+
   it('answers NOT_FOUND with the server\'s message for an unknown key or a wrong secret', async () => {
     for (const req of [{ provisionDeviceKey: 'NOPE', provisionDeviceSecret: 'SECRET' }, { provisionDeviceKey: 'KEY', provisionDeviceSecret: 'WRONG' }]) {
       const { answer, c } = await provision(emu.url, { ...req, deviceName: 'Edge 3' });

@@ -121,6 +121,8 @@ describe("gateway-config: provisioning the gateway device (ThingsBoard emulator)
     await until(() => errorsLogged().some((m) => m.includes("NOT_FOUND (Provision data was not found!)")), 5000, "the refusal logged");
     should(emu.device("Edge GW")).be.undefined();
     completed.should.have.length(0);
+    // The session (the sidebar reads it) says so too.
+    (helper.getNode("gw") as unknown as GatewayConfigNode).session().state.should.eql({ state: "connecting", reason: "provisioning refused: NOT_FOUND (Provision data was not found!)" });
     should((helper.getNode("gw") as unknown as GatewayConfigNode).credentials.provisioned).be.undefined();
 
     // The retries back off; each distinct reason is logged once.
@@ -130,6 +132,10 @@ describe("gateway-config: provisioning the gateway device (ThingsBoard emulator)
     statuses[statuses.length - 1].should.equal("SUCCESS");
     statuses.slice(0, -1).every((s) => s === "NOT_FOUND").should.be.true();
     errorsLogged().filter((m) => m.includes("NOT_FOUND")).should.have.length(1);
+    // Between the first refusal and the connection, the status kept saying why (no flicker at each retry).
+    const texts = (helper.getNode("tel") as unknown as { status: { args: Array<[{ text?: string }]> } }).status.args.map((x) => x[0].text ?? "");
+    const from = texts.indexOf("gateway-config.status.provision-refused");
+    should(texts.slice(from).find((t) => t !== "gateway-config.status.provision-refused")).startWith("gateway-config.status.connecting");
     emu.telemetry("Boiler").should.have.length(1);
     statusOf("tel").fill!.should.equal("green");
   });

@@ -35,6 +35,7 @@ interface DeviceView {
   attributes?: Record<string, unknown>;
   claims?: number;
   events?: { count: number; last?: string };
+  managed?: { deviceInfo: Record<string, unknown>; location?: Record<string, unknown>; log: number };
 }
 
 function example(name: string): FlowNode[] {
@@ -185,6 +186,15 @@ const CHECKS: Record<string, (flow: FlowNode[], info: Info) => Promise<void>> = 
   },
   "watson-command-handled.json": async (_flow, info) => {
     should(await send(info, "command", { device: "sensor/sensor-1", method: "setInterval", params: { seconds: 10 } })).eql({ delivered: true, response: { ok: true, command: "setInterval" } });
+  },
+  "watson-managed-gateway.json": async (_flow, info) => {
+    // managed: sensor-1 with its deviceInfo, then its location and log from the event-out
+    const list = await devicesWhen(info, (l) => dev(l, "sensor/sensor-1")?.managed?.location !== undefined && (dev(l, "sensor/sensor-1")?.managed?.log ?? 0) > 0, "sensor-1 managed, with location and log", 15000);
+    dev(list, "sensor/sensor-1")!.managed!.deviceInfo.should.have.property("model", "TH-20");
+    dev(list, "gateway-type/gateway-1")!.managed!.should.be.an.Object();
+    // the device actions the flow answers: a reboot accepted, a factory reset refused
+    should(await send(info, "device-action", { device: "sensor/sensor-1", method: "reboot" })).eql({ delivered: true, response: { rc: 202 } });
+    should((await send(info, "device-action", { device: "sensor/sensor-1", method: "factory_reset" })).response).have.property("rc", 501);
   },
   "watson-sensors-events.json": async (_flow, info) => {
     const list = await devicesWhen(info, (l) => (dev(l, "sensor/sensor-1")?.count ?? 0) > 0 && (dev(l, "sensor/sensor-2")?.count ?? 0) > 0, "events of both sensors");

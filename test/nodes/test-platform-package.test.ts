@@ -59,3 +59,52 @@ describe("test platform: what the package ships", function () {
     should(missing).eql([]);
   });
 });
+
+describe("test platform: from the installed package", function () {
+  this.timeout(180000);
+  let tmp: string | undefined;
+
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("starts each platform, and an MQTT client reaches the ThingsBoard one, with only the dependencies installed", async () => {
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (/^npm_/i.test(k) || k === "INIT_CWD") delete env[k];
+    const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "iotgw-tp-installed-"));
+    tmp = dir;
+    // the tarball of what is built (npm test builds first), installed as a user's palette install would
+    execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", dir, "--silent"], { cwd: ROOT, env, encoding: "utf8" });
+    const tgz = fs.readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "user-dir", version: "0.0.1", private: true }));
+    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--omit=optional", path.join(dir, tgz)], { cwd: dir, env, encoding: "utf8" });
+    // a process that resolves modules from the user directory only
+    const script = `
+      const { testPlatforms } = require("node-red-contrib-iot-gateway/dist/nodes/common/test-platform");
+      (async () => {
+        const out = [];
+        for (const p of ["thingsboard", "thingspanel", "watson", "modbus"]) out.push((await testPlatforms.start(p, p === "modbus" ? ${await freePortLocal()} : 0)).platform);
+        const tb = testPlatforms.list()[0];
+        const client = require("mqtt").connect(tb.url, { username: "GATEWAY_TOKEN", reconnectPeriod: 0 });
+        await new Promise((res, rej) => { client.once("connect", res); client.once("error", rej); });
+        out.push("connected:" + testPlatforms.info(tb.id).gatewayConnected);
+        client.end(true);
+        await testPlatforms.stopAll();
+        console.log(JSON.stringify(out));
+      })().catch((e) => { console.error(e && e.stack || e); process.exit(1); });`;
+    const out = execFileSync(process.execPath, ["-e", script], { cwd: dir, env: { ...env, NODE_PATH: "" }, encoding: "utf8" });
+    should(JSON.parse(out.trim().split("\n").pop()!)).eql(["thingsboard", "thingspanel", "watson", "modbus", "connected:true"]);
+  });
+});
+
+function freePortLocal(): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const net = require("net") as typeof import("net");
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as import("net").AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -1,8 +1,13 @@
 // The test platform's admin API in a real Node-RED runtime (node-red-node-test-helper): what the
 // editor's "IoT gateway" tab asks, answered as the editor would see it; a gateway-config pointed at
 // a started platform with the settings the API hands out, deployed, its data and answers seen.
+import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import mqtt from "mqtt";
 import should from "should";
+import { TestPlatforms } from "../../nodes/common/test-platform";
 import { helper, nodes, type FlowNode } from "../support/red";
 
 const plugin = require("../../nodes/test-platform");
@@ -279,9 +284,11 @@ describe("test platform: admin API in a Node-RED runtime", function () {
     await load([]);
     const tb = await start("thingsboard");
     const { node } = gatewayFor(tb);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iotgw-tp-provision-"));
     await load(
       [
-        { ...node, auth: "provision", provisionDevice: "Provisioned gateway", provisionType: "ACCESS_TOKEN" },
+        // a folder of its own: what a provisioning gave is kept there too, and would be reused
+        { ...node, auth: "provision", provisionDevice: "Provisioned gateway", provisionType: "ACCESS_TOKEN", storePath: dir },
         { id: "in1", type: "inject", props: [{ p: "payload", v: '{"t": 1}', vt: "json" }, { p: "device", v: "Sensor P1", vt: "str" }], repeat: "", once: false, wires: [["tel"]] },
         { id: "tel", type: "telemetry-out", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", autoConnect: true, wires: [] },
       ],
@@ -291,6 +298,8 @@ describe("test platform: admin API in a Node-RED runtime", function () {
     let list: DeviceView[] = [];
     await eventually(async () => (list = await devices(tb.id)).some((d) => d.name === "Sensor P1" && d.count > 0), "Sensor P1's telemetry through the provisioned gateway");
     list.filter((d) => d.gateway).map((d) => d.name).should.containEql("Provisioned gateway");
+    await helper.unload();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("every platform stops when Node-RED's server closes", async () => {
@@ -303,5 +312,29 @@ describe("test platform: admin API in a Node-RED runtime", function () {
     await new Promise<void>((r) => helper.startServer(() => r()));
     await load([]);
     (await helper.request().get(BASE)).body.platforms.should.eql([]);
+  });
+});
+
+describe("test platform: a platform left running", function () {
+  this.timeout(20000);
+
+  it("keeps only its latest history, and stops its sweeper when the last platform stops", async () => {
+    const platforms = new TestPlatforms({ keep: 3, everyMs: 20 });
+    const tb = await platforms.start("thingsboard");
+    const client = await mqtt.connectAsync(tb.url, { username: "GATEWAY_TOKEN", protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      for (let i = 0; i < 10; i++) await client.publishAsync("v1/gateway/telemetry", JSON.stringify({ "Pump 1": [{ ts: 1000 + i, values: { n: i } }] }), { qos: 1 });
+      const seen = () => platforms.devices(tb.id).find((d) => d.name === "Pump 1");
+      for (const end = Date.now() + 5000; (seen()?.count ?? 0) !== 3; ) {
+        if (Date.now() > end) throw new Error(`history not cut back to 3: ${JSON.stringify(seen())}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // the latest is what is kept
+      should(seen()!.latest).eql({ ts: 1009, values: { n: 9 } });
+    } finally {
+      await client.endAsync();
+      await platforms.stop(tb.id);
+    }
+    should((platforms as unknown as { sweeper?: unknown }).sweeper).be.undefined();
   });
 });

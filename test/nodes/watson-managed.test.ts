@@ -99,6 +99,26 @@ describe("A managed Watson IoT gateway in a Node-RED runtime against the Watson 
     emu.managed("sensor", "s1")!.metadata.should.eql({ room: "lab" });
   });
 
+  it("a redeployed gateway-config manages the gateway and its devices again, with the new lifetime, and the platform keeps their metadata", async () => {
+    await start();
+    await done("dc", { device: "s1", metadata: { room: "lab" } });
+    const changed = flow(emu.url, { watsonLifetime: 7200 });
+    const onTab = [{ id: "flow", type: "tab", label: "test" }, ...changed.map((n) => (n.type === "gateway-config" ? n : { x: 100, y: 100, ...n, z: "flow" }))];
+    await helper.setFlows(onTab, "nodes");
+    await until(() => emu.managed("sensor", "s1")?.lifetime === 7200 && emu.managed("gateway-type", "gateway-1")?.lifetime === 7200, 8000, "the re-manage after the redeploy");
+    emu.managed("sensor", "s1")!.metadata.should.eql({ room: "lab" });
+  });
+
+  it("an unanswered re-manage of a device after a reconnect is a warning", async () => {
+    await start({ ackTimeout: 1 });
+    await done("dc", { device: "s1" });
+    emu.silenceDm();
+    emu.drop();
+    await until(() => !emu.gatewayConnected(), 3000, "the drop");
+    const warnings = (): string[] => (helper.getNode("gw") as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+    await until(() => warnings().some((w) => /announcing "s1" again failed: .*no acknowledgement from the platform within 1000 ms \(iotdevice-1\/type\/sensor\/id\/s1\/mgmt\/manage\)/.test(w)), 8000, "the warning");
+  });
+
   it("renews manage before the lifetime runs out (a short renewal period through the test knob)", async () => {
     await start({ watsonRenewMs: 200 });
     await done("dc", { device: "s1" });
@@ -124,6 +144,18 @@ describe("A managed Watson IoT gateway in a Node-RED runtime against the Watson 
     should(status()?.fill).equal("yellow");
     const warned = (helper.getNode("gw") as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
     warned.some((w) => /refused the manage of gateway-type\/gateway-1: rc 500, "internal error"/.test(w)).should.be.true();
+  });
+
+  it("an unanswered manage of the gateway itself is a warning and the status too, cleared when a later manage is answered", async () => {
+    emu = await WatsonEmulator.start();
+    emu.silenceDm();
+    await load(flow(emu.url, { ackTimeout: 1, watsonRenewMs: 1500 }));
+    const status = (): { text?: string } | undefined => (helper.getNode("dc") as unknown as { status: { lastCall?: { args: Array<{ text?: string }> } } }).status.lastCall?.args[0];
+    await until(() => status()?.text === "gateway-config.status.not-managed", 5000, "the status not managed");
+    const warned = (helper.getNode("gw") as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+    warned.some((w) => /no acknowledgement from the platform within 1000 ms \(iotdevice-1\/type\/gateway-type\/id\/gateway-1\/mgmt\/manage\)/.test(w)).should.be.true();
+    emu.silenceDm(false);
+    await until(() => status()?.text === "gateway-config.status.connected", 8000, "connected again after the renewal is answered");
   });
 
   it("a device action reaches rpc-in and the flow's answer 202 goes back; one nothing watches is answered 501 by the package", async () => {

@@ -40,6 +40,7 @@ describe("Watson IoT emulator: device management", () => {
     emu.dormant("sensor", "s1").should.be.false();
     emu.dormant("sensor", "s1", Date.now() + 3601 * 1000).should.be.true();
     (await ask(DM("sensor", "s1", "mgmt/manage"), { d: { lifetime: 0 }, reqId: "2" })).rc!.should.equal(200);
+    emu.managed("sensor", "s1")!.should.match({ lifetime: 0, deviceInfo: { model: "m" }, metadata: { a: 1 }, manages: 2 }); // kept when a manage omits them
     emu.dormant("sensor", "s1", Date.now() + 1e9).should.be.false(); // 0: never dormant
   });
 

@@ -50,9 +50,8 @@ describe("Watson IoT device management (managed gateway)", () => {
     key.should.equal(`dm:${json(p.payload).reqId}`);
     should(d.decode("iotdm-1/type/sensor/id/s1/response", Buffer.from(JSON.stringify({ rc: 200, reqId: json(p.payload).reqId })))).eql({ kind: "uplinkAck", key });
     const q = enc(d, [{ kind: "connect", device: "s2", profile: "sensor" }]).publishes[0];
-    const refused = d.decode("iotdm-1/type/sensor/id/s2/response", Buffer.from(JSON.stringify({ rc: 409, message: "busy", reqId: json(q.payload).reqId }))) as Downlink & { failure: string; warn: boolean };
+    const refused = d.decode("iotdm-1/type/sensor/id/s2/response", Buffer.from(JSON.stringify({ rc: 409, message: "busy", reqId: json(q.payload).reqId }))) as Downlink & { failure: string };
     refused.failure.should.equal('Watson IoT refused the manage of sensor/s2: rc 409, "busy"');
-    refused.warn.should.be.true();
     const r = enc(d, [{ kind: "connect", device: "s3", profile: "sensor" }]).publishes[0];
     const note = { Request: "publish", Time: "", Topic: r.topic, Type: "sensor", Id: "s3", Client: "g:abc123:gw-type:gw1", RC: 429, Message: "Maximum number of devices per gateway has been reached." };
     (d.decode("iotdm-1/type/+/id/+/x", Buffer.from("{}")) as { error?: string }).error!.should.match(/no reqId/);

@@ -72,6 +72,7 @@ export class GroupCommit<T> {
   private current: Chunk | undefined;
   private items: T[] = [];
   private acks: number[] = [];
+  private acksSorted = true;
   private pendingBytes = 0;
   private records = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -107,8 +108,10 @@ export class GroupCommit<T> {
   /** Records that `seq` needs no delivery any more (written with the next commit). */
   ack(seq: number): void {
     if (this.failure) return;
+    const n = this.acks.length;
+    if (n > 0 && this.acks[n - 1] > seq) this.acksSorted = false;
     this.acks.push(seq);
-    this.schedule();
+    if (n === 0) this.schedule(); // the first of this commit's (the others find it scheduled)
   }
 
   /** Resolves once everything appended so far is on disk (or writing failed). */
@@ -169,8 +172,10 @@ export class GroupCommit<T> {
 
   private appendAcks(): void {
     if (this.acks.length === 0) return;
-    const seqs = this.acks.sort((a, b) => a - b);
+    // Acknowledgements come mostly in order (one device's, one batch's): sorted only when they did not.
+    const seqs = this.acksSorted ? this.acks : this.acks.sort((a, b) => a - b);
     this.acks = [];
+    this.acksSorted = true;
     const ranges: number[] = [];
     for (const s of seqs) {
       if (ranges.length > 0 && s <= ranges[ranges.length - 1] + 1) ranges[ranges.length - 1] = Math.max(s, ranges[ranges.length - 1]);

@@ -165,37 +165,38 @@ export class WaitQueue {
     const { ctx } = this;
     let loaded = 0;
     const after = (seg: Segment): Segment | undefined => ctx.segments().find((s) => s.id > seg.id);
+    const reader = this.reader;
+    const rec = reader.record;
+    const warn = (m: string): void => ctx.warn(m);
     while (this.region.count > 0 && loaded < n) {
-      let r: ReturnType<LogReader["next"]>;
+      const pos = this.region.pos!; // moved past each record by the reader
+      let found: boolean;
       try {
-        r = this.reader.next(this.region.pos!, after, (m) => ctx.warn(m));
+        found = reader.next(pos, after, warn);
       } catch (err) {
         ctx.warn(describeFsError(err, "could not read the store"));
-        r = undefined;
+        found = false;
       }
-      if (!r) {
+      if (!found) {
         ctx.warn(`the store expected ${this.region.count} more records on disk than it found; they are lost`);
         this.region.count = 0;
         return;
       }
-      const rec = r.record;
-      const seg = r.next.seg;
-      this.region.pos = r.next;
       if (rec.type === RecordType.Ack || this.skipped(rec.seq)) continue;
       let uplink: Uplink;
       try {
-        uplink = readUplink(r.buf, rec.payloadStart, rec.end);
+        uplink = readUplink(reader.buf, rec.payloadStart, rec.end);
       } catch (err) {
         ctx.warn(`a record of the store passed its checksum but cannot be read (${(err as Error).message}); skipped`);
         this.region.count--;
         continue;
       }
-      const user = ctx.live.get(rec.seq);
+      const user = ctx.live.size > 0 ? ctx.live.get(rec.seq) : undefined;
       if (user) ctx.live.delete(rec.seq);
       const se = new StoredEntry(ctx.owner, rec.seq, rec.at, uplink, false, user);
       se.durable = true;
-      se.seg = seg;
-      se.off = r.next.off - (rec.end - rec.start);
+      se.seg = pos.seg;
+      se.off = reader.recordOff;
       se.bytes = rec.end - rec.start;
       this.head.push(se);
       this.region.count--;

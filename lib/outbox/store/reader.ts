@@ -1,7 +1,7 @@
 // Reads the log forward from a position, one record at a time, through a buffer: what the store
 // sends after a restart, or after it kept only the newest entries in memory, comes from here.
 import fs from "fs";
-import { BODY_FIXED, HEADER, MAGIC, parseAt, resync, type RecordView } from "./record";
+import { BODY_FIXED, HEADER, MAGIC, parseInto, ParseResult, RecordType, resync, type RecordView } from "./record";
 import type { Segment } from "./segment-file";
 
 const READ = 512 * 1024;
@@ -14,41 +14,47 @@ export interface Position {
 export class LogReader {
   private fd: number | undefined;
   private fdSeg: Segment | undefined;
-  private buf = Buffer.allocUnsafe(READ);
+  /** Holds `record` after `next` (read only outside). */
+  buf = Buffer.allocUnsafe(READ);
   /** The file offset of buf[0], and how many bytes of buf hold data. */
   private bufPos = 0;
   private bufLen = 0;
 
+  /** The record `next` found (its offsets are into `buf`, valid until the next call). */
+  readonly record: RecordView = { type: RecordType.Data, seq: 0, at: 0, start: 0, end: 0, payloadStart: 0 };
+  /** The file offset of `record.start`. */
+  recordOff = 0;
+
   /**
-   * The record at `pos` (or the first valid one after it), its buffer, and the position after
-   * it; undefined at the end of what is written. `segments` says which file follows which.
+   * Reads the record at `pos` (or the first valid one after it) into `record` and `buf`, and
+   * moves `pos` past it; false at the end of what is written. `after` says which file follows which.
    */
-  next(pos: Position, after: (seg: Segment) => Segment | undefined, warn: (m: string) => void): { record: RecordView; buf: Buffer; next: Position } | undefined {
+  next(pos: Position, after: (seg: Segment) => Segment | undefined, warn: (m: string) => void): boolean {
     let { seg, off } = pos;
     for (;;) {
       if (seg.deleted) {
         const n = after(seg);
-        if (!n) return undefined;
+        if (!n) return false;
         seg = n;
         off = MAGIC.length;
         continue;
       }
       if (off >= seg.written) {
         const n = after(seg);
-        if (!n || seg.written < seg.size) return undefined; // the rest is not written yet
+        if (!n || seg.written < seg.size) return false; // the rest is not written yet
         seg = n;
         off = MAGIC.length;
         continue;
       }
       this.load(seg, off, seg.written);
-      const p = parseAt(this.buf, off - this.bufPos, this.bufLen);
-      if (p.ok) {
-        const r = p.record;
-        const shift = this.bufPos;
-        // The record's offsets are into `buf` (valid until the next call).
-        return { record: r, buf: this.buf, next: { seg, off: shift + r.end } };
+      const p = parseInto(this.buf, off - this.bufPos, this.bufLen, this.record);
+      if (p === ParseResult.Ok) {
+        this.recordOff = off;
+        pos.seg = seg;
+        pos.off = this.bufPos + this.record.end;
+        return true;
       }
-      if (p.partial && this.bufPos + this.bufLen < seg.written) {
+      if (p === ParseResult.Partial && this.bufPos + this.bufLen < seg.written) {
         // A record longer than the buffer: read it whole.
         this.load(seg, off, seg.written, true);
         continue;

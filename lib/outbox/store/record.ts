@@ -73,20 +73,41 @@ export interface RecordView {
 
 export type Parsed = { ok: true; record: RecordView } | { ok: false; partial: boolean };
 
+export const enum ParseResult {
+  Ok = 0,
+  /** It may continue beyond `end` (read more, or, at the end of a file, a torn write). */
+  Partial = 1,
+  /** Not a valid record. */
+  Corrupt = 2,
+}
+
+/** `parseAt` into a view the caller keeps (no allocation per record: the read-back path). */
+export function parseInto(buf: Buffer, off: number, end: number, view: RecordView): ParseResult {
+  if (end - off < HEADER) return ParseResult.Partial;
+  const len = buf.readUInt32LE(off);
+  if (len < BODY_FIXED || len > MAX_BODY) return ParseResult.Corrupt;
+  const bodyEnd = off + HEADER + len;
+  if (bodyEnd > end) return ParseResult.Partial;
+  if (crc32(buf, off + HEADER, bodyEnd) !== buf.readUInt32LE(off + 4)) return ParseResult.Corrupt;
+  const type = buf[off + HEADER] as RecordType;
+  if (type !== RecordType.Data && type !== RecordType.Ack && type !== RecordType.Volatile) return ParseResult.Corrupt;
+  view.type = type;
+  view.seq = buf.readDoubleLE(off + HEADER + 1);
+  view.at = buf.readDoubleLE(off + HEADER + 9);
+  view.start = off;
+  view.end = bodyEnd;
+  view.payloadStart = off + HEADER + BODY_FIXED;
+  return ParseResult.Ok;
+}
+
 /**
  * The record at `off` in buf[..end): `partial` when it may continue beyond `end` (read more,
  * or, at the end of a file, a torn write), otherwise not a valid record (corrupt).
  */
 export function parseAt(buf: Buffer, off: number, end: number): Parsed {
-  if (end - off < HEADER) return { ok: false, partial: true };
-  const len = buf.readUInt32LE(off);
-  if (len < BODY_FIXED || len > MAX_BODY) return { ok: false, partial: false };
-  const bodyEnd = off + HEADER + len;
-  if (bodyEnd > end) return { ok: false, partial: true };
-  if (crc32(buf, off + HEADER, bodyEnd) !== buf.readUInt32LE(off + 4)) return { ok: false, partial: false };
-  const type = buf[off + HEADER] as RecordType;
-  if (type !== RecordType.Data && type !== RecordType.Ack && type !== RecordType.Volatile) return { ok: false, partial: false };
-  return { ok: true, record: { type, seq: buf.readDoubleLE(off + HEADER + 1), at: buf.readDoubleLE(off + HEADER + 9), start: off, end: bodyEnd, payloadStart: off + HEADER + BODY_FIXED } };
+  const record: RecordView = { type: RecordType.Data, seq: 0, at: 0, start: 0, end: 0, payloadStart: 0 };
+  const r = parseInto(buf, off, end, record);
+  return r === ParseResult.Ok ? { ok: true, record } : { ok: false, partial: r === ParseResult.Partial };
 }
 
 /** The next offset after `from` where a valid record starts, or -1 (resynchronising after corruption). */
