@@ -62,26 +62,50 @@ async function errorsAsText(page: Page, red: NodeRed): Promise<void> {
 
 const ALL_TYPES = Object.keys((JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes);
 
-/** The dialog's field labels of Node-RED's standard width (100 px) that wrap onto a second line. */
+/** Selects that show other fields for each of their options (a platform's, an auth mode's, a transport's). */
+const SWITCHES = ["platform", "auth", "transport"];
+
+/**
+ * The dialog's field labels of Node-RED's standard width (100 px) that wrap onto a second line,
+ * on every tab, and again for each option of the selects that show other fields.
+ */
 async function wrappedLabels(page: Page, spec: DialogSpec): Promise<string[]> {
+  const prefix = `#node-${spec.config ? "config-" : ""}input-`;
   if (spec.config) await page.evaluate(({ type, id }) => (window as unknown as { RED: { editor: { editConfig(n: string, t: string, i: string): void } } }).RED.editor.editConfig("", type, id), { type: spec.type, id: spec.id });
   else await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${spec.id}"] rect.red-ui-flow-node`);
   const ok = spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok";
   await page.waitForSelector(ok, { state: "visible" });
-  await page.waitForSelector(`#node-${spec.config ? "config-" : ""}input-${spec.changes[spec.changes.length - 1].field}`, { state: "attached" });
+  await page.waitForSelector(`${prefix}${spec.changes[spec.changes.length - 1].field}`, { state: "attached" });
+  const tabs = spec.tabs?.length ? spec.tabs : [undefined];
+  const show = async (tab: string | undefined): Promise<void> => {
+    if (!tab || await page.isVisible(`#${tab}`)) return;
+    // Node-RED's tabs take two clicks within 400 ms as a double-click
+    await page.waitForTimeout(450);
+    await page.click(`#${spec.tabSet} li a.red-ui-tab-label[href="#${tab}"]`);
+    await page.waitForSelector(`#${tab}`, { state: "visible" });
+  };
   const wrapped = new Set<string>();
-  for (const tab of spec.tabs?.length ? spec.tabs : [undefined]) {
-    if (tab && !(await page.isVisible(`#${tab}`))) {
-      // Node-RED's tabs take two clicks within 400 ms as a double-click
-      await page.waitForTimeout(450);
-      await page.click(`#${spec.tabSet} li a.red-ui-tab-label[href="#${tab}"]`);
-      await page.waitForSelector(`#${tab}`, { state: "visible" });
+  const collect = async (): Promise<void> => {
+    for (const tab of tabs) {
+      await show(tab);
+      for (const l of await page.evaluate(() => Array.from(document.querySelectorAll(".red-ui-tray .form-row > label")).filter((l) => {
+        const el = l as HTMLElement;
+        if (!el.offsetParent || getComputedStyle(el).width !== "100px") return false;
+        return el.getBoundingClientRect().height > 1.5 * (parseFloat(getComputedStyle(el).lineHeight) || 20);
+      }).map((l) => (l.textContent ?? "").trim()))) wrapped.add(l);
     }
-    for (const l of await page.evaluate(() => Array.from(document.querySelectorAll(".red-ui-tray .form-row > label")).filter((l) => {
-      const el = l as HTMLElement;
-      if (!el.offsetParent || getComputedStyle(el).width !== "100px") return false;
-      return el.getBoundingClientRect().height > 1.5 * (parseFloat(getComputedStyle(el).lineHeight) || 20);
-    }).map((l) => (l.textContent ?? "").trim()))) wrapped.add(l);
+  };
+  await collect();
+  for (const name of SWITCHES) {
+    const select = `${prefix}${name}`;
+    if (!(await page.locator(select).count())) continue;
+    const tab = spec.changes.find((c) => c.field === name)?.tab;
+    for (const value of await page.$$eval(`${select} option`, (os) => os.map((o) => (o as HTMLOptionElement).value))) {
+      await show(tab);
+      if (!(await page.isVisible(select))) break;
+      await page.selectOption(select, value);
+      await collect();
+    }
   }
   await page.click(spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
   await page.waitForSelector(ok, { state: "hidden" });
@@ -103,7 +127,7 @@ for (const runtime of runtimes()) {
       await red?.stop();
     });
 
-    it("no field label of a dialog wraps, in en-US, de or zh-CN", async () => {
+    it("no field label of a dialog wraps, on any tab, for any platform, auth mode or transport, in en-US, de or zh-CN", async () => {
       red = await NodeRed.start(DIALOG_FLOW, ALL_TYPES, { runtime, credentials: { gw1: { token: "T" } } });
       browser = await startBrowser();
       const wrapped: Record<string, string[]> = {};
