@@ -1,12 +1,13 @@
-// The editor in German, in a real Chromium against a real Node-RED: a node's help in the help
-// sidebar is the de page (Node-RED picks it by the editor's language), and a node's palette
-// errors reach the debug sidebar as text, the whole sentence (an Error object shows there as a
-// collapsed object whose message is cut after 30 characters).
+// The editor in other languages, in a real Chromium against a real Node-RED: with the editor in
+// German a node's help in the help sidebar is the de page (Node-RED picks it by the editor's
+// language); errors reach the debug sidebar as text, the whole sentence (an Error object shows
+// there as a collapsed object whose message is cut after 30 characters); and no dialog's field
+// label wraps onto a second line in en-US, de or zh-CN.
+import * as fs from "fs";
+import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import * as fs from "fs";
-import * as path from "path";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 import { DIALOGS, FLOW as DIALOG_FLOW, type DialogSpec } from "./dialog-fields";
 
