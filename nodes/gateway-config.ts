@@ -37,10 +37,10 @@ import { ServiceRpcs } from "../lib/session/service-rpcs";
 import { sessionStatsSource, StatsReporter, statsPeriodMs, STATS_PERIOD, totals } from "../lib/session/stats-report";
 import { carryOver } from "../lib/outbox/store/carry-over";
 import { numberOr } from "./common/property";
-import { ProvisionRefused, Provisioner, type ProvisionState } from "../lib/session/provision";
+import type { Provisioner } from "../lib/session/provision";
 import { lineValues, type LineFigures } from "../lib/session/stats-lines";
 import type { ModbusConnectionNode } from "./modbus-connection.types";
-import { parseProvisioned, readProvisionedFile, removeProvisionedFile, writeProvisionedFile, type ProvisionedRecord } from "../lib/session/provision-file";
+import { GatewayProvisioning } from "./common/gateway-provisioning";
 import { sidebarHub } from "./common/sidebar-feed";
 import { StatusBoard } from "./common/status-board";
 import { statusOf } from "./common/status";
@@ -130,30 +130,14 @@ export = function (RED: NodeAPI): void {
     }
     // Watson IoT: the organisation's own host, TLS on 8883, when no URL is given.
     if (watson && !(config.url ?? "").trim() && config.watsonOrg) config.url = `mqtts://${config.watsonOrg.trim()}.messaging.internetofthings.ibmcloud.com:8883`;
-    const provisioning = config.auth === "provision";
-    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem ?? provisionProblem();
+    const provisioning = new GatewayProvisioning(RED, node, config, storeDir, tlsOptions, () => refresh(true));
+    const problem = !URL_SCHEMES.test(config.url || "") ? RED._("gateway-config.errors.bad-url", { url: config.url || "" }) : dialectProblem ?? provisioning.problem();
     const feed = sidebar.feed(node, users, { platform: config.platform || "thingsboard", server: config.url || "", problem });
     if (problem) node.error(problem);
 
-    function provisionProblem(): string | undefined {
-      if (!provisioning) return undefined;
-      if ((config.platform || "thingsboard") !== "thingsboard") return RED._("gateway-config.errors.provision-platform");
-      // Once provisioned, the key and secret are no longer needed.
-      const unkeyed = !node.credentials?.provisionKey || !node.credentials?.provisionSecret;
-      if (!(config.provisionDevice ?? "").trim() || (unkeyed && !provisioned())) return RED._("gateway-config.errors.provision-incomplete");
-      return undefined;
-    }
-
-    /** What an earlier provisioning gave under this device name: the credential store first, then the folder's copy. */
-    function provisioned(): ProvisionedRecord | undefined {
-      const name = (config.provisionDevice ?? "").trim();
-      const r = parseProvisioned(node.credentials?.provisioned) ?? readProvisionedFile(storeDir);
-      return r && r.deviceName === name ? r : undefined;
-    }
-
     function credentials(): Credentials {
       const c = node.credentials ?? {};
-      if (provisioning) return provisioned()?.credentials ?? {};
+      if (provisioning.enabled) return provisioning.credentials();
       if (config.auth === "basic") return { clientId: config.clientId || undefined, username: c.username, password: c.password };
       if (config.auth === "x509") return { clientId: config.clientId || undefined };
       return { accessToken: c.token, clientId: config.clientId || undefined };
@@ -284,7 +268,7 @@ export = function (RED: NodeAPI): void {
       if (problem) return { fill: "red", shape: "ring", text: RED._("gateway-config.status.bad-config") };
       if (!running) return statusOf({ state: "disconnected", reason: "closed" }, t);
       const { session, store, monitor } = running;
-      if (running.provisioner) return provisionStatus(running.provisioner.state);
+      if (running.provisioner) return provisioning.status(running.provisioner.state);
       if (store instanceof DiskStore && store.status === "failed") return { fill: "red", shape: "ring", text: RED._("gateway-config.status.store-failed") };
       if (session.state.state === "connected" && unannounced) return { fill: "yellow", shape: "dot", text: RED._("gateway-config.status.not-managed") };
       if (session.state.state === "connected") return statusOf(session.state, t);
@@ -316,70 +300,15 @@ export = function (RED: NodeAPI): void {
       users.set(user.id, user);
       if (!problem && !running) {
         running = create();
-        if (provisioning && !provisioned()) provision(running);
-        else running.session.start();
+        if (!provisioning.startIfNeeded(running)) running.session.start();
       }
       user.status(currentStatus());
     };
 
-    /**
-     * No credentials yet: ask the server (with backoff while it refuses), keep what it gives in the
-     * credential store and the folder's copy, then connect with it. Never again after that.
-     */
-    function provision(r: Running): void {
-      const deviceName = (config.provisionDevice ?? "").trim();
-      const credentialsType = config.provisionType === "MQTT_BASIC" ? "MQTT_BASIC" : "ACCESS_TOKEN";
-      const p = new Provisioner(
-        { url: config.url, tls: tlsOptions(), protocolVersion: config.protocolVersion === "5" ? 5 : 4 },
-        { key: node.credentials?.provisionKey ?? "", secret: node.credentials?.provisionSecret ?? "", deviceName, credentialsType },
-        { minMs: numberOr(config.reconnectMin, 1) * 1000, maxMs: numberOr(config.reconnectMax, 60) * 1000 },
-      );
-      r.provisioner = p;
-      let said = "";
-      p.on("state", (st) => {
-        // The sidebar reads the session: it says provisioning, or the server's no, too.
-        r.session.waitingFor(st.state === "refused" ? `provisioning refused: ${st.status}${st.reason ? ` (${st.reason})` : ""}` : `provisioning${st.reason ? `: ${st.reason}` : ""}`);
-        refresh(true);
-      });
-      p.on("failed", (err, retryMs) => {
-        // Each distinct reason once: a refusal repeats at every attempt.
-        if (err.message === said) return;
-        said = err.message;
-        const line = `${RED._("gateway-config.log.provision-failed", { device: deviceName, retry: Math.round(retryMs / 1000) })}: ${err.message}`;
-        // The server's no is a configuration to fix; a connection that failed is only a state.
-        if (err instanceof ProvisionRefused) node.error(line);
-        else node.warn(line);
-      });
-      p.once("provisioned", (creds) => {
-        p.stop();
-        r.provisioner = undefined;
-        const record: ProvisionedRecord = { deviceName, credentialsType, credentials: creds };
-        const all = { ...(node.credentials ?? {}), provisioned: JSON.stringify(record) };
-        node.credentials = all;
-        void RED.nodes.addCredentials(node.id, all);
-        try {
-          writeProvisionedFile(storeDir, record);
-        } catch (err) {
-          node.warn(RED._("gateway-config.log.provision-copy", { dir: storeDir, reason: (err as Error).message }));
-        }
-        node.log(RED._("gateway-config.log.provisioned", { device: deviceName }));
-        r.session.useCredentials(creds);
-        r.session.start();
-        refresh(true);
-      });
-      r.session.waitingFor("provisioning");
-      p.start();
-    }
-
-    function provisionStatus(s: ProvisionState): NodeStatus {
-      if (s.state === "refused") return { fill: "red", shape: "ring", text: RED._("gateway-config.status.provision-refused", { status: s.status }) };
-      return { fill: "yellow", shape: "ring", text: RED._("gateway-config.status.provisioning") };
-    }
-
     /** Stops the session and closes its store; `remove` deletes the store folder too. */
     async function shut(r: Running, how: "stop" | "handover" | "remove"): Promise<void> {
       r.provisioner?.stop();
-      if (how === "remove") removeProvisionedFile(storeDir);
+      if (how === "remove") provisioning.remove();
       r.monitor.stop();
       r.reporter.stop();
       feed.detach();
@@ -413,7 +342,7 @@ export = function (RED: NodeAPI): void {
         done();
       };
       if (!r) {
-        if (removed) removeProvisionedFile(storeDir);
+        if (removed) provisioning.remove();
         // No session (no user left), but a deleted gateway-config still takes its folder along.
         if (removed && disk) void closing.then(() => removeFolder(storeDir)).then(() => done(), finish);
         else void closing.then(() => done());

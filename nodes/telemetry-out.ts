@@ -30,8 +30,7 @@ export = function (RED: NodeAPI): void {
     // Deploy time: the options of every msg that names no profile of its own (no object per msg).
     const noProfile = { autoConnect, profile: undefined };
 
-    node.on("input", (msg, send, nodeRedDone) => {
-      const done = asSentences(nodeRedDone);
+    node.on("input", (msg, send, done) => {
       try {
         if (!gateway) throw new Error(RED._(`${TYPE}.errors.no-gateway-long`));
         const m = msg as typeof msg & { device?: unknown; ts?: unknown; profile?: unknown; deviceId?: unknown; deviceType?: unknown };
@@ -49,10 +48,11 @@ export = function (RED: NodeAPI): void {
         const uplinks = telemetryUplinks(msg.payload, name as string | undefined, ts);
         if (typeof uplinks === "string") throw new Error(uplinks);
         const p = profile(msg) ?? m.profile ?? m.deviceType;
-        // The session calls done once, its error's message prefixed with the node type (as userError does).
+        // The session calls Node-RED's done once, a failure as its sentence (a string) prefixed with the node
+        // type, as userError and asSentences do: no wrapper per msg held until its PUBACK.
         gateway.session().submit(uplinks, p === undefined ? noProfile : { autoConnect, profile: p as string }, done, TYPE);
       } catch (err) {
-        done(userError(TYPE, err));
+        asSentences(done)(userError(TYPE, err));
       }
     });
   }

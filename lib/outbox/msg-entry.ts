@@ -6,6 +6,12 @@ import type { Prepared } from "../dialect/types";
 import type { Uplink } from "../records";
 import type { Entry } from "./types";
 
+/**
+ * A msg's end: called once, without an argument when it was delivered. A failure comes as an
+ * Error, or, when the sender gave a label, as its sentence (a string): that sender passes
+ * Node-RED's own done, which takes one, called as the core nodes call it (asSentences in
+ * nodes/common/gateway-user.ts), so that no wrapper per msg is held until its PUBACK.
+ */
 export type Done = (err?: Error) => void;
 
 /** Told how each msg ended (the gateway's statistics). */
@@ -17,6 +23,16 @@ export interface EndCounter {
 export function labelled(err: Error, label: string | undefined): Error {
   if (label === undefined) return err;
   return new Error(err.message.startsWith(label + ":") ? err.message : `${label}: ${err.message}`);
+}
+
+/**
+ * Ends a msg that failed: without a label `done` gets the error; with one (a node type) it is
+ * Node-RED's done and gets the sentence, prefixed with the label, as a string: the adapter needs
+ * no wrapper of its own per msg.
+ */
+export function fail(done: Done, err: Error, label: string | undefined): void {
+  if (label === undefined) return done(err);
+  (done as unknown as (sentence: string) => void)(labelled(err, label).message);
 }
 
 /** The one entry of a msg that carries one uplink (the common case). */
@@ -42,7 +58,7 @@ export class MsgEntry implements Entry {
     if (!done) return;
     this.done = undefined;
     this.counter.ended(err);
-    done(labelled(err, this.label));
+    fail(done, err, this.label);
   }
 }
 
@@ -66,7 +82,7 @@ export class MsgGroup {
     if (!done) return;
     this.done = undefined;
     this.counter.ended(err);
-    done(labelled(err, this.label));
+    fail(done, err, this.label);
   }
 }
 

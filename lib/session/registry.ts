@@ -48,9 +48,10 @@ export class DeviceRegistry extends EventEmitter<{ changed: [] }> {
    * (and nothing held) for a name or profile that does not validate.
    */
   add(name: string, profile?: string): boolean {
-    if (DeviceRegistry.problem(name, profile)) return false;
     const known = this.devices.get(name);
+    // Known with this profile (or none given): validated when it was added; the per-msg path stops here.
     if (known && (profile === undefined || known.profile === profile)) return false;
+    if (DeviceRegistry.problem(name, profile)) return false;
     this.devices.set(name, { name, profile: profile ?? known?.profile });
     this.emit("changed");
     return true;

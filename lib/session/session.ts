@@ -4,7 +4,7 @@
 import { EventEmitter } from "events";
 import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
-import { labelled, MsgEntry, MsgGroup, PartEntry, type Done } from "../outbox/msg-entry";
+import { fail, MsgEntry, MsgGroup, PartEntry, type Done } from "../outbox/msg-entry";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
@@ -204,7 +204,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * The callback form of `sendAll`, for the per-msg hot path (no promise and no closure per msg:
    * msg-entry.ts): `done` is called once, with an error if any uplink was invalid (then none is
    * queued), refused or lost with the session, or without one when the server acknowledged them
-   * all. `label` (a node type) prefixes the message of an error, as the adapters' userError does.
+   * all. With `label` (a node type), `done` is Node-RED's own and a failure reaches it as its
+   * sentence, a string, prefixed with the label (as the adapters' userError + asSentences do).
    */
   submit(given: readonly Uplink[], options: SendOptions, done: Done, label?: string): void {
     const bad = this.optionsProblem(options);
@@ -251,7 +252,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private refuse(given: readonly Uplink[], err: OutboxError, done: Done, label: string | undefined): void {
     this.stats.received(given);
     this.stats.ended(err);
-    done(labelled(err, label));
+    fail(done, err, label);
   }
 
   /** The uplink under the platform's current name of its device (the flow may use an old one). */

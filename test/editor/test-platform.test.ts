@@ -8,13 +8,16 @@ import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 
-const TYPES = ["gateway-config", "device-connect", "rpc-in", "rpc-response", "telemetry-out"];
+const TYPES = ["gateway-config", "device-connect", "rpc-in", "rpc-response", "telemetry-out", "event-out"];
 
 function flow(): object[] {
   return [
     { id: "t1", type: "tab", label: "test platform" },
     // as an example is imported: pointing at a server that is not there
     { id: "gw", type: "gateway-config", name: "my gateway", platform: "thingsboard", url: "mqtt://127.0.0.1:1", auth: "token", protocolVersion: "4", qos: "1", reconnectMin: 0.2, reconnectMax: 1 },
+    // a second gateway, of another platform, pointed at its test platform after the first deploy
+    { id: "gwW", type: "gateway-config", name: "watson gateway", platform: "watson", url: "mqtts://abc123.messaging.internetofthings.ibmcloud.com:8883", auth: "token", protocolVersion: "4", qos: "1", reconnectMin: 0.2, reconnectMax: 1, watsonOrg: "", watsonType: "", watsonId: "" },
+    { id: "evW", type: "event-out", z: "t1", x: 380, y: 320, name: "", gateway: "gwW", target: "device", device: "device", deviceType: "msg", method: "method", methodType: "msg", wires: [] },
     { id: "inj", type: "inject", z: "t1", x: 140, y: 80, name: "connect Pump 1", props: [{ p: "device", v: "Pump 1", vt: "str" }], repeat: "", once: true, onceDelay: "0.5", wires: [["dc"]] },
     { id: "dc", type: "device-connect", z: "t1", x: 380, y: 80, name: "", gateway: "gw", device: "device", deviceType: "msg", profile: "", profileType: "str", action: "connect", wires: [[]] },
     { id: "injT", type: "inject", z: "t1", x: 140, y: 240, name: "a reading", props: [{ p: "payload", v: '{"temperature": 21.5}', vt: "json" }, { p: "device", v: "Pump 1", vt: "str" }], repeat: "", once: true, onceDelay: "1", wires: [["tel"]] },
@@ -68,12 +71,25 @@ async function check(page: Page): Promise<void> {
   await page.waitForSelector(".iotgw-tp-answer.iotgw-tp-answered", { timeout: 15000 });
   should(JSON.parse((await page.textContent(".iotgw-tp-answer")) ?? "")).eql({ rpm: 1200, ok: true });
 
+  // another platform beside it: "use it" sets what a Watson IoT gateway needs
+  await page.selectOption(".iotgw-tp-kind", "watson");
+  await page.click(".iotgw-tp-start");
+  await page.waitForSelector(".iotgw-tp-platform:nth-of-type(2) .iotgw-tp-url", { state: "visible", timeout: 15000 });
+  const watsonUrl = (await page.textContent(".iotgw-tp-platform:nth-of-type(2) .iotgw-tp-url")) ?? "";
+  await page.selectOption(".iotgw-tp-platform:nth-of-type(2) .iotgw-tp-config", "gwW");
+  await page.click(".iotgw-tp-platform:nth-of-type(2) .iotgw-tp-use");
+  should(await page.evaluate(() => {
+    const n = (window as unknown as Win).RED.nodes.node("gwW");
+    return { url: n.url, org: n.watsonOrg, type: n.watsonType, id: n.watsonId, auth: n.auth };
+  })).eql({ url: watsonUrl, org: "abc123", type: "gateway-type", id: "gateway-1", auth: "token" });
+
   // a refusal reads as a sentence: a method to a device no session has
-  await page.selectOption(".iotgw-tp-device", "");
-  await page.fill(".iotgw-tp-method", "");
-  await page.click(".iotgw-tp-send");
-  await page.waitForSelector(".iotgw-tp-answer.iotgw-tp-failed", { timeout: 15000 });
-  should(await page.textContent(".iotgw-tp-answer")).equal("Name the method (command) to send.");
+  const first = ".iotgw-tp-platform:nth-of-type(1)";
+  await page.selectOption(`${first} .iotgw-tp-device`, "");
+  await page.fill(`${first} .iotgw-tp-method`, "");
+  await page.click(`${first} .iotgw-tp-send`);
+  await page.waitForSelector(`${first} .iotgw-tp-answer.iotgw-tp-failed`, { timeout: 15000 });
+  should(await page.textContent(`${first} .iotgw-tp-answer`)).equal("Name the method (command) to send.");
 }
 
 for (const runtime of runtimes()) {

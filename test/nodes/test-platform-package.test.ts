@@ -108,3 +108,21 @@ function freePortLocal(): Promise<number> {
     });
   });
 }
+
+describe("test platform: its editor strings", () => {
+  it("every key resources/test-platform.js names is in the en-US catalogue (de and zh-CN: i18n.test)", () => {
+    const script = fs.readFileSync(path.join(ROOT, "resources", "test-platform.js"), "utf8");
+    const catalogue = JSON.parse(fs.readFileSync(path.join(ROOT, "nodes", "locales", "en-US", "test-platform.json"), "utf8")) as { "test-platform": Record<string, Record<string, string>> };
+    const keys = [...script.matchAll(/\bt\("((?:ui|errors)\.[\w-]+)"/g)].map((m) => m[1]);
+    keys.length.should.be.above(20);
+    should(keys.filter((k) => {
+      const [group, name] = k.split(".");
+      return typeof catalogue["test-platform"][group]?.[name] !== "string";
+    })).eql([]);
+    // and every code the runtime answers with has its sentence
+    const runtime = ["adapters", "types", "", "routes"].map((f) => fs.readFileSync(path.join(ROOT, "nodes", "common", `test-platform${f ? "-" + f : ""}.ts`), "utf8")).join("\n");
+    const codes = [...runtime.matchAll(/new TestPlatformError\("([\w-]+)"/g)].map((m) => m[1]);
+    codes.length.should.be.above(10);
+    should([...new Set(codes)].filter((c) => typeof catalogue["test-platform"].errors[c] !== "string")).eql([]);
+  });
+});
