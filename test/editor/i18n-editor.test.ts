@@ -1,11 +1,15 @@
-// The editor in German, in a real Chromium against a real Node-RED: a node's help in the help
-// sidebar is the de page (Node-RED picks it by the editor's language), and a node's palette
-// errors reach the debug sidebar as text, the whole sentence (an Error object shows there as a
-// collapsed object whose message is cut after 30 characters).
+// The editor in other languages, in a real Chromium against a real Node-RED: with the editor in
+// German a node's help in the help sidebar is the de page (Node-RED picks it by the editor's
+// language); errors reach the debug sidebar as text, the whole sentence (an Error object shows
+// there as a collapsed object whose message is cut after 30 characters); and no dialog's field
+// label wraps onto a second line in en-US, de or zh-CN.
+import * as fs from "fs";
+import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
 import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { DIALOGS, FLOW as DIALOG_FLOW, type DialogSpec } from "./dialog-fields";
 
 const TYPES = ["gateway-config", "telemetry-out", "rpc-response"];
 
@@ -57,7 +61,93 @@ async function errorsAsText(page: Page, red: NodeRed): Promise<void> {
   }
 }
 
+const ALL_TYPES = Object.keys((JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } })["node-red"].nodes);
+
+/** Selects that show other fields for each of their options (a platform's, an auth mode's, a transport's). */
+const SWITCHES = ["platform", "auth", "transport"];
+
+/**
+ * The dialog's field labels of Node-RED's standard width (100 px) that wrap onto a second line,
+ * on every tab, and again for each option of the selects that show other fields.
+ */
+async function wrappedLabels(page: Page, spec: DialogSpec): Promise<string[]> {
+  const prefix = `#node-${spec.config ? "config-" : ""}input-`;
+  if (spec.config) await page.evaluate(({ type, id }) => (window as unknown as { RED: { editor: { editConfig(n: string, t: string, i: string): void } } }).RED.editor.editConfig("", type, id), { type: spec.type, id: spec.id });
+  else await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${spec.id}"] rect.red-ui-flow-node`);
+  const ok = spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok";
+  await page.waitForSelector(ok, { state: "visible" });
+  await page.waitForSelector(`${prefix}${spec.changes[spec.changes.length - 1].field}`, { state: "attached" });
+  const tabs = spec.tabs?.length ? spec.tabs : [undefined];
+  const show = async (tab: string | undefined): Promise<void> => {
+    if (!tab || await page.isVisible(`#${tab}`)) return;
+    // Node-RED's tabs take two clicks within 400 ms as a double-click
+    await page.waitForTimeout(450);
+    await page.click(`#${spec.tabSet} li a.red-ui-tab-label[href="#${tab}"]`);
+    await page.waitForSelector(`#${tab}`, { state: "visible" });
+  };
+  const wrapped = new Set<string>();
+  const collect = async (): Promise<void> => {
+    for (const tab of tabs) {
+      await show(tab);
+      for (const l of await page.evaluate(() => Array.from(document.querySelectorAll(".red-ui-tray .form-row > label")).filter((l) => {
+        const el = l as HTMLElement;
+        if (!el.offsetParent || getComputedStyle(el).width !== "100px") return false;
+        return el.getBoundingClientRect().height > 1.5 * (parseFloat(getComputedStyle(el).lineHeight) || 20);
+      }).map((l) => (l.textContent ?? "").trim()))) wrapped.add(l);
+    }
+  };
+  await collect();
+  for (const name of SWITCHES) {
+    const select = `${prefix}${name}`;
+    if (!(await page.locator(select).count())) continue;
+    const tab = spec.changes.find((c) => c.field === name)?.tab;
+    for (const value of await page.$$eval(`${select} option`, (os) => os.map((o) => (o as HTMLOptionElement).value))) {
+      await show(tab);
+      if (!(await page.isVisible(select))) break;
+      await page.selectOption(select, value);
+      await collect();
+    }
+  }
+  await page.click(spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
+  await page.waitForSelector(ok, { state: "hidden" });
+  return [...wrapped];
+}
+
 for (const runtime of runtimes()) {
+  describe(`dialog labels fit in every language, Chromium, Node-RED ${runtime.label}`, function () {
+    this.timeout(240000);
+    let red: NodeRed | undefined;
+    let browser: Browser | undefined;
+
+    before(function () {
+      requirePeer("chromium", hasFile(CHROMIUM), this);
+    });
+
+    after(async () => {
+      await browser?.stop();
+      await red?.stop();
+    });
+
+    it("no field label of a dialog wraps, on any tab, for any platform, auth mode or transport, in en-US, de or zh-CN", async () => {
+      red = await NodeRed.start(DIALOG_FLOW, ALL_TYPES, { runtime, credentials: { gw1: { token: "T" } } });
+      browser = await startBrowser();
+      const wrapped: Record<string, string[]> = {};
+      for (const lang of ["en-US", "de", "zh-CN"]) {
+        const page = await browser.context.newPage();
+        await page.addInitScript((l) => localStorage.setItem("editor-language", l), lang);
+        await page.goto(red.url);
+        await page.waitForSelector("#red-ui-workspace-chart .red-ui-flow-node-group", { timeout: 30000 });
+        for (const spec of DIALOGS) {
+          const labels = await wrappedLabels(page, spec);
+          if (labels.length) wrapped[`${lang} ${spec.type}`] = labels;
+        }
+        await page.close();
+      }
+      should(wrapped).eql({});
+    });
+  });
+
+
   describe(`the editor in German, Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(120000);
     let red: NodeRed | undefined;
