@@ -10,6 +10,8 @@ export interface RouterHost {
   warn(message: string): void;
   /** The platform's current name of a device the flow names (after the platform renamed it). */
   current(name: string): string;
+  /** Why the platform cannot take this uplink (the dialect's rules), or null. */
+  problem(uplink: Uplink): string | null;
 }
 
 export interface RpcLimits {
@@ -73,9 +75,14 @@ export class DownlinkRouter {
   answer(ctx: { device?: string; id: number; method?: string }, data: unknown): Promise<void> {
     const problem = answerProblem(data);
     if (problem) return Promise.reject(new RpcAnswerError(`${describeRpc(ctx)}: ${problem}`));
-    const open = this.rpcs.take(ctx);
+    const open = this.rpcs.peek(ctx);
     if (!open) return Promise.reject(new RpcAnswerError(`${describeRpc(ctx)} is not open: it was answered already (by the flow, or automatically after its time ran out), or the gateway session restarted since`));
-    return this.host.send(answerUplink(open, data === undefined ? null : data));
+    const uplink = answerUplink(open, data === undefined ? null : data);
+    // An answer the platform's rules refuse leaves the RPC open: the flow may still answer it right.
+    const invalid = this.host.problem(uplink);
+    if (invalid) return Promise.reject(new RpcAnswerError(`${describeRpc(ctx)}: ${invalid}`));
+    this.rpcs.take(ctx);
+    return this.host.send(uplink);
   }
 
   deviceConnected(device: string): void {

@@ -125,6 +125,11 @@ export class OpenRpcs {
     return this.open.has(keyOf(ctx));
   }
 
+  /** An open RPC (with the device's current name), left open; undefined when it is not. */
+  peek(ctx: { device?: string; id: number }): RpcContext | undefined {
+    return this.open.get(keyOf(ctx))?.ctx;
+  }
+
   /**
    * Closes an RPC for its answer and returns it (with the device's current name); undefined
    * when it was not open (answered already, or unknown).

@@ -98,7 +98,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   constructor(readonly opts: SessionOptions) {
     super();
     this.router = new DownlinkRouter(
-      { send: (u) => this.send(u), warn: (m) => this.warn(m), current: (name) => this.registry.current(name) },
+      { send: (u) => this.send(u), warn: (m) => this.warn(m), current: (name) => this.registry.current(name), problem: (u) => opts.dialect.validate(u) },
       { timeoutMs: opts.rpcTimeoutMs, max: opts.maxOpenRpcs },
     );
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);

@@ -158,7 +158,7 @@ describe("A managed Watson IoT gateway in a Node-RED runtime against the Watson 
     await until(() => status()?.text === "gateway-config.status.connected", 8000, "connected again after the renewal is answered");
   });
 
-  it("a device action reaches rpc-in and the flow's answer 202 goes back; one nothing watches is answered 501 by the package", async () => {
+  it("a device action reaches rpc-in and the flow's answer 202 goes back; one nothing watches is answered 501 by the package; a refused answer leaves the action open for a right one", async () => {
     await start({}, "reboot");
     await done("dc", { device: "s1" });
     const next = nextMsg("actions");
@@ -180,6 +180,9 @@ describe("A managed Watson IoT gateway in a Node-RED runtime against the Watson 
     const m2 = await again;
     (await failed("answer", { ...m2, payload: "done" })).should.match(/must be 202 \(accepted\), 500 \(failed\) or 501/);
     should(emu.actionResponse(bad)).be.undefined();
+    // the refused answer left the action open: the flow's corrected answer still reaches the platform
+    await done("answer", { ...m2, payload: 202 });
+    (await emu.waitFor(() => emu.actionResponse(bad), 3000, "the corrected answer")).should.match({ rc: 202 });
     emu.violations().should.eql([]);
   });
 
