@@ -96,6 +96,7 @@ class Hub {
   /** The editors' comms sessions known to be open. */
   private readonly sessions = new Set<unknown>();
   private lastSeenAt = 0;
+  private logs: EventEmitter | undefined;
 
   constructor(public RED: NodeAPI) {
     RED.events.on("comms:connection-added", (e: { session?: unknown } | undefined) => {
@@ -108,9 +109,20 @@ class Hub {
       if (this.sessions.size === 0) this.lastSeenAt = 0;
       this.changed();
     });
-    const logs = new EventEmitter();
-    logs.on("log", (e: LogEvent) => this.log(e));
-    RED.log.addHandler(logs);
+    this.listen(RED);
+  }
+
+  /**
+   * Node-RED's log handler, again at each load of the module: the log's init (a runtime started
+   * again in the same process, as the test harness does per flow) forgets every handler added.
+   * The one added before is removed first, so there is only ever one.
+   */
+  listen(RED: NodeAPI): void {
+    const log = RED.log as NodeAPI["log"] & { removeHandler?(h: EventEmitter): void };
+    if (this.logs) log.removeHandler?.(this.logs);
+    this.logs = new EventEmitter();
+    this.logs.on("log", (e: LogEvent) => this.log(e));
+    log.addHandler(this.logs);
   }
 
   /** The first paint's figures (each load of the module serves them on its own admin app). */
@@ -156,6 +168,7 @@ export function sidebarHub(RED: NodeAPI): { feed(node: Node, users: ReadonlyMap<
     hub = new Hub(RED);
     hubs.set(RED.events, hub);
   }
+  else hub.listen(RED);
   hub.RED = RED;
   hub.serve(RED);
   const h = hub;
