@@ -51,13 +51,9 @@ export function telemetryOutFlow(url: string): FlowNode[] {
   ];
 }
 
-/** The RSS flow: (a) plus a complete node, so that the host knows when every msg is done. */
+/** The RSS and store flow: (a), whose done msgs the host counts (Node-RED's onComplete hook, bench/host.ts). */
 export function telemetryOutCountedFlow(url: string): FlowNode[] {
-  return [
-    ...telemetryOutFlow(url),
-    { id: "complete", type: "complete", scope: ["tel"], uncaught: false, wires: [["done"]], ...at(0), y: 300 },
-    { id: "done", type: "bench-sink", wires: [], ...at(1), y: 300 },
-  ];
+  return telemetryOutFlow(url);
 }
 
 /** The floor: bench-source → a node that only counts. What Node-RED itself costs per msg. */

@@ -16,7 +16,15 @@ const RED = require("node-red") as {
   start(): Promise<void>;
   stop(): Promise<void>;
   nodes: { getNode(id: string): unknown };
+  hooks: { add(name: string, hook: (event: { node: { id: string }; error?: unknown }) => void): void };
 };
+
+/**
+ * telemetry-out's msgs done without an error, counted by Node-RED's onComplete hook: a Complete
+ * node would clone every msg it is given (about 4.5 µs a msg by profile), a cost of the counting,
+ * not of the gateway.
+ */
+let completed = 0;
 
 const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -73,7 +81,6 @@ function memory(): Memory {
 function stats(): Stats {
   const s = session();
   const errors = node<SinkNode>("errors");
-  const done = node<SinkNode>("done");
   const cpu = process.cpuUsage();
   return {
     memory: memory(),
@@ -81,7 +88,7 @@ function stats(): Stats {
     registry: s ? s.registry.size : null,
     outbox: s ? s.outbox.size : null,
     errors: errors ? { received: errors.received, errors: errors.errors, firstError: errors.firstError } : null,
-    done: done ? done.received : null,
+    done: completed,
   };
 }
 
@@ -109,6 +116,9 @@ async function start(a: StartArgs): Promise<void> {
   };
   RED.init(http.createServer(), settings);
   await RED.start();
+  RED.hooks.add("onComplete.bench", (e) => {
+    if (e.node.id === "tel" && !e.error) completed++;
+  });
 }
 
 /** Waits until every node in `ids` is connected (a gateway-config's session, or a core mqtt-broker). */
