@@ -158,8 +158,17 @@ function objectJson(v: unknown): string | undefined {
   return JSON.stringify(v);
 }
 
-/** The uplink of a data record's payload buf[start, end). Throws on a payload that is neither a frame nor JSON. */
-export function readUplink(buf: Buffer, start: number, end: number): Uplink {
+/** What `readUplink` rebuilds of the dialect's prepared form, when asked (one object, reused). */
+export const readBack: { prepared: Prepared | undefined } = { prepared: undefined };
+
+/**
+ * The uplink of a data record's payload buf[start, end). Throws on a payload that is neither a frame nor JSON.
+ * With `pieces` (the dialect's telemetry form, types.ts), a telemetry frame's Prepared is rebuilt
+ * from the values JSON it holds into `readBack.prepared` (else that is undefined): what `prepare`
+ * would make of the uplink read back, without serialising it again.
+ */
+export function readUplink(buf: Buffer, start: number, end: number, pieces?: "ts-values"): Uplink {
+  readBack.prepared = undefined;
   if (buf[start] !== FRAME) return JSON.parse(buf.toString("utf8", start, end)) as Uplink;
   const kind = buf[start + 1];
   const n = buf.readUInt16LE(start + 2);
@@ -168,24 +177,45 @@ export function readUplink(buf: Buffer, start: number, end: number): Uplink {
   const device = buf.toString("utf8", start + 4, at);
   if (kind === ATTRIBUTES) {
     const values = readValues(buf, at, end);
-    return { kind: "attributes", device, values: values.v };
+    return { kind: "attributes", device, values };
   }
   if (kind !== TELEMETRY) throw new Error(`a frame of unknown kind ${kind}`);
   const count = buf.readUInt32LE(at);
   at += 4;
-  const points: TelemetryPoint[] = [];
+  const points: TelemetryPoint[] = new Array<TelemetryPoint>(count);
+  const p: Required<Omit<Prepared, "fields">> | undefined = pieces ? { json: new Array<string>(count), bytes: new Array<number>(count), points: new Array<number>(count), total: 0 } : undefined;
   for (let i = 0; i < count; i++) {
     const ts = buf.readDoubleLE(at);
     const values = readValues(buf, at + 8, end);
-    at = values.end;
-    points.push(Number.isNaN(ts) ? { values: values.v } : { ts, values: values.v });
+    at = valuesEnd;
+    const none = Number.isNaN(ts);
+    points[i] = none ? { values } : { ts, values };
+    if (p) {
+      // JSON.stringify writes a finite number as its String(); the values are the JSON they were sent as.
+      const head = none ? "" : String(ts);
+      p.json[i] = none ? valuesJson : '{"ts":' + head + ',"values":' + valuesJson + "}";
+      p.bytes[i] = none ? valuesBytes : valuesBytes + head.length + 17;
+      let keys = 0;
+      for (const _ in values) keys++;
+      p.points[i] = keys;
+      p.total += keys;
+    }
   }
+  readBack.prepared = p;
   return { kind: "telemetry", device, points };
 }
 
-function readValues(buf: Buffer, at: number, end: number): { v: Values; end: number } {
+/** The JSON text, its bytes and the end of the values `readValues` read last (no object per point). */
+let valuesJson = "";
+let valuesBytes = 0;
+let valuesEnd = 0;
+
+function readValues(buf: Buffer, at: number, end: number): Values {
   const n = buf.readUInt32LE(at);
   const stop = at + 4 + n;
   if (stop > end) throw new Error("a frame longer than its record");
-  return { v: JSON.parse(buf.toString("utf8", at + 4, stop)) as Values, end: stop };
+  valuesJson = buf.toString("utf8", at + 4, stop);
+  valuesBytes = n;
+  valuesEnd = stop;
+  return JSON.parse(valuesJson) as Values;
 }
