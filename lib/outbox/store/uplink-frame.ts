@@ -182,6 +182,17 @@ export function readUplink(buf: Buffer, start: number, end: number, pieces?: "ts
   if (kind !== TELEMETRY) throw new Error(`a frame of unknown kind ${kind}`);
   const count = buf.readUInt32LE(at);
   at += 4;
+  if (count === 1 && pieces) {
+    // One point (most records): literal one-element arrays, nothing else.
+    const ts = buf.readDoubleLE(at);
+    const values = readValues(buf, at + 8, end);
+    const none = Number.isNaN(ts);
+    const keys = keyCount(values);
+    readBack.prepared = none
+      ? { json: [valuesJson], bytes: [valuesBytes], points: [keys], total: keys }
+      : { json: ['{"ts":' + String(ts) + ',"values":' + valuesJson + "}"], bytes: [valuesBytes + tsBytes(ts) + 17], points: [keys], total: keys };
+    return { kind: "telemetry", device, points: [none ? { values } : { ts, values }] };
+  }
   const points: TelemetryPoint[] = new Array<TelemetryPoint>(count);
   const p: Required<Omit<Prepared, "fields">> | undefined = pieces ? { json: new Array<string>(count), bytes: new Array<number>(count), points: new Array<number>(count), total: 0 } : undefined;
   for (let i = 0; i < count; i++) {
@@ -192,17 +203,28 @@ export function readUplink(buf: Buffer, start: number, end: number, pieces?: "ts
     points[i] = none ? { values } : { ts, values };
     if (p) {
       // JSON.stringify writes a finite number as its String(); the values are the JSON they were sent as.
-      const head = none ? "" : String(ts);
-      p.json[i] = none ? valuesJson : '{"ts":' + head + ',"values":' + valuesJson + "}";
-      p.bytes[i] = none ? valuesBytes : valuesBytes + head.length + 17;
-      let keys = 0;
-      for (const _ in values) keys++;
+      p.json[i] = none ? valuesJson : '{"ts":' + String(ts) + ',"values":' + valuesJson + "}";
+      p.bytes[i] = none ? valuesBytes : valuesBytes + tsBytes(ts) + 17;
+      const keys = keyCount(values);
       p.points[i] = keys;
       p.total += keys;
     }
   }
   readBack.prepared = p;
   return { kind: "telemetry", device, points };
+}
+
+/** The data points of a values object as `prepare` counts them (its keys). */
+function keyCount(values: Values): number {
+  let keys = 0;
+  for (const _ in values) keys++;
+  return keys;
+}
+
+/** Bytes of String(ts) for a finite ts (JSON.stringify writes a number as its String()); an integer ms timestamp without building it. */
+function tsBytes(ts: number): number {
+  if (Number.isSafeInteger(ts) && ts >= 1e12 && ts < 1e13) return 13;
+  return String(ts).length;
 }
 
 /** The JSON text, its bytes and the end of the values `readValues` read last (no object per point). */
