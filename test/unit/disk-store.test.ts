@@ -153,6 +153,10 @@ describe("DiskStore", function () {
       { kind: "telemetry", device: "D2", points: [{ values: { a: 1 } }, { ts: 5, values: { b: [1, { c: null }], s: "x\u2028y", 7: "k" } }] },
       { kind: "telemetry", device: "D3", points: [{ ts: 1.5e21, values: { big: 1e300, neg: -0.5 } }, { ts: -0, values: { z: 0 } }] },
       { kind: "attributes", device: "D4", values: { mode: "auto" } },
+      { kind: "telemetry", device: "D5", points: [{ ts: 1700000000123, values: { s: 'a,b"c\\', arr: [1, 2, { x: "}," }], o: { p: 1, q: [","] }, n: null, 9: 9 } }] },
+      { kind: "telemetry", device: "D6", points: [{ ts: 0, values: { one: 1 } }] },
+      { kind: "telemetry", device: "D7", points: [{ ts: 1700000000124, values: {} }] },
+      { kind: "telemetry", device: "D8", points: [{ values: { no: "ts" } }] },
     ];
     const dialects = [undefined, thingsboard, dialectFor("watson", { org: "o", typeId: "t", deviceId: "i" })];
     const s = await store();
