@@ -51,7 +51,7 @@ function cpuUs(since: NodeJS.CpuUsage): number {
 
 export async function runEngine(kind: "disk" | "memory", broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number): Promise<EngineRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "store-engine-"));
-  const store = kind === "disk" ? new DiskStore({ dir, maxBytes: 0, doneWhen: "stored", ...(process.env.STORE_MEMORY_ENTRIES ? { memoryEntries: Number(process.env.STORE_MEMORY_ENTRIES) } : {}) }) : new MemoryStore();
+  const store = kind === "disk" ? new DiskStore({ dir, maxBytes: 0, doneWhen: "stored", telemetryPieces: "ts-values", ...(process.env.STORE_MEMORY_ENTRIES ? { memoryEntries: Number(process.env.STORE_MEMORY_ENTRIES) } : {}) }) : new MemoryStore();
   const session = new GatewaySession({
     url: broker.url,
     dialect: dialectFor("thingsboard"),

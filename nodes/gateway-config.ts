@@ -160,6 +160,7 @@ export = function (RED: NodeAPI): void {
         maxAgeMs: Math.max(0, numberOr(config.storeMaxAgeH, 168)) * 3600000,
         policy: config.overflow === "drop-oldest" ? "drop-oldest" : "reject",
         doneWhen,
+        telemetryPieces: dialect?.telemetryPieces,
       });
       store.on("warning", (m: string) => node.warn(`store ${storeDir}: ${m}`));
       store.on("failed", (m: string) => node.error(m));

@@ -93,6 +93,7 @@ export const thingsboard: Dialect = {
   subscriptions: [T.attributes, T.attributeResponse, T.rpc, T.meRpcRequest + "+", T.meRpcResponse + "+"],
   defaultMaxPayload: 65536,
   hasGatewayRpc: true,
+  telemetryPieces: "ts-values",
 
   connectOptions(c: Credentials): ConnectOptions {
     if (c.accessToken) return { username: c.accessToken, clientId: c.clientId };

@@ -142,6 +142,13 @@ export interface Dialect {
   gatewayAnnouncement?(): Uplink | undefined;
   /** Optional: while connected, the gateway and every device are announced again this often (ms). */
   readonly renewMs?: number;
+  /**
+   * Optional: the form `prepare` gives telemetry, when a store may rebuild it from each point's
+   * values JSON instead of serialising a read-back uplink again. "ts-values": one piece per point,
+   * `{"ts":<ts>,"values":<values JSON>}` (the values JSON alone for a point without ts), its
+   * data points the values' keys (ThingsBoard). Undefined: read-back uplinks are prepared again.
+   */
+  readonly telemetryPieces?: "ts-values";
 }
 
 /**

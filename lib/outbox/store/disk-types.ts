@@ -19,6 +19,8 @@ export interface DiskStoreOptions {
   commitDelayMs: number;
   /** Entries kept in memory beyond which (done-when "stored") the newest wait on disk only. */
   memoryEntries: number;
+  /** The dialect's telemetry form (its `telemetryPieces`): read-back telemetry is then not serialised again. */
+  telemetryPieces?: "ts-values";
 }
 
 export const DISK_DEFAULTS: Omit<DiskStoreOptions, "dir"> = {

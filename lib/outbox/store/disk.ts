@@ -53,7 +53,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     this.opts = { ...DISK_DEFAULTS, ...opts };
     this.dir = path.resolve(opts.dir);
     this.losses = new LossReport((m) => this.warn(m));
-    this.queue = new WaitQueue({ owner: this, segments: () => this.log?.segs ?? [], live: this.live, warn: (m) => this.warn(m) }, this.opts.memoryEntries);
+    this.queue = new WaitQueue({ owner: this, segments: () => this.log?.segs ?? [], live: this.live, warn: (m) => this.warn(m), pieces: this.opts.telemetryPieces }, this.opts.memoryEntries);
   }
 
   get size(): number {

@@ -10,7 +10,7 @@ import { LogReader, type Position } from "./reader";
 import { RecordType } from "./record";
 import type { Segment } from "./segment-file";
 import { StoredEntry, type EntryOwner } from "./stored-entry";
-import { readUplink } from "./uplink-frame";
+import { readBack, readUplink } from "./uplink-frame";
 
 export interface QueueContext {
   owner: EntryOwner;
@@ -19,6 +19,8 @@ export interface QueueContext {
   /** Callbacks of a predecessor's entries (a redeploy), joined again to their record when it is read. */
   live: Map<number, Entry>;
   warn(message: string): void;
+  /** The dialect's telemetry form (types.ts): read-back telemetry gets its Prepared rebuilt from the frame. */
+  pieces?: "ts-values";
 }
 
 export class WaitQueue {
@@ -185,7 +187,7 @@ export class WaitQueue {
       if (rec.type === RecordType.Ack || this.skipped(rec.seq)) continue;
       let uplink: Uplink;
       try {
-        uplink = readUplink(reader.buf, rec.payloadStart, rec.end);
+        uplink = readUplink(reader.buf, rec.payloadStart, rec.end, ctx.pieces);
       } catch (err) {
         ctx.warn(`a record of the store passed its checksum but cannot be read (${(err as Error).message}); skipped`);
         this.region.count--;
@@ -194,6 +196,7 @@ export class WaitQueue {
       const user = ctx.live.size > 0 ? ctx.live.get(rec.seq) : undefined;
       if (user) ctx.live.delete(rec.seq);
       const se = new StoredEntry(ctx.owner, rec.seq, rec.at, uplink, false, user);
+      se.prepared = readBack.prepared;
       se.durable = true;
       se.seg = pos.seg;
       se.off = reader.recordOff;

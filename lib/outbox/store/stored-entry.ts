@@ -21,7 +21,7 @@ export class StoredEntry implements Entry {
   seg!: Segment;
   off = 0;
   bytes = 0;
-  /** The uplink as serialised at accept (none once read back from disk: the outbox prepares it again). */
+  /** The uplink as serialised at accept, or rebuilt from its record when read back (none: the outbox prepares it again). */
   prepared: Prepared | undefined;
   /** The outbox's count of closes while it was in flight (isolation.ts). */
   strikes?: number;
