@@ -81,6 +81,8 @@ function memory(): Memory {
 function stats(): Stats {
   const s = session();
   const errors = node<SinkNode>("errors");
+  // the floor's flow counts in its own sink; telemetry-out's done msgs are counted by the hook
+  const sink = node<SinkNode>("done");
   const cpu = process.cpuUsage();
   return {
     memory: memory(),
@@ -88,7 +90,7 @@ function stats(): Stats {
     registry: s ? s.registry.size : null,
     outbox: s ? s.outbox.size : null,
     errors: errors ? { received: errors.received, errors: errors.errors, firstError: errors.firstError } : null,
-    done: completed,
+    done: sink ? sink.received : completed,
   };
 }
 
