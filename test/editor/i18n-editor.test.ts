@@ -113,7 +113,13 @@ async function wrappedLabels(page: Page, spec: DialogSpec): Promise<string[]> {
   return [...wrapped];
 }
 
+// Every language on the package's own Node-RED (the first runtime); on the other versions the
+// German catalogue alone, whose words are the longest (11 of the 19 labels this test first found
+// wrapping were German): the 100 px label column is the same on 3.1 to 5.0, and the whole walk
+// takes a minute per language and version of the CI run's twenty.
+const FIRST = runtimes()[0];
 for (const runtime of runtimes()) {
+  const langs = runtime.redJs === FIRST.redJs ? ["en-US", "de", "zh-CN"] : ["de"];
   describe(`dialog labels fit in every language, Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(240000);
     let red: NodeRed | undefined;
@@ -128,11 +134,11 @@ for (const runtime of runtimes()) {
       await red?.stop();
     });
 
-    it("no field label of a dialog wraps, on any tab, for any platform, auth mode or transport, in en-US, de or zh-CN", async () => {
+    it(`no field label of a dialog wraps, on any tab, for any platform, auth mode or transport, in ${langs.join(", ")}`, async () => {
       red = await NodeRed.start(DIALOG_FLOW, ALL_TYPES, { runtime, credentials: { gw1: { token: "T" } } });
       browser = await startBrowser();
       const wrapped: Record<string, string[]> = {};
-      for (const lang of ["en-US", "de", "zh-CN"]) {
+      for (const lang of langs) {
         const page = await browser.context.newPage();
         await page.addInitScript((l) => localStorage.setItem("editor-language", l), lang);
         await page.goto(red.url);
