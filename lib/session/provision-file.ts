@@ -5,7 +5,7 @@
 import fs from "fs";
 import path from "path";
 import type { Credentials } from "../dialect/types";
-import type { ProvisionCredentialsType } from "./provision";
+import type { ProvisionCredentialsType } from "../dialect/thingsboard-provision";
 
 export const PROVISIONED_FILE = "provisioned.json";
 

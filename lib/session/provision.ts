@@ -1,6 +1,6 @@
 // Provisioning the gateway device on ThingsBoard from a device profile's provision key and secret
-// (shared/protocols/thingsboard.md "Provisioning"; the server's answers are those of its
-// JsonConverter): connect with username "provision", publish /provision/request, read
+// (the request and its answers: lib/dialect/thingsboard-provision.ts): connect with username
+// "provision", publish /provision/request, read
 // /provision/response, disconnect. The server never provisions one name twice (a second request
 // is answered FAILURE), so the caller must keep what it receives and never ask again.
 // A refusal or a lost attempt is retried with backoff: a wrong key does not turn into a tight loop
@@ -9,21 +9,9 @@ import { randomBytes } from "crypto";
 import { EventEmitter } from "events";
 import mqtt from "mqtt";
 import type { Credentials } from "../dialect/types";
+import { credentialsOf, provisionBody, ProvisionRefused, PROVISION_REQUEST_TOPIC, PROVISION_RESPONSE_TOPIC, PROVISION_USERNAME, type ProvisionRequest } from "../dialect/thingsboard-provision";
 import { Backoff, type BackoffOptions } from "./backoff";
 import { describeConnectError } from "./connect-errors";
-
-export const PROVISION_USERNAME = "provision";
-export const PROVISION_REQUEST_TOPIC = "/provision/request";
-export const PROVISION_RESPONSE_TOPIC = "/provision/response";
-
-export type ProvisionCredentialsType = "ACCESS_TOKEN" | "MQTT_BASIC";
-
-export interface ProvisionRequest {
-  key: string;
-  secret: string;
-  deviceName: string;
-  credentialsType: ProvisionCredentialsType;
-}
 
 export interface ProvisionTarget {
   url: string;
@@ -34,49 +22,8 @@ export interface ProvisionTarget {
   timeoutMs?: number;
 }
 
-/** The server said no: `status` is its word (NOT_FOUND, FAILURE…), `reason` its errorMsg. */
-export class ProvisionRefused extends Error {
-  constructor(readonly status: string, readonly reason: string) {
-    super(`provisioning refused by the server: ${status}${reason ? ` (${reason})` : ""}`);
-  }
-}
-
-/**
- * The request body. The server generates an access token when the request brings none; MQTT
- * basic credentials it only saves when the request brings them, so they are made up here.
- */
-export function provisionBody(req: ProvisionRequest, random: (n: number) => string = (n) => randomBytes(n).toString("hex")): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    deviceName: req.deviceName,
-    provisionDeviceKey: req.key,
-    provisionDeviceSecret: req.secret,
-    credentialsType: req.credentialsType,
-    gateway: true,
-  };
-  if (req.credentialsType === "MQTT_BASIC") {
-    body.clientId = `gw-${random(6)}`;
-    body.username = `gw-${random(6)}`;
-    body.password = random(12);
-  }
-  return body;
-}
-
-/** The credentials of a SUCCESS answer, or why there are none. */
-export function credentialsOf(answer: unknown): Credentials | ProvisionRefused {
-  if (typeof answer !== "object" || answer === null || Array.isArray(answer)) return new ProvisionRefused("INVALID", "the answer is not a JSON object");
-  const a = answer as Record<string, unknown>;
-  const status = typeof a.status === "string" ? a.status : "INVALID";
-  if (status !== "SUCCESS") return new ProvisionRefused(status, typeof a.errorMsg === "string" ? a.errorMsg : "");
-  const v = a.credentialsValue;
-  if (a.credentialsType === "ACCESS_TOKEN" && typeof v === "string" && v !== "") return { accessToken: v };
-  if (a.credentialsType === "MQTT_BASIC" && typeof v === "object" && v !== null) {
-    const b = v as Record<string, unknown>;
-    if (typeof b.userName === "string" && b.userName !== "") {
-      return { username: b.userName, password: typeof b.password === "string" ? b.password : "", clientId: typeof b.clientId === "string" && b.clientId !== "" ? b.clientId : undefined };
-    }
-  }
-  return new ProvisionRefused("UNSUPPORTED", `credentials of type ${String(a.credentialsType)} that this gateway cannot use`);
-}
+// what the callers of the connection name, from the protocol half
+export { ProvisionRefused, type ProvisionRequest };
 
 /**
  * One attempt: resolves with the credentials received, rejects with a ProvisionRefused or the

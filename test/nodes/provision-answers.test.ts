@@ -1,7 +1,7 @@
 // What the product sends and how it reads the server's answers (shapes from ThingsBoard's
 // JsonConverter), including answers it cannot use.
 import should from "should";
-import { credentialsOf, provisionBody, ProvisionRefused } from "../../lib/session/provision";
+import { credentialsOf, provisionBody, ProvisionRefused } from "../../lib/dialect/thingsboard-provision";
 
 describe("provisioning: the request and the server's answers", () => {
   const req = { key: "K", secret: "S", deviceName: "Edge", credentialsType: "ACCESS_TOKEN" as const };
