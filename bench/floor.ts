@@ -11,6 +11,8 @@ import type { PointCounter } from "./counter";
 import { GATEWAY_CREDENTIALS, leastGatewayFlow, telemetryOutFlow, type FlowNode } from "./flows";
 import type { Broker } from "./mosquitto";
 import { NodeRedHost } from "./nodered";
+import { runDrainFloor, type DrainFloor } from "./floor-drain";
+import { runEngine, type EngineRun } from "./store-engine";
 import { MULTI_POINTS, runVariant } from "./telemetry";
 import type { Workload } from "./workload";
 
@@ -62,6 +64,9 @@ export interface Floors {
   leastM: FloorRun;
   m: FloorRun;
   d: FloorRun;
+  leastDrain: DrainFloor;
+  drainDisk: EngineRun;
+  drainMemory: EngineRun;
 }
 
 /** Runs the five side by side and prints what they say about a/f ≥ 0.5 and the disk store's 100,000 points/s. */
@@ -81,6 +86,9 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
     const m = await through(tel({ storeType: "memory", maxQueued: 10 * w.msgs }), "gw", broker, counter, wm, timeoutMs, prof("m"));
     const dr = await runVariant("d", { broker, counter, workload: w, timeoutMs });
     const d: FloorRun = { inRate: dr.pointsPerSecond, outRate: dr.pointsPerSecond, cpuUsPerMsg: NaN, timedOut: dr.timedOut };
+    const leastDrain = await runDrainFloor(broker, counter, w, timeoutMs);
+    const drainDisk = await runEngine("disk", broker, counter, w, timeoutMs);
+    const drainMemory = await runEngine("memory", broker, counter, w, timeoutMs);
     const line = (name: string, r: FloorRun): string =>
       `    ${name.padEnd(62)} in ${fmt(r.inRate).padStart(9)}  out ${fmt(r.outRate).padStart(9)} points/s  CPU ${r.cpuUsPerMsg.toFixed(1).padStart(5)} µs/msg${r.timedOut ? "  TIMED OUT" : ""}`;
     console.log("floors (one run, side by side; in = msgs done, out = points the broker delivered):");
@@ -92,6 +100,11 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
     console.log(line(`least gateway node, ${MULTI_POINTS} points per msg (CPU per point)`, leastM));
     console.log(line(`(m) telemetry-out, ${MULTI_POINTS} points per msg (CPU per point)`, m));
     console.log(line("(d) raw mqtt.js, pre-batched ~64 KB", d));
+    const drainLine = (name: string, rate: number, cpu: number, timedOut: boolean): string =>
+      `    ${name.padEnd(62)}                    out ${fmt(rate).padStart(9)} points/s  CPU ${cpu.toFixed(1).padStart(5)} µs/point${timedOut ? "  TIMED OUT" : ""}`;
+    console.log(drainLine("least drain of a backlog on disk (bench/floor-drain.ts)", leastDrain.outRate, leastDrain.cpuUsOut, leastDrain.timedOut));
+    console.log(drainLine("the disk store's drain of a backlog (no Node-RED)", drainDisk.outRate, drainDisk.cpuUsOut, drainDisk.timedOut));
+    console.log(drainLine("the memory store's drain of a backlog (no Node-RED)", drainMemory.outRate, drainMemory.cpuUsOut, drainMemory.timedOut));
     console.log(
       `floor of a: the least gateway node reaches least/f = ${(least.inRate / f.inRate).toFixed(2)} (a/f = ${(a.inRate / f.inRate).toFixed(2)}); ` +
         `telemetry-out costs ${(a.cpuUsPerMsg - least.cpuUsPerMsg).toFixed(1)} µs/msg above it`,
@@ -104,7 +117,11 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
       `floor of m: the least gateway node with ${MULTI_POINTS} points per msg reaches least/d = ${(leastM.outRate / d.outRate).toFixed(2)} (m/d = ${(m.outRate / d.outRate).toFixed(2)}); ` +
         `telemetry-out costs ${(m.cpuUsPerMsg - leastM.cpuUsPerMsg).toFixed(1)} µs per point above it`,
     );
-    return { f, least, leastDisk, a, aDisk, leastM, m, d };
+    console.log(
+      `floor of the drain: the least drain from disk reaches least/d = ${(leastDrain.outRate / d.outRate).toFixed(2)} ` +
+        `(drain/d = ${(drainDisk.outRate / d.outRate).toFixed(2)} disk, ${(drainMemory.outRate / d.outRate).toFixed(2)} memory); the disk store costs ${(drainDisk.cpuUsOut - leastDrain.cpuUsOut).toFixed(1)} µs per point above it`,
+    );
+    return { f, least, leastDisk, a, aDisk, leastM, m, d, leastDrain, drainDisk, drainMemory };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
