@@ -53,6 +53,16 @@ async function through(flows: FlowNode[], ready: string, broker: Broker, counter
   }
 }
 
+/** The least gateway node alone (bench/floor-nodes.ts): done on PUBACK, or when written to disk (`disk`). */
+export async function runLeast(broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number, disk = false): Promise<FloorRun> {
+  const dir = disk ? fs.mkdtempSync(path.join(os.tmpdir(), "least-gateway-")) : "";
+  try {
+    return await through(leastGatewayFlow(broker.url, dir), "tel", broker, counter, w, timeoutMs);
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 export interface Floors {
