@@ -12,6 +12,7 @@ import { GATEWAY_CREDENTIALS, leastGatewayFlow, telemetryOutFlow, type FlowNode 
 import type { Broker } from "./mosquitto";
 import { NodeRedHost } from "./nodered";
 import { runDrainFloor, type DrainFloor } from "./floor-drain";
+import { runStandalone } from "./standalone";
 import { runEngine, type EngineRun } from "./store-engine";
 import { MULTI_POINTS, runVariant } from "./telemetry";
 import type { Workload } from "./workload";
@@ -139,23 +140,7 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
 
 /** `node dist/bench/floor.js [--msgs N] [--profile]`: the floors alone, on a private mosquitto (profiles in bench/results). */
 if (require.main === module) {
-  void (async () => {
-    const { startMosquitto } = await import("./mosquitto");
-    const { PointCounter } = await import("./counter");
-    const { DEFAULT_WORKLOAD } = await import("./workload");
-    const i = process.argv.indexOf("--msgs");
-    const w = { ...DEFAULT_WORKLOAD, msgs: i > 0 ? Number(process.argv[i + 1]) : DEFAULT_WORKLOAD.msgs };
-    const broker = await startMosquitto();
-    const counter = await PointCounter.connect(broker.url);
-    try {
-      await runFloors(broker, counter, w, 300000, process.argv.includes("--profile") ? path.resolve(__dirname, "..", "..", "bench", "results") : undefined);
-    } finally {
-      await counter.close();
-      await broker.stop();
-    }
-    process.exit(0);
-  })().catch((err: Error) => {
-    console.error(err.stack ?? err);
-    process.exit(1);
-  });
+  runStandalone((broker, counter, w) =>
+    runFloors(broker, counter, w, 300000, process.argv.includes("--profile") ? path.resolve(__dirname, "..", "..", "bench", "results") : undefined).then(() => undefined),
+  );
 }
