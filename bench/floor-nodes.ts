@@ -18,6 +18,11 @@ interface LeastDef extends NodeDef {
   url: string;
   /** Write every point to a file here before its msg is done; "" keeps nothing on disk. */
   dir?: string;
+  /**
+   * "accept": done as soon as the point is filed, before it is sent. Breaks the promise (a msg
+   * done may still be lost): only to measure what holding each msg until its PUBACK costs.
+   */
+  doneAt?: "puback" | "accept";
 }
 
 export function registerLeastGateway(RED: NodeAPI): void {
@@ -62,6 +67,7 @@ export function registerLeastGateway(RED: NodeAPI): void {
           }
       }
       if (disk) disk.settles(done);
+      else if (config.doneAt === "accept") done();
       else batcher.settles(done);
       if (!flushing) {
         flushing = true;

@@ -69,6 +69,8 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 export interface Floors {
   f: FloorRun;
   least: FloorRun;
+  /** The least node done on accept (breaks the promise): what holding msgs until their PUBACK costs. */
+  leastAtAccept: FloorRun;
   leastDisk: FloorRun;
   a: FloorRun;
   aDisk: FloorRun;
@@ -88,6 +90,7 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
     const fr = await runVariant("f", { broker, counter, workload: w, timeoutMs });
     const f: FloorRun = { inRate: fr.pointsPerSecond, outRate: fr.pointsPerSecond, cpuUsPerMsg: fr.cpuUsPerMsg ?? NaN, timedOut: fr.timedOut };
     const least = await through(leastGatewayFlow(broker.url), "tel", broker, counter, w, timeoutMs, prof("least"));
+    const leastAtAccept = await through(leastGatewayFlow(broker.url, "", "accept"), "tel", broker, counter, w, timeoutMs, prof("least-accept"));
     const leastDisk = await through(leastGatewayFlow(broker.url, dir), "tel", broker, counter, w, timeoutMs, prof("least-disk"));
     const tel = (gw: Record<string, unknown>): FlowNode[] => telemetryOutFlow(broker.url).map((n) => (n.id === "gw" ? { ...n, ...gw } : n));
     const a = await through(tel({ storeType: "memory", maxQueued: 10 * w.msgs }), "gw", broker, counter, w, timeoutMs, prof("a"));
@@ -105,6 +108,7 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
     console.log("floors (one run, side by side; in = msgs done, out = points the broker delivered):");
     console.log(line("(f) Node-RED alone, no-op node", f));
     console.log(line("least gateway node, done on PUBACK (bench/floor-nodes.ts)", least));
+    console.log(line("the same, done at once (breaks the promise: measure only)", leastAtAccept));
     console.log(line("least gateway node, done when written to disk", leastDisk));
     console.log(line("(a) telemetry-out, memory store, done on PUBACK", a));
     console.log(line("(a) telemetry-out, disk store, done when stored", aDisk));
@@ -118,7 +122,8 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
     console.log(drainLine("the memory store's drain of a backlog (no Node-RED)", drainMemory.outRate, drainMemory.cpuUsOut, drainMemory.timedOut));
     console.log(
       `floor of a: the least gateway node reaches least/f = ${(least.inRate / f.inRate).toFixed(2)} (a/f = ${(a.inRate / f.inRate).toFixed(2)}); ` +
-        `telemetry-out costs ${(a.cpuUsPerMsg - least.cpuUsPerMsg).toFixed(1)} µs/msg above it`,
+        `telemetry-out costs ${(a.cpuUsPerMsg - least.cpuUsPerMsg).toFixed(1)} µs/msg above it; ` +
+        `done at once instead of on PUBACK, the least node would reach ${(leastAtAccept.inRate / f.inRate).toFixed(2)} (${(least.cpuUsPerMsg - leastAtAccept.cpuUsPerMsg).toFixed(1)} µs/msg: holding each msg until its PUBACK)`,
     );
     console.log(
       `floor of the disk store: the least node writing to disk reaches in ${fmt(leastDisk.inRate)}, out ${fmt(leastDisk.outRate)} points/s ` +
@@ -132,7 +137,7 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
       `floor of the drain: the least drain from disk reaches least/d = ${(leastDrain.outRate / d.outRate).toFixed(2)} ` +
         `(drain/d = ${(drainDisk.outRate / d.outRate).toFixed(2)} disk, ${(drainMemory.outRate / d.outRate).toFixed(2)} memory); the disk store costs ${(drainDisk.cpuUsOut - leastDrain.cpuUsOut).toFixed(1)} µs per point above it`,
     );
-    return { f, least, leastDisk, a, aDisk, leastM, m, d, leastDrain, drainDisk, drainMemory };
+    return { f, least, leastAtAccept, leastDisk, a, aDisk, leastM, m, d, leastDrain, drainDisk, drainMemory };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

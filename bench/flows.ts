@@ -62,8 +62,8 @@ export function floorFlow(): FlowNode[] {
 }
 
 /** The floor of (a): bench-source → the least gateway node (bench/floor-nodes.ts); `dir`: it writes to disk there. */
-export function leastGatewayFlow(url: string, dir = ""): FlowNode[] {
-  return [TAB, { id: "src", type: "bench-source", wires: [["tel"]], ...at(0) }, { id: "tel", type: "bench-least-gateway", url, dir, wires: [], ...at(1) }];
+export function leastGatewayFlow(url: string, dir = "", doneAt: "puback" | "accept" = "puback"): FlowNode[] {
+  return [TAB, { id: "src", type: "bench-source", wires: [["tel"]], ...at(0) }, { id: "tel", type: "bench-least-gateway", url, dir, doneAt, wires: [], ...at(1) }];
 }
 
 export const GATEWAY_FUNCTION = [
