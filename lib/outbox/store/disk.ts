@@ -266,7 +266,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     }
     const payload = this.payload;
     try {
-      payload.set(entry.uplink, entry.prepared);
+      payload.set(entry.uplink, entry.prepared, this.opts.telemetryPieces === "ts-values");
     } catch (err) {
       entry.reject(new StoreError(`cannot be stored: ${(err as Error).message}`, "invalid"));
       return undefined;
