@@ -34,11 +34,6 @@ interface Chunk {
   used: number;
 }
 
-export interface Placed {
-  seg: Segment;
-  off: number;
-  bytes: number;
-}
 
 function write(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
   return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
@@ -68,6 +63,9 @@ export class GroupCommit<T> {
   failure: Error | undefined;
   /** Commits done and records written, for the benchmark and the tests. */
   readonly counts = { commits: 0, records: 0 };
+  /** Where the last `append` put its record: its segment (`active` then) and offset (no object per record). */
+  lastSeg!: Segment;
+  lastOff = 0;
   private chunks: Chunk[] = [];
   private current: Chunk | undefined;
   private items: T[] = [];
@@ -90,19 +88,25 @@ export class GroupCommit<T> {
     return !this.running && !this.current && this.chunks.length === 0 && this.acks.length === 0;
   }
 
-  /** Appends a data record; `item` is handed to `durable` once it is on disk. */
-  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): Placed {
+  /**
+   * Appends a data record; `item` is handed to `durable` once it is on disk. Returns its bytes;
+   * where it went is `lastSeg` / `lastOff`.
+   */
+  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): number {
     const c = this.room(maxRecordBytes(payload));
-    const off = c.pos + c.used;
+    const seg = this.active;
+    this.lastSeg = seg;
+    this.lastOff = c.pos + c.used;
     const end = writeData(c.buf, c.used, type, seq, at, payload);
     const bytes = end - c.used;
     c.used = end;
-    this.active.size += bytes;
+    seg.size += bytes;
+    seg.count++;
     this.pendingBytes += bytes;
     this.records++;
     this.items.push(item);
-    this.schedule();
-    return { seg: this.active, off, bytes };
+    if (!this.timer || this.pendingBytes >= EAGER) this.schedule();
+    return bytes;
   }
 
   /** Records that `seq` needs no delivery any more (written with the next commit). */

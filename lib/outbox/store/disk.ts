@@ -47,6 +47,8 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
   private readonly losses: LossReport;
   private readonly counts = { recovered: 0, dropped: 0, refused: 0, droppedStored: 0 };
   private readonly payload = new PayloadWriter();
+  /** See LimitedStore (limits.ts). */
+  youngUntil = 0;
 
   constructor(opts: Partial<DiskStoreOptions> & { dir: string }) {
     super();
@@ -119,6 +121,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
 
   unshift(entries: Entry[]): void {
     if (entries.length === 0) return;
+    this.youngUntil = 0; // older entries may be back
     const front: Entry[] = [];
     let absorbed = 0;
     for (const e of entries) {
@@ -272,17 +275,17 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
       return undefined;
     }
     // The cap's estimate of the record (its real size is known once written; a frame is near a third of `max`).
-    if (!entry.free && !admit(this, Math.ceil(payload.max / 3) + 25, entry)) return undefined;
-    const seq = this.nextSeq++;
     const at = Date.now();
+    if (!entry.free && !admit(this, Math.ceil(payload.max / 3) + 25, entry, at)) return undefined;
+    const seq = this.nextSeq++;
     const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
     se.prepared = entry.prepared;
-    const placed = log.append(recordType(entry), seq, at, payload, se);
-    se.seg = placed.seg;
-    se.off = placed.off;
-    se.bytes = placed.bytes;
-    this.waitingBytes += placed.bytes;
-    this.inMeter.add(placed.bytes);
+    const bytes = log.append(recordType(entry), seq, at, payload, se);
+    se.seg = log.lastSeg;
+    se.off = log.lastOff;
+    se.bytes = bytes;
+    this.waitingBytes += bytes;
+    this.inMeter.add(bytes);
     if (front) this.queue.skipInRegion(seq); // in the log after the region, but leaves from the head
     else this.queue.pushTail(se);
     return se;

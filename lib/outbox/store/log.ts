@@ -2,7 +2,7 @@
 // appends and acks through the group commit (commit.ts), and the deletion of a segment file
 // once nothing in it, or before it, waits any more. Knows records, not msgs.
 import fs from "fs";
-import { GroupCommit, type Placed } from "./commit";
+import { GroupCommit } from "./commit";
 import { describeFsError } from "./errors";
 import { DirLock } from "./lock";
 import type { Position } from "./reader";
@@ -73,10 +73,17 @@ export class SegmentLog<T> {
     return this.segs.reduce((n, s) => n + s.size, 0);
   }
 
-  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): Placed {
-    const placed = this.commit.append(type, seq, at, payload, item);
-    placed.seg.count++;
-    return placed;
+  /** Appends a data record, returns its bytes; where it went is `lastSeg` / `lastOff`. */
+  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): number {
+    return this.commit.append(type, seq, at, payload, item);
+  }
+
+  get lastSeg(): Segment {
+    return this.commit.lastSeg;
+  }
+
+  get lastOff(): number {
+    return this.commit.lastOff;
   }
 
   /** The record `seq` of `seg` needs no delivery any more (without its segment: deleted at a later open). */
