@@ -241,6 +241,34 @@ describe("DiskStore", function () {
     again.take(1000).map(nOf).should.eql(Array.from({ length: 150 }, (_, i) => i + 150).filter((n) => n !== 170));
   });
 
+  it("forgets exactly what was acknowledged when acknowledgements come out of order, in runs and alone", async () => {
+    const s = await store({ segmentBytes: 4096 });
+    const es = Array.from({ length: 400 }, (_, i) => entry(tel("A", i)));
+    for (const e of es) s.push(e);
+    await Promise.all(es.map((e) => e.result));
+    const taken = s.take(400);
+    // Runs (a batch each), a run acknowledged before an older one, single ones in between, a gap.
+    const acked = new Set<number>();
+    const ack = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) {
+        taken[i].resolve();
+        acked.add(i);
+      }
+    };
+    ack(100, 200);
+    ack(0, 50);
+    ack(300, 301);
+    ack(60, 61);
+    ack(250, 300);
+    ack(50, 55);
+    await tick(20);
+    ack(201, 203);
+    s.unshift(taken.filter((_, i) => !acked.has(i)));
+    await s.close();
+    const again = await store({ segmentBytes: 4096 });
+    again.take(1000).map(nOf).should.eql(Array.from({ length: 400 }, (_, i) => i).filter((i) => !acked.has(i)));
+  });
+
   it("keeps only the newest entries in memory during a long outage and reads the rest back from disk, in order", async () => {
     const s = await store({ memoryEntries: 100, segmentBytes: 16384 });
     const es = Array.from({ length: 3000 }, (_, i) => entry(tel(`D${i % 10}`, i)));

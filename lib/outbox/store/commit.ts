@@ -69,7 +69,10 @@ export class GroupCommit<T> {
   private chunks: Chunk[] = [];
   private current: Chunk | undefined;
   private items: T[] = [];
+  /** Acknowledged sequence numbers as inclusive [from, to] pairs, the last one open in ackFrom / ackTo. */
   private acks: number[] = [];
+  private ackFrom = -1;
+  private ackTo = -1;
   private acksSorted = true;
   private pendingBytes = 0;
   private records = 0;
@@ -85,7 +88,7 @@ export class GroupCommit<T> {
   }
 
   get idle(): boolean {
-    return !this.running && !this.current && this.chunks.length === 0 && this.acks.length === 0;
+    return !this.running && !this.current && this.chunks.length === 0 && this.ackTo < 0;
   }
 
   /**
@@ -109,13 +112,24 @@ export class GroupCommit<T> {
     return bytes;
   }
 
-  /** Records that `seq` needs no delivery any more (written with the next commit). */
+  /**
+   * Records that `seq` needs no delivery any more (written with the next commit). A batch's
+   * acknowledgements come in order: each one that follows the last is a counter's step.
+   */
   ack(seq: number): void {
     if (this.failure) return;
-    const n = this.acks.length;
-    if (n > 0 && this.acks[n - 1] > seq) this.acksSorted = false;
-    this.acks.push(seq);
-    if (n === 0) this.schedule(); // the first of this commit's (the others find it scheduled)
+    if (seq === this.ackTo + 1 && this.ackTo >= 0) {
+      this.ackTo = seq;
+      return;
+    }
+    const first = this.ackTo < 0;
+    if (!first) {
+      if (seq <= this.ackTo) this.acksSorted = false;
+      this.acks.push(this.ackFrom, this.ackTo);
+    }
+    this.ackFrom = seq;
+    this.ackTo = seq;
+    if (first) this.schedule(); // the first of this commit's (the others find it scheduled)
   }
 
   /** Resolves once everything appended so far is on disk (or writing failed). */
@@ -175,15 +189,22 @@ export class GroupCommit<T> {
   }
 
   private appendAcks(): void {
-    if (this.acks.length === 0) return;
-    // Acknowledgements come mostly in order (one device's, one batch's): sorted only when they did not.
-    const seqs = this.acksSorted ? this.acks : this.acks.sort((a, b) => a - b);
+    if (this.ackTo < 0) return;
+    const pairs = this.acks;
+    pairs.push(this.ackFrom, this.ackTo);
     this.acks = [];
+    this.ackFrom = this.ackTo = -1;
+    // Acknowledgements come mostly in order (one device's, one batch's): sorted only when they did not.
+    let order = Array.from({ length: pairs.length / 2 }, (_, i) => i);
+    if (!this.acksSorted) order = order.sort((a, b) => pairs[2 * a] - pairs[2 * b]);
     this.acksSorted = true;
     const ranges: number[] = [];
-    for (const s of seqs) {
-      if (ranges.length > 0 && s <= ranges[ranges.length - 1] + 1) ranges[ranges.length - 1] = Math.max(s, ranges[ranges.length - 1]);
-      else ranges.push(s, s);
+    for (const i of order) {
+      const from = pairs[2 * i];
+      const to = pairs[2 * i + 1];
+      const n = ranges.length;
+      if (n > 0 && from <= ranges[n - 1] + 1) ranges[n - 1] = Math.max(to, ranges[n - 1]);
+      else ranges.push(from, to);
     }
     const rec = ackRecord(ranges, Date.now());
     const c = this.room(rec.length);
@@ -238,7 +259,7 @@ export class GroupCommit<T> {
     this.counts.commits++;
     this.counts.records += records;
     this.hooks.durable(items);
-    if (this.current || this.chunks.length > 0 || this.acks.length > 0) void this.commit();
+    if (this.current || this.chunks.length > 0 || this.ackTo >= 0) void this.commit();
     else this.settleWaiters();
   }
 

@@ -22,6 +22,8 @@ export interface LogHooks<T> {
 export class SegmentLog<T> {
   /** Segment files, oldest first. */
   segs: Segment[] = [];
+  /** The oldest segment is finished but could not be deleted yet (see collect). */
+  private stalled = false;
   private constructor(readonly dir: string, private readonly lock: DirLock, private readonly commit: GroupCommit<T>, private readonly hooks: LogHooks<T>) {}
 
   /**
@@ -90,7 +92,8 @@ export class SegmentLog<T> {
   ack(seg: Segment | undefined, seq: number): void {
     if (seg) seg.done++;
     this.commit.ack(seq);
-    this.collect();
+    // Only a segment that just finished, or one that waited for its writes or to be rolled, can go now.
+    if (!seg || seg.done >= seg.count || this.stalled) this.collect();
   }
 
   /** Writes what is pending, closes the files, releases the lock; `removed` deletes the folder. */
@@ -106,9 +109,14 @@ export class SegmentLog<T> {
   /** Deletes segment files from the oldest on while nothing in them waits. */
   private collect(): void {
     const active = this.commit.active;
+    this.stalled = false;
     while (this.segs.length > 0) {
       const s = this.segs[0];
-      if (s === active || !s.finished || s.written < s.size) return;
+      if (!s.finished) return;
+      if (s === active || s.written < s.size) {
+        this.stalled = true; // finished, but still written to, or its writes not done: looked at again at the next ack
+        return;
+      }
       this.segs.shift();
       s.deleted = true;
       this.hooks.deleted(s);
