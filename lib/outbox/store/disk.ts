@@ -20,6 +20,7 @@ import { WaitQueue } from "./queue";
 import { removeStoreFiles, SegmentLog } from "./log";
 import type { Segment } from "./segment-file";
 import { recordType, StoredEntry } from "./stored-entry";
+import { TurnClock } from "./turn-clock";
 import { PayloadWriter } from "./uplink-frame";
 
 export { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats, type DoneWhen, type StorePolicy } from "./disk-types";
@@ -47,6 +48,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
   private readonly losses: LossReport;
   private readonly counts = { recovered: 0, dropped: 0, refused: 0, droppedStored: 0 };
   private readonly payload = new PayloadWriter();
+  private readonly clock = new TurnClock();
   /** See LimitedStore (limits.ts). */
   youngUntil = 0;
 
@@ -275,7 +277,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
       return undefined;
     }
     // The cap's estimate of the record (its real size is known once written; a frame is near a third of `max`).
-    const at = Date.now();
+    const at = this.clock.now();
     if (!entry.free && !admit(this, Math.ceil(payload.max / 3) + 25, entry, at)) return undefined;
     const seq = this.nextSeq++;
     const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
