@@ -1,8 +1,12 @@
 // Group commit: records are appended to a buffer in memory and written with one write per
-// chunk and one fdatasync per segment for all of them, at most `delayMs` after the first one
-// arrived (or at once when a commit is due anyway), so that thousands of records share one
-// fsync. One commit runs at a time; what arrives meanwhile goes into the next. When a commit
-// is on disk, the items appended with its records are handed to `durable`.
+// chunk and one fdatasync per segment for all of them, `delayMs` after the first one arrived
+// (or at once when a commit is due anyway: a flush, a full megabyte), so that hundreds of
+// records share one fsync. One commit runs at a time; what arrives meanwhile goes into the next,
+// which starts `delayMs` after its own first record (not as soon as the previous one is done:
+// under a steady load that made one fsync per ~0.6 ms, 1,500 a second of 50 records each). A
+// chunk's buffer is written from where the last commit stopped and appended to again after it
+// (a new 256 KiB buffer for each commit's few KiB cost page faults and external memory). When a
+// commit is on disk, the items appended with its records are handed to `durable`.
 import fs from "fs";
 import { ackRecord, MAGIC, maxRecordBytes, writeData, type Payload, type RecordType } from "./record";
 import { Segment } from "./segment-file";
@@ -32,6 +36,8 @@ interface Chunk {
   pos: number;
   buf: Buffer;
   used: number;
+  /** Bytes before this are written, or being written by the commit that runs. */
+  start: number;
 }
 
 
@@ -39,9 +45,9 @@ function write(fd: number, buf: Buffer, off: number, len: number, pos: number): 
   return new Promise((resolve, reject) => fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
-async function writeAll(fd: number, buf: Buffer, len: number, pos: number): Promise<void> {
+async function writeAll(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<void> {
   let done = 0;
-  while (done < len) done += await write(fd, buf, done, len - done, pos + done);
+  while (done < len) done += await write(fd, buf, off + done, len - done, pos + done);
 }
 
 function datasync(fd: number): Promise<void> {
@@ -76,6 +82,9 @@ export class GroupCommit<T> {
   private acksSorted = true;
   private pendingBytes = 0;
   private records = 0;
+  /** A group has begun (records or acks since the last commit's cut), at `firstAt`. */
+  private grouping = false;
+  private firstAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private dirDirty = true;
@@ -88,7 +97,7 @@ export class GroupCommit<T> {
   }
 
   get idle(): boolean {
-    return !this.running && !this.current && this.chunks.length === 0 && this.ackTo < 0;
+    return !this.running && !this.unwritten() && this.ackTo < 0;
   }
 
   /**
@@ -107,6 +116,7 @@ export class GroupCommit<T> {
     seg.count++;
     this.pendingBytes += bytes;
     this.records++;
+    if (!this.grouping) this.begin();
     this.items.push(item);
     if (!this.timer || this.pendingBytes >= EAGER) this.schedule();
     return bytes;
@@ -129,7 +139,18 @@ export class GroupCommit<T> {
     }
     this.ackFrom = seq;
     this.ackTo = seq;
+    if (!this.grouping) this.begin();
     if (first) this.schedule(); // the first of this commit's (the others find it scheduled)
+  }
+
+  private begin(): void {
+    this.grouping = true;
+    this.firstAt = Date.now();
+  }
+
+  /** Appended bytes not yet handed to a write. */
+  private unwritten(): boolean {
+    return this.chunks.length > 0 || (this.current !== undefined && this.current.used > this.current.start);
   }
 
   /** Resolves once everything appended so far is on disk (or writing failed). */
@@ -154,7 +175,7 @@ export class GroupCommit<T> {
     const buf = Buffer.allocUnsafe(CHUNK);
     MAGIC.copy(buf, 0);
     if (this.current) this.chunks.push(this.current);
-    this.current = { seg, pos: 0, buf, used: MAGIC.length };
+    this.current = { seg, pos: 0, buf, used: MAGIC.length, start: 0 };
     this.pendingBytes += MAGIC.length;
     this.hooks.created(seg);
     return seg;
@@ -169,7 +190,7 @@ export class GroupCommit<T> {
     const c = this.current;
     if (c && c.seg === this.active && c.used + max <= c.buf.length) return c;
     if (c) this.chunks.push(c);
-    const next: Chunk = { seg: this.active, pos: this.active.size, buf: Buffer.allocUnsafe(Math.max(CHUNK, max)), used: 0 };
+    const next: Chunk = { seg: this.active, pos: this.active.size, buf: Buffer.allocUnsafe(Math.max(CHUNK, max)), used: 0, start: 0 };
     this.current = next;
     return next;
   }
@@ -218,29 +239,35 @@ export class GroupCommit<T> {
     this.clearTimer();
     if (this.running || this.failure) return;
     this.appendAcks();
-    if (this.current) this.chunks.push(this.current);
-    this.current = undefined;
-    const chunks = this.chunks;
+    // Full chunks whole (from where they were left), then the current one up to here: it takes
+    // the next records after these bytes, never within them while they are written.
+    const parts: Array<{ c: Chunk; from: number; to: number }> = [];
+    const cur = this.current;
+    for (const c of cur && cur.used > cur.start ? this.chunks.concat(cur) : this.chunks) {
+      if (c.used > c.start) parts.push({ c, from: c.start, to: c.used });
+      c.start = c.used;
+    }
     const items = this.items;
     const records = this.records;
     this.chunks = [];
     this.items = [];
     this.pendingBytes = 0;
     this.records = 0;
-    if (chunks.length === 0) return this.settleWaiters();
+    this.grouping = false;
+    if (parts.length === 0) return this.settleWaiters();
     this.running = true;
     try {
       const touched = new Set<Segment>();
-      for (const c of chunks) {
-        await writeAll(c.seg.fd!, c.buf, c.used, c.pos);
-        touched.add(c.seg);
+      for (const p of parts) {
+        await writeAll(p.c.seg.fd!, p.c.buf, p.from, p.to - p.from, p.c.pos + p.from);
+        touched.add(p.c.seg);
       }
       for (const s of touched) await datasync(s.fd!);
       if (this.dirDirty) {
         this.dirDirty = false;
         await fsyncDir(this.dir);
       }
-      for (const c of chunks) c.seg.written = Math.max(c.seg.written, c.pos + c.used);
+      for (const p of parts) p.c.seg.written = Math.max(p.c.seg.written, p.c.pos + p.to);
       this.retiring = this.retiring.filter((s) => {
         if (s.written < s.size) return true;
         this.closeFd(s);
@@ -259,8 +286,11 @@ export class GroupCommit<T> {
     this.counts.commits++;
     this.counts.records += records;
     this.hooks.durable(items);
-    if (this.current || this.chunks.length > 0 || this.ackTo >= 0) void this.commit();
-    else this.settleWaiters();
+    if (!this.unwritten() && this.ackTo < 0) return this.settleWaiters();
+    // The next group waits its own delay from its first record (a flush or a full megabyte: none).
+    const wait = this.firstAt + this.opts.delayMs - Date.now();
+    if (wait <= 0 || this.pendingBytes >= EAGER || this.waiters.length > 0) void this.commit();
+    else this.timer = setTimeout(() => void this.commit(), wait);
   }
 
   private settleWaiters(): void {
