@@ -1,9 +1,11 @@
 // Two helper node types for the benchmark flows, loaded by the embedded Node-RED from a temp
 // nodes dir. `bench-source` sends the workload into the flow in chunks (yielding to I/O after
-// each); `bench-sink` counts what reaches it (done msgs, caught errors).
+// each); `bench-sink` counts what reaches it (done msgs, caught errors); `bench-least-gateway`
+// (bench/floor-nodes.ts) is the floor of telemetry-out.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from "node-red";
 import { now } from "./clock";
 import type { SinkNode } from "./bench-node-types";
+import { registerLeastGateway } from "./floor-nodes";
 import { multiDevicePayload, sourceMsg, type Workload } from "./workload";
 
 export = function (RED: NodeAPI): void {
@@ -49,4 +51,5 @@ export = function (RED: NodeAPI): void {
 
   RED.nodes.registerType("bench-source", BenchSource as unknown as (this: Node, def: NodeDef) => void);
   RED.nodes.registerType("bench-sink", BenchSink as unknown as (this: Node, def: NodeDef) => void);
+  registerLeastGateway(RED);
 };

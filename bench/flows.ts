@@ -61,6 +61,11 @@ export function floorFlow(): FlowNode[] {
   return [TAB, { id: "src", type: "bench-source", wires: [["done"]], ...at(0) }, { id: "done", type: "bench-sink", wires: [], ...at(1) }];
 }
 
+/** The floor of (a): bench-source → the least gateway node (bench/floor-nodes.ts); `dir`: it writes to disk there. */
+export function leastGatewayFlow(url: string, dir = "", doneAt: "puback" | "accept" = "puback"): FlowNode[] {
+  return [TAB, { id: "src", type: "bench-source", wires: [["tel"]], ...at(0) }, { id: "tel", type: "bench-least-gateway", url, dir, doneAt, wires: [], ...at(1) }];
+}
+
 export const GATEWAY_FUNCTION = [
   "msg.payload = { [msg.device]: [{ ts: msg.ts, values: msg.payload }] };",
   'msg.topic = "v1/gateway/telemetry";',

@@ -4,7 +4,8 @@
 // SUBSCRIBE (the others pass unchecked: recorded as a violation, since a client relying on it
 // subscribes to what it may not).
 import { Duplex } from 'stream';
-import * as mqttPacket from 'mqtt-packet';
+import type * as mqttPacket from 'mqtt-packet';
+import { MqttPeer } from '../mqtt-peer';
 import type { TpPlatform } from './platform';
 
 export const MAX_KEEPALIVE_S = 300;
@@ -16,98 +17,25 @@ export interface Session {
   deliver(topic: string, payload: string): boolean;
 }
 
-/** `filter` matches `topic` (MQTT + and #). */
-export function matches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
-
-export class TpConnection implements Session {
-  version: 4 | 5 = 4;
-  clientId = '';
+export class TpConnection extends MqttPeer implements Session {
   deviceNumber = '';
-  private readonly parser = mqttPacket.parser();
-  private readonly subscriptions = new Map<string, 0 | 1>();
-  private connected = false;
-  private ended = false;
-  private nextId = 1;
-  private keepaliveTimer?: NodeJS.Timeout;
-  private keepaliveMs = 0;
 
-  constructor(readonly stream: Duplex, private readonly platform: TpPlatform, private readonly gone: (c: TpConnection) => void) {
-    this.parser.on('packet', (p: mqttPacket.Packet) => this.onPacket(p));
-    this.parser.on('error', (e: Error) => this.destroy(`malformed MQTT packet: ${e.message}`));
-    stream.on('data', (chunk: Buffer) => {
-      if (!this.ended) this.parser.parse(chunk);
-    });
-    stream.on('error', () => undefined);
-    stream.on('end', () => stream.destroy());
-    stream.once('close', () => this.finish('socket closed'));
+  constructor(stream: Duplex, private readonly platform: TpPlatform, private readonly gone: (c: TpConnection) => void) {
+    super(stream);
   }
 
-  private write(packet: mqttPacket.Packet): boolean {
-    if (this.ended || this.stream.destroyed) return false;
-    this.stream.write(mqttPacket.generate(packet, { protocolVersion: this.version }));
-    return true;
-  }
-
-  destroy(reason: string): void {
-    this.stream.destroy();
-    this.finish(reason);
-  }
-
-  private finish(reason: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
-    if (this.connected) this.platform.disconnected(this, reason);
+  protected closed(reason: string, wasConnected: boolean): void {
+    if (wasConnected) this.platform.disconnected(this, reason);
     this.gone(this);
   }
 
-  private touch(): void {
-    if (!this.keepaliveMs || this.ended) return;
-    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
-    this.keepaliveTimer = setTimeout(() => this.destroy('keepalive timeout'), this.keepaliveMs);
+  protected onPublish(p: mqttPacket.IPublishPacket): void {
+    const payload = typeof p.payload === 'string' ? p.payload : p.payload.toString('utf8');
+    this.platform.uplink(this, p.topic, payload);
+    if (p.qos === 1) this.puback(p.messageId);
   }
 
-  private onPacket(p: mqttPacket.Packet): void {
-    if (this.ended) return;
-    this.touch();
-    if (p.cmd === 'connect') return this.onConnect(p);
-    if (!this.connected) return this.destroy(`${p.cmd} before CONNECT`);
-    switch (p.cmd) {
-      case 'publish': {
-        const payload = typeof p.payload === 'string' ? p.payload : p.payload.toString('utf8');
-        this.platform.uplink(this, p.topic, payload);
-        if (p.qos === 1) this.write(this.version === 5 ? { cmd: 'puback', messageId: p.messageId ?? 0, reasonCode: 0 } : { cmd: 'puback', messageId: p.messageId ?? 0 });
-        return;
-      }
-      case 'subscribe':
-        return this.onSubscribe(p);
-      case 'unsubscribe':
-        for (const t of p.unsubscriptions) this.subscriptions.delete(t);
-        this.write({ cmd: 'unsuback', messageId: p.messageId, granted: p.unsubscriptions.map(() => 0) });
-        return;
-      case 'pingreq':
-        this.write({ cmd: 'pingresp' });
-        return;
-      case 'puback':
-        return;
-      case 'disconnect':
-        return this.destroy('client sent DISCONNECT');
-      default:
-        return this.destroy(`unexpected ${p.cmd}`);
-    }
-  }
-
-  private onConnect(p: mqttPacket.IConnectPacket): void {
-    if (this.connected) return this.destroy('second CONNECT');
+  protected onConnect(p: mqttPacket.IConnectPacket): void {
     this.version = p.protocolVersion === 5 ? 5 : 4;
     this.clientId = p.clientId ?? '';
     const refuse = (rc3: number, rc5: number, reason: string): void => {
@@ -133,7 +61,7 @@ export class TpConnection implements Session {
     this.touch();
   }
 
-  private onSubscribe(p: mqttPacket.ISubscribePacket): void {
+  protected onSubscribe(p: mqttPacket.ISubscribePacket): void {
     if (p.subscriptions.length > 1) {
       this.platform.violation(this.deviceNumber, `SUBSCRIBE with ${p.subscriptions.length} topics: the broker's ACL checks only the first (${p.subscriptions[0].topic})`);
     }
@@ -153,18 +81,6 @@ export class TpConnection implements Session {
 
   /** Publishes to this client when one of its subscriptions matches; false otherwise. */
   deliver(topic: string, payload: string): boolean {
-    if (this.ended || !this.connected) return false;
-    let qos: 0 | 1 | undefined;
-    for (const [f, q] of this.subscriptions) if (matches(f, topic)) qos = qos === undefined ? q : (Math.max(qos, q) as 0 | 1);
-    if (qos === undefined) return false;
-    const body = Buffer.from(payload);
-    if (qos === 0) return this.write({ cmd: 'publish', topic, payload: body, qos: 0, retain: false, dup: false });
-    const messageId = this.nextId;
-    this.nextId = this.nextId === 65535 ? 1 : this.nextId + 1;
-    return this.write({ cmd: 'publish', topic, payload: body, qos: 1, messageId, retain: false, dup: false });
-  }
-
-  get subscribed(): string[] {
-    return [...this.subscriptions.keys()];
+    return this.deliverPacket(topic, Buffer.from(payload), 1);
   }
 }

@@ -1,7 +1,8 @@
 // ThingsPanel platform emulator: its broker and the backend rules a gateway meets, with a test
 // API that sends what the platform sends (commands, attribute sets and queries, telemetry
 // control) and shows what it stored. An independent implementation (never imports lib/).
-import * as net from 'net';
+import { PeerListener } from '../mqtt-peer';
+import { cut, waitFor } from '../poll';
 import { TpConnection } from './connection';
 import { TpPlatform, type AckMode, type DeviceState, type JournalEntry, type StoredEvent, type StoredPoint, type TpGateway } from './platform';
 
@@ -20,27 +21,18 @@ export interface ThingsPanelOptions {
 export const DEFAULT_GATEWAY: TpGateway = { deviceNumber: 'GW-0001', username: 'GATEWAY_TOKEN' };
 
 export class ThingsPanelEmulator {
-  private readonly connections = new Set<TpConnection>();
-  url = '';
+  private constructor(readonly platform: TpPlatform, private readonly listener: PeerListener<TpConnection>) {}
 
-  private constructor(readonly platform: TpPlatform, private readonly server: net.Server) {}
+  get url(): string {
+    return this.listener.url;
+  }
 
   static async start(opts: ThingsPanelOptions = {}): Promise<ThingsPanelEmulator> {
     const platform = new TpPlatform(opts.log ?? (() => undefined));
     for (const g of opts.gateways ?? [DEFAULT_GATEWAY]) platform.addGateway(g);
     for (const [dn, paths] of Object.entries(opts.subDevices ?? {})) for (const p of paths) platform.addSubDevice(dn, p);
-    const server = net.createServer();
-    const emu = new ThingsPanelEmulator(platform, server);
-    server.on('connection', (s) => {
-      const c = new TpConnection(s.setNoDelay(true), platform, (gone) => emu.connections.delete(gone));
-      emu.connections.add(c);
-    });
-    const host = opts.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => resolve());
-    });
-    emu.url = `mqtt://${host}:${(server.address() as net.AddressInfo).port}`;
+    const listener = await PeerListener.listen<TpConnection>(opts.host ?? '127.0.0.1', opts.port ?? 0, (stream, gone) => new TpConnection(stream, platform, gone));
+    const emu = new ThingsPanelEmulator(platform, listener);
     return emu;
   }
 
@@ -151,24 +143,12 @@ export class ThingsPanelEmulator {
   /** Closes every connection of the gateway, as a network loss. */
   drop(deviceNumber?: string): number {
     const dn = this.dn(deviceNumber);
-    let n = 0;
-    for (const c of [...this.connections]) {
-      if (c.deviceNumber !== dn) continue;
-      c.destroy('dropped by the server (test)');
-      n++;
-    }
-    return n;
+    return this.listener.drop('dropped by the server (test)', (c) => c.deviceNumber === dn);
   }
 
   /** Polls `probe` every 10 ms until it returns something truthy. */
-  async waitFor<R>(probe: () => R | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<R> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = probe();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  waitFor<R>(probe: () => R | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<R> {
+    return waitFor(probe, timeoutMs, what);
   }
 
   /** Keeps the last `keep` telemetry points and events of each device, journal entries and violations (an emulator left running stays bounded). */
@@ -185,12 +165,6 @@ export class ThingsPanelEmulator {
 
   async stop(): Promise<void> {
     this.platform.stop();
-    for (const c of [...this.connections]) c.destroy('emulator stopped');
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await this.listener.close();
   }
-}
-
-function cut<T>(list: T[], keep: number): void {
-  const n = list.length - keep;
-  if (n > 0) list.splice(0, n);
 }

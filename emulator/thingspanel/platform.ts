@@ -3,7 +3,7 @@
 // auto-registration, unknown addresses skipped), arrays in telemetry fail the whole message, acks
 // on devices/… response topics, nesting processed to depth 5. Independent of lib/.
 import type { Session } from './connection';
-import { matches } from './connection';
+import { matches } from '../mqtt-peer';
 
 export const MAX_DEPTH = 5;
 

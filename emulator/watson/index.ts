@@ -2,7 +2,8 @@
 // gateway topic rules with their notifications, auto-registration with its throttle and limits,
 // and a test API that sends commands and shows what the platform stored. An independent
 // implementation of the protocol (never imports lib/).
-import * as net from 'net';
+import { PeerListener } from '../mqtt-peer';
+import { cut, waitFor } from '../poll';
 import { WatsonConnection } from './connection';
 import type { ActionResponse, DeviceAction, DmRequest, ManagedDevice } from './dm';
 import { NOTIFY, WatsonPlatform, type Notification, type PlatformOptions, type StoredEvent, type WatsonGateway } from './platform';
@@ -22,10 +23,11 @@ export const DEFAULT_ORG = 'abc123';
 export const DEFAULT_GATEWAY: WatsonGateway = { typeId: 'gateway-type', deviceId: 'gateway-1', token: 'GATEWAY_TOKEN' };
 
 export class WatsonEmulator {
-  private readonly connections = new Set<WatsonConnection>();
-  url = '';
+  private constructor(readonly platform: WatsonPlatform, private readonly listener: PeerListener<WatsonConnection>) {}
 
-  private constructor(readonly platform: WatsonPlatform, private readonly server: net.Server) {}
+  get url(): string {
+    return this.listener.url;
+  }
 
   static async start(opts: WatsonOptions = {}): Promise<WatsonEmulator> {
     const platform = new WatsonPlatform(
@@ -40,18 +42,8 @@ export class WatsonEmulator {
       opts.log ?? (() => undefined),
     );
     for (const g of opts.gateways ?? [DEFAULT_GATEWAY]) platform.addGateway(g);
-    const server = net.createServer();
-    const emu = new WatsonEmulator(platform, server);
-    server.on('connection', (s) => {
-      const c = new WatsonConnection(s.setNoDelay(true), platform, (gone) => emu.connections.delete(gone));
-      emu.connections.add(c);
-    });
-    const host = opts.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => resolve());
-    });
-    emu.url = `mqtt://${host}:${(server.address() as net.AddressInfo).port}`;
+    const listener = await PeerListener.listen<WatsonConnection>(opts.host ?? '127.0.0.1', opts.port ?? 0, (stream, gone) => new WatsonConnection(stream, platform, gone));
+    const emu = new WatsonEmulator(platform, listener);
     return emu;
   }
 
@@ -174,23 +166,12 @@ export class WatsonEmulator {
 
   /** Closes every gateway connection, as a network loss. */
   drop(): number {
-    let n = 0;
-    for (const c of [...this.connections]) {
-      c.destroy('dropped by the server (test)');
-      n++;
-    }
-    return n;
+    return this.listener.drop('dropped by the server (test)');
   }
 
   /** Polls `probe` every 10 ms until it returns something truthy. */
-  async waitFor<R>(probe: () => R | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<R> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = probe();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  waitFor<R>(probe: () => R | undefined | false | null, timeoutMs = 5000, what = 'condition'): Promise<R> {
+    return waitFor(probe, timeoutMs, what);
   }
 
   /** Keeps the last `keep` events, notifications and violations (an emulator left running stays bounded). */
@@ -202,12 +183,6 @@ export class WatsonEmulator {
 
   async stop(): Promise<void> {
     this.platform.stop();
-    for (const c of [...this.connections]) c.destroy('emulator stopped');
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await this.listener.close();
   }
-}
-
-function cut<T>(list: T[], keep: number): void {
-  const n = list.length - keep;
-  if (n > 0) list.splice(0, n);
 }
