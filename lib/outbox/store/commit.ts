@@ -66,14 +66,14 @@ export function fsyncDir(dir: string): Promise<void> {
 
 export class GroupCommit<T> {
   active: Segment;
-  failure: Error | undefined;
+  failure: Error | undefined = undefined;
   /** Commits done and records written, for the benchmark and the tests. */
   readonly counts = { commits: 0, records: 0 };
   /** Where the last `append` put its record: its segment (`active` then) and offset (no object per record). */
-  lastSeg!: Segment;
+  lastSeg: Segment;
   lastOff = 0;
   private chunks: Chunk[] = [];
-  private current: Chunk | undefined;
+  private current: Chunk | undefined = undefined;
   private items: T[] = [];
   /** Acknowledged sequence numbers as inclusive [from, to] pairs, the last one open in ackFrom / ackTo. */
   private acks: number[] = [];
@@ -85,7 +85,7 @@ export class GroupCommit<T> {
   /** A group has begun (records or acks since the last commit's cut), at `firstAt`. */
   private grouping = false;
   private firstAt = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
   private running = false;
   private dirDirty = true;
   private waiters: Array<() => void> = [];
@@ -94,6 +94,7 @@ export class GroupCommit<T> {
 
   constructor(private readonly dir: string, private nextId: number, private readonly opts: CommitOptions, private readonly hooks: CommitHooks<T>) {
     this.active = this.newSegment();
+    this.lastSeg = this.active;
   }
 
   get idle(): boolean {

@@ -30,19 +30,19 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
   readonly opts: DiskStoreOptions;
   readonly dir: string;
   private state: DiskState = "new";
-  private failure: string | undefined;
-  private ready: Promise<void> | undefined;
+  private failure: string | undefined = undefined;
+  private ready: Promise<void> | undefined = undefined;
   /** Callbacks of a predecessor's entries (a redeploy), found again when their record is read. */
   private readonly live = new Map<number, Entry>();
-  private log: SegmentLog<StoredEntry> | undefined;
+  private log: SegmentLog<StoredEntry> | undefined = undefined;
   readonly queue: WaitQueue;
   /** Pushed, and adopted (to go first), before the log was open. */
   private preopen: Entry[] = [];
   private preFront: Entry[] = [];
-  private hooks: StoreEvents | undefined;
+  private hooks: StoreEvents | undefined = undefined;
   private nextSeq = 1;
   private waitingBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
   private readonly inMeter = new RateMeter();
   private readonly outMeter = new RateMeter();
   private readonly losses: LossReport;
