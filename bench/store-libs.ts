@@ -187,7 +187,8 @@ async function segmentLog(dir: string, recs: Buffer[]): Promise<LibRun> {
       const end = Math.min(n, i + 1000);
       for (let j = i; j < end; j++) {
         bytes.b = recs[j];
-        placed.push(log.append(RecordType.Data, j + 1, at, bytes, j).seg);
+        log.append(RecordType.Data, j + 1, at, bytes, j);
+        placed.push(log.lastSeg);
       }
       while (durable < end) await new Promise<void>((r) => (wake = r));
     }

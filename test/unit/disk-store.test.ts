@@ -147,60 +147,65 @@ describe("DiskStore", function () {
     again.take(1000).map((e) => e.uplink).should.eql(es.map((e) => JSON.parse(JSON.stringify(e.uplink)) as Uplink));
   });
 
-  it("with the dialect's telemetry form, gives back telemetry already prepared as the dialect prepares it, so it is not serialised again", async () => {
-    const uplinks: Uplink[] = [
-      tel("Dé \"1\"", 1),
-      { kind: "telemetry", device: "D2", points: [{ values: { a: 1 } }, { ts: 5, values: { b: [1, { c: null }], s: "x\u2028y", 7: "k" } }] },
-      { kind: "telemetry", device: "D3", points: [{ ts: 1.5e21, values: { big: 1e300, neg: -0.5 } }, { ts: -0, values: { z: 0 } }] },
-      { kind: "attributes", device: "D4", values: { mode: "auto" } },
-      { kind: "telemetry", device: "D5", points: [{ ts: 1700000000123, values: { s: 'a,b"c\\', arr: [1, 2, { x: "}," }], o: { p: 1, q: [","] }, n: null, 9: 9 } }] },
-      { kind: "telemetry", device: "D6", points: [{ ts: 0, values: { one: 1 } }] },
-      { kind: "telemetry", device: "D7", points: [{ ts: 1700000000124, values: {} }] },
-      { kind: "telemetry", device: "D8", points: [{ values: { no: "ts" } }] },
-    ];
-    const dialects = [undefined, thingsboard, dialectFor("watson", { org: "o", typeId: "t", deviceId: "i" })];
-    const s = await store();
-    const es: Array<ReturnType<typeof entry>> = [];
-    for (const d of dialects) {
-      for (const u of uplinks) {
-        const e = entry(u);
-        if (d) {
-          try {
-            e.prepared = d.prepare(u);
-          } catch {
-            /* not an uplink of that dialect: stored without */
+  for (const written of ["without", "with"] as const) {
+    it(`with the dialect's telemetry form, gives back telemetry already prepared as the dialect prepares it, so it is not serialised again (written ${written} that form)`, async () => {
+      const uplinks: Uplink[] = [
+        tel("Dé \"1\"", 1),
+        { kind: "telemetry", device: "D2", points: [{ values: { a: 1 } }, { ts: 5, values: { b: [1, { c: null }], s: "x\u2028y", 7: "k" } }] },
+        { kind: "telemetry", device: "D3", points: [{ ts: 1.5e21, values: { big: 1e300, neg: -0.5 } }, { ts: -0, values: { z: 0 } }] },
+        { kind: "attributes", device: "D4", values: { mode: "auto" } },
+        { kind: "telemetry", device: "D5", points: [{ ts: 1700000000123, values: { s: 'a,b"c\\', arr: [1, 2, { x: "}," }], o: { p: 1, q: [","] }, n: null, 9: 9 } }] },
+        { kind: "telemetry", device: "D6", points: [{ ts: 0, values: { one: 1 } }] },
+        { kind: "telemetry", device: "D7", points: [{ ts: 1700000000124, values: {} }] },
+        { kind: "telemetry", device: "D8", points: [{ values: { no: "ts" } }] },
+      ];
+      // Written with the form, the store takes the pieces of its own dialect as they are (a store's
+      // entries are prepared by its gateway's dialect); written without, whatever prepared them.
+      const dialects = written === "with" ? [undefined, thingsboard] : [undefined, thingsboard, dialectFor("watson", { org: "o", typeId: "t", deviceId: "i" })];
+      const s = await store(written === "with" ? { telemetryPieces: thingsboard.telemetryPieces } : {});
+      const es: Array<ReturnType<typeof entry>> = [];
+      for (const d of dialects) {
+        for (const u of uplinks) {
+          const e = entry(u);
+          if (d) {
+            try {
+              e.prepared = d.prepare(u);
+            } catch {
+              /* not an uplink of that dialect: stored without */
+            }
           }
+          es.push(e);
+          s.push(e).should.be.true();
         }
-        es.push(e);
-        s.push(e).should.be.true();
       }
-    }
-    await Promise.all(es.map((e) => e.result));
-    await s.close();
-    const again = await store({ telemetryPieces: thingsboard.telemetryPieces });
-    const back = again.take(1000);
-    back.length.should.equal(es.length);
-    for (const e of back) {
-      e.uplink.should.eql(JSON.parse(JSON.stringify(e.uplink)));
-      if (e.uplink.kind !== "telemetry") {
-        (e.prepared === undefined).should.be.true();
-        continue;
+      await Promise.all(es.map((e) => e.result));
+      await s.close();
+      const again = await store({ telemetryPieces: thingsboard.telemetryPieces });
+      const back = again.take(1000);
+      back.length.should.equal(es.length);
+      back.map((e) => e.uplink).should.eql(es.map((e) => JSON.parse(JSON.stringify(e.uplink)) as Uplink));
+      for (const e of back) {
+        e.uplink.should.eql(JSON.parse(JSON.stringify(e.uplink)));
+        if (e.uplink.kind !== "telemetry") {
+          (e.prepared === undefined).should.be.true();
+          continue;
+        }
+        const p = e.prepared!;
+        (p !== undefined).should.be.true();
+        const fresh = thingsboard.prepare(e.uplink);
+        p.json.map((j) => JSON.parse(j) as unknown).should.eql(fresh.json.map((j) => JSON.parse(j) as unknown));
+        p.bytes.should.eql(fresh.bytes);
+        p.points!.should.eql(fresh.points);
+        p.total!.should.equal(fresh.total ?? fresh.points!.reduce((a, b) => a + b, 0));
       }
-      const p = e.prepared!;
-      (p !== undefined).should.be.true();
-      const fresh = thingsboard.prepare(e.uplink);
-      p.json.map((j) => JSON.parse(j) as unknown).should.eql(fresh.json.map((j) => JSON.parse(j) as unknown));
-      p.bytes.should.eql(fresh.bytes);
-      p.points!.should.eql(fresh.points);
-      p.total!.should.equal(fresh.total ?? fresh.points!.reduce((a, b) => a + b, 0));
-    }
-    // What goes on the wire, rate costs included, is what preparing each one again would send.
-    const sent = thingsboard.encode(back.map((e) => e.uplink), 65536, 0, { prepared: back.map((e) => e.prepared) });
-    const fresh = thingsboard.encode(back.map((e) => e.uplink), 65536, 0);
-    sent.publishes.map((x) => ({ topic: x.topic, body: JSON.parse(x.payload.toString()) as unknown, bytes: x.payload.length, carries: x.carries, cost: x.cost })).should.eql(
-      fresh.publishes.map((x) => ({ topic: x.topic, body: JSON.parse(x.payload.toString()) as unknown, bytes: x.payload.length, carries: x.carries, cost: x.cost })),
-    );
-  });
+      // What goes on the wire, rate costs included, is what preparing each one again would send.
+      const sent = thingsboard.encode(back.map((e) => e.uplink), 65536, 0, { prepared: back.map((e) => e.prepared) });
+      const fresh = thingsboard.encode(back.map((e) => e.uplink), 65536, 0);
+      sent.publishes.map((x) => ({ topic: x.topic, body: JSON.parse(x.payload.toString()) as unknown, bytes: x.payload.length, carries: x.carries, cost: x.cost })).should.eql(
+        fresh.publishes.map((x) => ({ topic: x.topic, body: JSON.parse(x.payload.toString()) as unknown, bytes: x.payload.length, carries: x.carries, cost: x.cost })),
+      );
+    });
+  }
 
   it("reads back the records of the previous version (every uplink as its JSON)", async () => {
     const dir = path.join(root, "v1");
@@ -234,6 +239,34 @@ describe("DiskStore", function () {
     await s.close();
     const again = await store({ segmentBytes: 4096 });
     again.take(1000).map(nOf).should.eql(Array.from({ length: 150 }, (_, i) => i + 150).filter((n) => n !== 170));
+  });
+
+  it("forgets exactly what was acknowledged when acknowledgements come out of order, in runs and alone", async () => {
+    const s = await store({ segmentBytes: 4096 });
+    const es = Array.from({ length: 400 }, (_, i) => entry(tel("A", i)));
+    for (const e of es) s.push(e);
+    await Promise.all(es.map((e) => e.result));
+    const taken = s.take(400);
+    // Runs (a batch each), a run acknowledged before an older one, single ones in between, a gap.
+    const acked = new Set<number>();
+    const ack = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) {
+        taken[i].resolve();
+        acked.add(i);
+      }
+    };
+    ack(100, 200);
+    ack(0, 50);
+    ack(300, 301);
+    ack(60, 61);
+    ack(250, 300);
+    ack(50, 55);
+    await tick(20);
+    ack(201, 203);
+    s.unshift(taken.filter((_, i) => !acked.has(i)));
+    await s.close();
+    const again = await store({ segmentBytes: 4096 });
+    again.take(1000).map(nOf).should.eql(Array.from({ length: 400 }, (_, i) => i).filter((i) => !acked.has(i)));
   });
 
   it("keeps only the newest entries in memory during a long outage and reads the rest back from disk, in order", async () => {

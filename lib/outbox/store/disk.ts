@@ -20,6 +20,7 @@ import { WaitQueue } from "./queue";
 import { removeStoreFiles, SegmentLog } from "./log";
 import type { Segment } from "./segment-file";
 import { recordType, StoredEntry } from "./stored-entry";
+import { TurnClock } from "./turn-clock";
 import { PayloadWriter } from "./uplink-frame";
 
 export { DISK_DEFAULTS, type DiskState, type DiskStoreOptions, type DiskStoreStats, type DoneWhen, type StorePolicy } from "./disk-types";
@@ -29,24 +30,27 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
   readonly opts: DiskStoreOptions;
   readonly dir: string;
   private state: DiskState = "new";
-  private failure: string | undefined;
-  private ready: Promise<void> | undefined;
+  private failure: string | undefined = undefined;
+  private ready: Promise<void> | undefined = undefined;
   /** Callbacks of a predecessor's entries (a redeploy), found again when their record is read. */
   private readonly live = new Map<number, Entry>();
-  private log: SegmentLog<StoredEntry> | undefined;
+  private log: SegmentLog<StoredEntry> | undefined = undefined;
   readonly queue: WaitQueue;
   /** Pushed, and adopted (to go first), before the log was open. */
   private preopen: Entry[] = [];
   private preFront: Entry[] = [];
-  private hooks: StoreEvents | undefined;
+  private hooks: StoreEvents | undefined = undefined;
   private nextSeq = 1;
   private waitingBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
   private readonly inMeter = new RateMeter();
   private readonly outMeter = new RateMeter();
   private readonly losses: LossReport;
   private readonly counts = { recovered: 0, dropped: 0, refused: 0, droppedStored: 0 };
   private readonly payload = new PayloadWriter();
+  private readonly clock = new TurnClock();
+  /** See LimitedStore (limits.ts). */
+  youngUntil = 0;
 
   constructor(opts: Partial<DiskStoreOptions> & { dir: string }) {
     super();
@@ -119,6 +123,7 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
 
   unshift(entries: Entry[]): void {
     if (entries.length === 0) return;
+    this.youngUntil = 0; // older entries may be back
     const front: Entry[] = [];
     let absorbed = 0;
     for (const e of entries) {
@@ -266,23 +271,23 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     }
     const payload = this.payload;
     try {
-      payload.set(entry.uplink, entry.prepared);
+      payload.set(entry.uplink, entry.prepared, this.opts.telemetryPieces === "ts-values");
     } catch (err) {
       entry.reject(new StoreError(`cannot be stored: ${(err as Error).message}`, "invalid"));
       return undefined;
     }
     // The cap's estimate of the record (its real size is known once written; a frame is near a third of `max`).
-    if (!entry.free && !admit(this, Math.ceil(payload.max / 3) + 25, entry)) return undefined;
+    const at = this.clock.now();
+    if (!entry.free && !admit(this, Math.ceil(payload.max / 3) + 25, entry, at)) return undefined;
     const seq = this.nextSeq++;
-    const at = Date.now();
     const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
     se.prepared = entry.prepared;
-    const placed = log.append(recordType(entry), seq, at, payload, se);
-    se.seg = placed.seg;
-    se.off = placed.off;
-    se.bytes = placed.bytes;
-    this.waitingBytes += placed.bytes;
-    this.inMeter.add(placed.bytes);
+    const bytes = log.append(recordType(entry), seq, at, payload, se);
+    se.seg = log.lastSeg;
+    se.off = log.lastOff;
+    se.bytes = bytes;
+    this.waitingBytes += bytes;
+    this.inMeter.add(bytes);
     if (front) this.queue.skipInRegion(seq); // in the log after the region, but leaves from the head
     else this.queue.pushTail(se);
     return se;

@@ -2,7 +2,7 @@
 // appends and acks through the group commit (commit.ts), and the deletion of a segment file
 // once nothing in it, or before it, waits any more. Knows records, not msgs.
 import fs from "fs";
-import { GroupCommit, type Placed } from "./commit";
+import { GroupCommit } from "./commit";
 import { describeFsError } from "./errors";
 import { DirLock } from "./lock";
 import type { Position } from "./reader";
@@ -22,6 +22,8 @@ export interface LogHooks<T> {
 export class SegmentLog<T> {
   /** Segment files, oldest first. */
   segs: Segment[] = [];
+  /** The oldest segment is finished but could not be deleted yet (see collect). */
+  private stalled = false;
   private constructor(readonly dir: string, private readonly lock: DirLock, private readonly commit: GroupCommit<T>, private readonly hooks: LogHooks<T>) {}
 
   /**
@@ -73,17 +75,25 @@ export class SegmentLog<T> {
     return this.segs.reduce((n, s) => n + s.size, 0);
   }
 
-  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): Placed {
-    const placed = this.commit.append(type, seq, at, payload, item);
-    placed.seg.count++;
-    return placed;
+  /** Appends a data record, returns its bytes; where it went is `lastSeg` / `lastOff`. */
+  append(type: RecordType, seq: number, at: number, payload: Payload, item: T): number {
+    return this.commit.append(type, seq, at, payload, item);
+  }
+
+  get lastSeg(): Segment {
+    return this.commit.lastSeg;
+  }
+
+  get lastOff(): number {
+    return this.commit.lastOff;
   }
 
   /** The record `seq` of `seg` needs no delivery any more (without its segment: deleted at a later open). */
   ack(seg: Segment | undefined, seq: number): void {
     if (seg) seg.done++;
     this.commit.ack(seq);
-    this.collect();
+    // Only a segment that just finished, or one that waited for its writes or to be rolled, can go now.
+    if (!seg || seg.done >= seg.count || this.stalled) this.collect();
   }
 
   /** Writes what is pending, closes the files, releases the lock; `removed` deletes the folder. */
@@ -99,9 +109,14 @@ export class SegmentLog<T> {
   /** Deletes segment files from the oldest on while nothing in them waits. */
   private collect(): void {
     const active = this.commit.active;
+    this.stalled = false;
     while (this.segs.length > 0) {
       const s = this.segs[0];
-      if (s === active || !s.finished || s.written < s.size) return;
+      if (!s.finished) return;
+      if (s === active || s.written < s.size) {
+        this.stalled = true; // finished, but still written to, or its writes not done: looked at again at the next ack
+        return;
+      }
       this.segs.shift();
       s.deleted = true;
       this.hooks.deleted(s);

@@ -1,4 +1,5 @@
 import type { Entry, UplinkStore } from "../types";
+import { TurnClock } from "./turn-clock";
 
 /** An entry as this store keeps it: with its accept time, for "how old is the oldest". */
 type Timed = Entry & { at?: number };
@@ -7,13 +8,14 @@ type Timed = Entry & { at?: number };
 export class MemoryStore implements UplinkStore {
   private items: Timed[] = [];
   private head = 0;
+  private readonly clock = new TurnClock();
 
   get size(): number {
     return this.items.length - this.head;
   }
 
   push(entry: Entry): void {
-    (entry as Timed).at ??= Date.now();
+    (entry as Timed).at ??= this.clock.now();
     this.items.push(entry);
   }
 

@@ -39,12 +39,34 @@ export function maxRecordBytes(payload: Payload): number {
 export function writeData(buf: Buffer, off: number, type: RecordType, seq: number, at: number, payload: Payload): number {
   const body = off + HEADER;
   buf[body] = type;
-  buf.writeDoubleLE(seq, body + 1);
-  buf.writeDoubleLE(at, body + 9);
+  putF64(buf, body + 1, seq);
+  putF64(buf, body + 9, at);
   const end = payload.write(buf, body + BODY_FIXED);
-  buf.writeUInt32LE(end - body, off);
-  buf.writeUInt32LE(crc32(buf, body, end), off + 4);
+  putU32(buf, off, end - body);
+  putU32(buf, off + 4, crc32(buf, body, end));
   return end;
+}
+
+// Buffer's writeDoubleLE / writeUInt32LE check their arguments on every call; the room for a record
+// is known, and these run four times per record (the same bytes: little-endian, IEEE 754).
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function putF64(buf: Buffer, at: number, v: number): void {
+  if (!littleEndian) {
+    buf.writeDoubleLE(v, at);
+    return;
+  }
+  f64[0] = v;
+  for (let i = 0; i < 8; i++) buf[at + i] = f64Bytes[i];
+}
+
+function putU32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v & 0xff;
+  buf[at + 1] = (v >>> 8) & 0xff;
+  buf[at + 2] = (v >>> 16) & 0xff;
+  buf[at + 3] = v >>> 24;
 }
 
 /** An ack record for these inclusive ranges. */

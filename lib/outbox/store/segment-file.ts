@@ -28,7 +28,7 @@ export class Segment {
   /** Data records in it, and how many of them need no delivery any more. */
   count = 0;
   done = 0;
-  fd: number | undefined;
+  fd: number | undefined = undefined;
   /** Its file was deleted (nothing in it waited any more). */
   deleted = false;
 

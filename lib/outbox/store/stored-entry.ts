@@ -13,21 +13,29 @@ export interface EntryOwner {
   settle(se: StoredEntry, err?: Error): void;
 }
 
+/**
+ * Every field is set in the constructor, in one order: a field added later (the compiled class
+ * sets only those with an initialiser) gives the entry another hidden class, and the entries of
+ * one store two or three (appended, read back, struck), which made the outbox's accesses to
+ * them polymorphic (the memory store's MsgEntry declares its fields for the same reason).
+ */
 export class StoredEntry implements Entry {
   /** The msg's callbacks; undefined once ended (or for entries of a previous run). */
   user: Entry | undefined;
   durable = false;
   finished = false;
-  seg!: Segment;
+  /** Its segment: set once its record is placed (an entry made up in `clear` for a handed-over msg has none). */
+  seg: Segment;
   off = 0;
   bytes = 0;
   /** The uplink as serialised at accept, or rebuilt from its record when read back (none: the outbox prepares it again). */
-  prepared: Prepared | undefined;
+  prepared: Prepared | undefined = undefined;
   /** The outbox's count of closes while it was in flight (isolation.ts). */
-  strikes?: number;
+  strikes: number | undefined = undefined;
 
   constructor(readonly owner: EntryOwner, readonly seq: number, readonly at: number, readonly uplink: Uplink, readonly free: boolean | undefined, user: Entry | undefined) {
     this.user = user;
+    this.seg = undefined as unknown as Segment;
   }
 
   resolve(): void {
