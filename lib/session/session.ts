@@ -4,7 +4,7 @@
 import { EventEmitter } from "events";
 import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
-import { fail, MsgEntry, MsgGroup, PartEntry, type Done } from "../outbox/msg-entry";
+import { fail, MsgEntry, MsgGroup, PartEntry, PointEntry, type Done } from "../outbox/msg-entry";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
@@ -217,7 +217,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       if (typeof p === "string") return this.refuse(given, new OutboxError(p, "invalid"), done, label);
       this.stats.accepted(u, p);
       this.announceFor(u, options);
-      return this.outbox.push(new MsgEntry(u, p, done, this.stats, label), true);
+      // One telemetry point (most msgs): the entry holds the point, not the uplink around it.
+      const entry = u.kind === "telemetry" && u.points.length === 1 ? new PointEntry(u.device, u.points[0], p, done, this.stats, label) : new MsgEntry(u, p, done, this.stats, label);
+      return this.outbox.push(entry, true);
     }
     const uplinks = given.map((u) => this.renamed(u));
     // Validated and serialised, all of them, before any is queued.
