@@ -102,6 +102,15 @@ describe("ThingsBoard dialect", () => {
         ["v1/devices/me/rpc/request/5", { method: "getSessionLimits" }],
       ]);
     });
+
+    it("writes each point's ts exactly as JSON.stringify would, whatever the number", () => {
+      const tss = [0, 1, 999999, 1e6, 1000001, 1700000000000, 1764772000000, 1764772000001.5, 8999999999999999, 9e15, 1e21, 2 ** 53 - 1, 0.5, 5e-7];
+      for (let i = 0; i < 2000; i++) tss.push(Math.floor(Math.random() * 9e15), Math.random() * 1e13);
+      const batch: Uplink[] = tss.map((ts, i) => ({ kind: "telemetry", device: "A", points: [{ ts, values: { v: i } }] }));
+      const { publishes } = tb.encode(batch, 1 << 20, 0, { prepared: batch.map((u) => tb.prepare(u)) });
+      publishes.should.have.length(1);
+      publishes[0].payload.toString().should.equal(JSON.stringify({ A: tss.map((ts, i) => ({ ts, values: { v: i } })) }));
+    });
   });
 
   describe("validate", () => {
