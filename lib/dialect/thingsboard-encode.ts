@@ -6,7 +6,7 @@
 // from messages, and the gateway's own v1/devices/me traffic from its own buckets.
 import type { PublishCaps, PublishCost, TelemetryPoint, Uplink, Values } from "../records";
 import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
-import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
+import { JsonBatch, memberOverhead, utf8Length, type Key, type Member, type MemberShape } from "./json-batch";
 import { T } from "./thingsboard-topics";
 import { numberJson, serialise } from "./serialise";
 
@@ -208,8 +208,8 @@ function mergedCost(kind: Mergeable, b: JsonBatch): PublishCost {
 }
 
 /** Whether one more part (for `device`, with `points`) keeps the publish within the rate caps. */
-function withinCaps(kind: Mergeable, b: JsonBatch, device: string, points: number, caps: PublishCaps): boolean {
-  const devices = b.devices + (b.has(device) ? 0 : 1);
+function withinCaps(kind: Mergeable, b: JsonBatch, known: boolean, points: number, caps: PublishCaps): boolean {
+  const devices = b.devices + (known ? 0 : 1);
   if (kind === "claim") return devices <= caps.messages;
   return devices <= caps.telemetryMessages && b.dataPoints + points <= caps.telemetryDataPoints;
 }
@@ -225,11 +225,11 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
   };
   const caps = extras.caps ?? UNLIMITED;
   const slots: Array<Publish | { kind: Mergeable; batch: JsonBatch }> = [];
-  const open = new Map<Mergeable, { batch: JsonBatch; pos: number }>();
-  // Position of the latest publish that carries each device: a merged publish placed before
-  // it must not take that device's later uplinks, or they would overtake it.
-  const lastPos = new Map<string, number>();
-  const keys = new Map<string, Key>();
+  const open: Partial<Record<Mergeable, { batch: JsonBatch; pos: number }>> = {};
+  // Per device, one lookup per uplink: its key (serialised once per encode), its members in the
+  // open publishes, and the position of the latest publish that carries it: a merged publish
+  // placed before that must not take the device's later uplinks, or they would overtake it.
+  const devices = new Map<string, DeviceSlot>();
   const refused: Refusal[] = [];
 
   for (let index = 0; index < batch.length; index++) {
@@ -250,18 +250,14 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
         continue;
       }
       slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u, p) });
-      if ("device" in u) lastPos.set(u.device, slots.length - 1);
+      if ("device" in u) slotOf(devices, u.device).lastPos = slots.length - 1;
       continue;
     }
     const kind = u.kind;
     const shape = SHAPES[kind];
     const device = (u as { device: string }).device;
-    let key = keys.get(device);
-    if (!key) {
-      const k = JSON.stringify(device);
-      key = { json: k, bytes: utf8Length(k) };
-      keys.set(device, key);
-    }
+    const d = slotOf(devices, device);
+    const key = (d.key ??= keyOf(device));
     // A piece that does not fit even alone refuses the whole uplink, before any of it is placed.
     const maxPayload = room(T[kind]);
     const alone = 2 + memberOverhead(shape, key, true);
@@ -270,26 +266,50 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
       refused.push({ index, reason: problem });
       continue;
     }
-    const after = lastPos.get(device) ?? -1;
-    let o = open.get(kind);
+    const after = d.lastPos;
+    let o = open[kind];
     const one = p instanceof OnePoint ? p : undefined;
     const pieces = one ? 1 : p.json.length;
     for (let i = 0; i < pieces; i++) {
       const points = one ? one.total : (p.points?.[i] ?? 0);
       const bytes = one ? one.size : p.bytes[i];
-      if (!o || o.pos < after || o.batch.sizeWith(device, key, bytes) > maxPayload || !withinCaps(kind, o.batch, device, points, caps)) {
+      let m = d[kind];
+      if (m && (!o || m.batch !== o.batch)) m = undefined;
+      if (!o || o.pos < after || o.batch.sizeWith(m, key, bytes) > maxPayload || !withinCaps(kind, o.batch, m !== undefined, points, caps)) {
         o = { batch: new JsonBatch(T[kind], shape), pos: slots.length };
         slots.push({ kind, batch: o.batch });
-        open.set(kind, o);
+        open[kind] = o;
+        m = undefined;
       }
-      o.batch.add(device, key, one ? one.text : p.json[i], bytes, one ? undefined : p.fields?.[i], points);
+      d[kind] = o.batch.add(m, key, one ? one.text : p.json[i], bytes, one ? undefined : p.fields?.[i], points);
       o.batch.carry(index);
     }
-    if (o) lastPos.set(device, o.pos);
+    if (o) d.lastPos = o.pos;
   }
 
   const publishes = slots.map((s) => ("batch" in s ? { topic: s.batch.topic, payload: s.batch.toBuffer(), carries: s.batch.carries, cost: mergedCost(s.kind, s.batch) } : s));
   return { publishes, refused };
+}
+
+/** A device's state during one encode. */
+interface DeviceSlot {
+  key: Key | undefined;
+  /** Position of the latest publish that carries the device (-1: none yet). */
+  lastPos: number;
+  telemetry: Member | undefined;
+  attributes: Member | undefined;
+  claim: Member | undefined;
+}
+
+function slotOf(devices: Map<string, DeviceSlot>, device: string): DeviceSlot {
+  let d = devices.get(device);
+  if (!d) devices.set(device, (d = { key: undefined, lastPos: -1, telemetry: undefined, attributes: undefined, claim: undefined }));
+  return d;
+}
+
+function keyOf(device: string): Key {
+  const k = JSON.stringify(device);
+  return { json: k, bytes: utf8Length(k) };
 }
 
 /** Why one piece of the uplink cannot go even alone in a publish, or null. */
