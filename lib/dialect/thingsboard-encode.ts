@@ -8,7 +8,7 @@ import type { PublishCaps, PublishCost, TelemetryPoint, Uplink, Values } from ".
 import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
 import { JsonBatch, memberOverhead, utf8Length, type Key, type Member, type MemberShape } from "./json-batch";
 import { T } from "./thingsboard-topics";
-import { numberJson, serialise } from "./serialise";
+import { flatJson, flatKeys, numberJson, serialise } from "./serialise";
 
 type Mergeable = "telemetry" | "attributes" | "claim";
 const SHAPES: Record<Mergeable, MemberShape> = { telemetry: "array", attributes: "object", claim: "value" };
@@ -75,24 +75,27 @@ let lastKeys = 0;
 let lastBytes = 0;
 
 /**
- * One point as sent: one JSON.stringify per values object when no value has a toJSON (what was
- * validated is then exactly what it writes); ts is a finite number (validated): its String() is its JSON.
+ * One point as sent: flat values written directly, else one JSON.stringify per values object when
+ * no value has a toJSON (what was validated is then exactly what it writes), else key by key.
  */
 function pointJson(point: TelemetryPoint, index: number): string {
   const values = sentValues(point.values, index);
-  let keys = plainKeys(values);
-  let s: string;
-  if (keys >= 0) {
-    // ts is a finite number (validated): numberJson writes what JSON.stringify would, faster. The
-    // pieces are flattened into one string by utf8Length below, and the point's text is dropped
-    // once it is in a publish's buffer.
-    const v = serialise(values, "the values");
-    s = point.ts === undefined ? v : '{"ts":' + numberJson(point.ts) + ',"values":' + v + "}";
-  } else {
-    const v = membersJson(values);
-    keys = Object.keys(values).length;
-    s = point.ts === undefined ? v : '{"ts":' + numberJson(point.ts) + ',"values":' + v + "}";
+  // Flat values (numbers, booleans, null: most telemetry) are written directly, as JSON.stringify would.
+  let v = flatJson(values);
+  let keys = flatKeys;
+  if (v === undefined) {
+    keys = plainKeys(values);
+    if (keys >= 0) {
+      v = serialise(values, "the values");
+    } else {
+      v = membersJson(values);
+      keys = Object.keys(values).length;
+    }
   }
+  // ts is a finite number (validated): numberJson writes what JSON.stringify would, faster. The
+  // pieces are flattened into one string by utf8Length below, and the point's text is dropped
+  // once it is in a publish's buffer.
+  const s = point.ts === undefined ? v : '{"ts":' + numberJson(point.ts) + ',"values":' + v + "}";
   lastKeys = keys;
   lastBytes = utf8Length(s);
   return s;

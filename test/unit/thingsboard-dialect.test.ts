@@ -111,6 +111,23 @@ describe("ThingsBoard dialect", () => {
       publishes.should.have.length(1);
       publishes[0].payload.toString().should.equal(JSON.stringify({ A: tss.map((ts, i) => ({ ts, values: { v: i } })) }));
     });
+    it("writes each point's values exactly as JSON.stringify would", () => {
+      const inherited = Object.create({ up: 1 }) as Record<string, unknown>;
+      inherited.own = 2;
+      const valuesList: Array<Record<string, unknown>> = [
+        { temperature: 20.1, humidity: 40 },
+        { a: -0, b: 1e21, c: 5e-7, d: 1764772000000, e: -3.25, f: 2 ** 53 },
+        { on: true, off: false, none: null },
+        { "2": 1, "1": 2, b: 3, a: 4 },
+        { 'qu"ote': 1, "back\\slash": 2, "ü-ñ 温度": 3, "\u0001": 4 },
+        { s: "text", n: 1 },
+        { nested: { x: [1, 2] }, n: 1 },
+        inherited,
+      ];
+      const batch: Uplink[] = valuesList.map((values, i) => ({ kind: "telemetry", device: "A", points: [{ ts: 1700000000000 + i, values: values as never }] }));
+      const { publishes } = tb.encode(batch, 1 << 20, 0, { prepared: batch.map((u) => tb.prepare(u)) });
+      publishes[0].payload.toString().should.equal(JSON.stringify({ A: valuesList.map((values, i) => ({ ts: 1700000000000 + i, values })) }));
+    });
   });
 
   describe("validate", () => {
