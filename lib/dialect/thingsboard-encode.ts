@@ -234,6 +234,9 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
   // placed before that must not take the device's later uplinks, or they would overtake it.
   const devices = new Map<string, DeviceSlot>();
   const refused: Refusal[] = [];
+  // Announcements moved up, by the position of the publish they follow (-1: before all).
+  const follow = new Map<number, Publish[]>();
+  let lastSingle = -1;
 
   for (let index = 0; index < batch.length; index++) {
     const u = batch[index];
@@ -252,8 +255,20 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
         refused.push({ index, reason: `the message is ${p.bytes[0]} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
         continue;
       }
-      slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u, p) });
-      if ("device" in u) slotOf(devices, u.device).lastPos = slots.length - 1;
+      const publish: Publish = { topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u, p) };
+      if (u.kind === "connect" && !devices.has(u.device)) {
+        // A device's first uplink here, its announcement: it goes right after the latest publish
+        // that is not merged, before the merged ones opened since (nothing of the device is among
+        // them), not between them, where it would split them (100 new devices: 100 publishes more).
+        let list = follow.get(lastSingle);
+        if (!list) follow.set(lastSingle, (list = []));
+        list.push(publish);
+        slotOf(devices, u.device).lastPos = lastSingle;
+        continue;
+      }
+      slots.push(publish);
+      lastSingle = slots.length - 1;
+      if ("device" in u) slotOf(devices, u.device).lastPos = lastSingle;
       continue;
     }
     const kind = u.kind;
@@ -290,7 +305,13 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
     if (o) d.lastPos = o.pos;
   }
 
-  const publishes = slots.map((s) => ("batch" in s ? { topic: s.batch.topic, payload: s.batch.toBuffer(), carries: s.batch.carries, cost: mergedCost(s.kind, s.batch) } : s));
+  const publishes: Publish[] = follow.get(-1) ?? [];
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i];
+    publishes.push("batch" in s ? { topic: s.batch.topic, payload: s.batch.toBuffer(), carries: s.batch.carries, cost: mergedCost(s.kind, s.batch) } : s);
+    const after = follow.get(i);
+    if (after) for (const a of after) publishes.push(a);
+  }
   return { publishes, refused };
 }
 

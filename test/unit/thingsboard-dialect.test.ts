@@ -128,6 +128,21 @@ describe("ThingsBoard dialect", () => {
       const { publishes } = tb.encode(batch, 1 << 20, 0, { prepared: batch.map((u) => tb.prepare(u)) });
       publishes[0].payload.toString().should.equal(JSON.stringify({ A: valuesList.map((values, i) => ({ ts: 1700000000000 + i, values })) }));
     });
+    it("sends the announcements of new devices first, not between their telemetry, which stays in one publish", () => {
+      // As the session queues them when 100 devices send their first point: connect, telemetry, connect, …
+      const batch: Uplink[] = [];
+      for (let i = 0; i < 100; i++) batch.push({ kind: "connect", device: `D${i}` }, { kind: "telemetry", device: `D${i}`, points: [{ ts: i, values: { v: i } }] });
+      batch.push({ kind: "telemetry", device: "D0", points: [{ ts: 100, values: { v: 100 } }] }, { kind: "connect", device: "D0", profile: "P" }, { kind: "telemetry", device: "D0", points: [{ ts: 101, values: { v: 101 } }] });
+      const { publishes, refused } = tb.encode(batch, 65536, 0);
+      refused.should.have.length(0);
+      publishes.map((p) => p.topic).should.eql([...Array<string>(100).fill("v1/gateway/connect"), "v1/gateway/telemetry", "v1/gateway/connect", "v1/gateway/telemetry"]);
+      (body(publishes[100]) as Record<string, unknown[]>).D0.should.have.length(2);
+      Object.keys(body(publishes[100]) as object).should.have.length(100);
+      should(body(publishes[101])).eql({ device: "D0", type: "P" }); // a second announcement stays in its place: after what came before it
+      should(body(publishes[102])).eql({ D0: [{ ts: 101, values: { v: 101 } }] });
+      // Every entry is carried, each device's uplinks in order.
+      publishes.flatMap((p) => p.carries).sort((a, b) => a - b).should.eql(batch.map((_, i) => i));
+    });
   });
 
   describe("validate", () => {
