@@ -139,3 +139,28 @@ export class PartEntry implements Entry {
     this.group.fail(err);
   }
 }
+
+/** One uplink of a `MsgGroup` of one telemetry point (a multi-device payload): held as `PointEntry` holds its point. */
+export class PointPart implements Entry {
+  strikes: number | undefined = undefined;
+  at: number | undefined = undefined;
+  private readonly ts: number | undefined;
+  private readonly values: Values;
+
+  constructor(readonly device: string, point: TelemetryPoint, public prepared: Prepared | undefined, private readonly group: MsgGroup) {
+    this.ts = point.ts;
+    this.values = point.values;
+  }
+
+  get uplink(): Uplink {
+    return { kind: "telemetry", device: this.device, points: [this.ts === undefined ? { values: this.values } : { ts: this.ts, values: this.values }] };
+  }
+
+  resolve(): void {
+    this.group.part();
+  }
+
+  reject(err: Error): void {
+    this.group.fail(err);
+  }
+}

@@ -4,7 +4,7 @@
 import { EventEmitter } from "events";
 import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
-import { fail, MsgEntry, MsgGroup, PartEntry, PointEntry, type Done } from "../outbox/msg-entry";
+import { fail, MsgEntry, MsgGroup, PartEntry, PointEntry, PointPart, type Done } from "../outbox/msg-entry";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
@@ -238,7 +238,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       const u = uplinks[i];
       this.stats.accepted(u, prepared[i], i > 0);
       this.announceFor(u, options);
-      this.outbox.push(new PartEntry(u, prepared[i], group), true);
+      this.outbox.push(u.kind === "telemetry" && u.points.length === 1 ? new PointPart(u.device, u.points[0], prepared[i], group) : new PartEntry(u, prepared[i], group), true);
     }
   }
 
