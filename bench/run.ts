@@ -2,7 +2,7 @@
 // through one mosquitto at QoS 1, a backlog drained from each store, then the RSS of Node-RED
 // with 100,000 connected devices. Issue 14's four lines are printed last, as ratios of one run.
 //   npm run bench -- [--variants f,a,b,c,d,m] [--msgs 200000] [--devices 100] [--chunk 1000]
-//                    [--timeout 300] [--rss-devices 100000] [--no-rss] [--profile [a,b,m]] [--repeat 1]
+//                    [--timeout 300] [--rss-devices 100000] [--no-rss] [--profile [f,a,b,m]] [--repeat 1]
 //                    [--no-backlog] [--no-store] [--no-modbus] [--no-drain]
 import { measureJsonFloor } from "./json-floor";
 import { execFileSync } from "child_process";
@@ -28,7 +28,7 @@ interface Args {
   timeoutMs: number;
   rssDevices: number;
   rss: boolean;
-  /** Variants whose measured window is CPU-profiled (a and/or b). */
+  /** Variants whose measured window is CPU-profiled (f, a, b and/or m). */
   profile: Variant[];
   /** Rounds of all variants, interleaved; each variant reports its median round. */
   repeat: number;
@@ -97,7 +97,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--profile":
         a.profile = argv[i + 1] && !argv[i + 1].startsWith("--") ? (next().split(",") as Variant[]) : ["a"];
-        if (a.profile.some((v) => v !== "a" && v !== "b" && v !== "m")) throw new Error("--profile takes a, b and/or m (the Node-RED variants)");
+        if (a.profile.some((v) => v !== "f" && v !== "a" && v !== "b" && v !== "m")) throw new Error("--profile takes f, a, b and/or m (the Node-RED variants)");
         break;
       default:
         throw new Error(`unknown option ${argv[i]}`);

@@ -45,7 +45,7 @@ export interface RunContext {
   counter: PointCounter;
   workload: Workload;
   timeoutMs: number;
-  /** Profile the measured window of (a)/(b) into this .cpuprofile file. */
+  /** Profile the measured window of (f)/(a)/(b)/(m) into this .cpuprofile file. */
   cpuProfile?: string;
 }
 
@@ -101,13 +101,15 @@ async function floor(ctx: RunContext): Promise<VariantResult> {
   const host = await NodeRedHost.start({ flows: floorFlow() });
   try {
     await sleep(500);
+    if (ctx.cpuProfile) await host.profileStart();
     const before = await host.stats();
     const t0 = await host.generate(ctx.workload);
     const s = await host.waitDone(ctx.workload.msgs, 0, ctx.timeoutMs).catch(() => undefined);
+    if (ctx.cpuProfile) await host.profileStop(ctx.cpuProfile);
     const generatedAt = await host.generated();
     const done = s?.done ?? 0;
     const cpuUsPerMsg = s ? (s.cpuUs - before.cpuUs) / ctx.workload.msgs : undefined;
-    return result("f", ctx, t0, generatedAt, { points: done, messages: done, lastAt: s?.at ?? 0, timedOut: !s }, { cpuUsPerMsg });
+    return result("f", ctx, t0, generatedAt, { points: done, messages: done, lastAt: s?.at ?? 0, timedOut: !s }, { cpuUsPerMsg, cpuProfile: ctx.cpuProfile });
   } finally {
     await host.stop();
   }

@@ -12,13 +12,15 @@ export interface Key {
   bytes: number;
 }
 
-interface Member {
+/** One device's member of a payload. Its caller keeps it per device (no lookup by name per part). */
+export interface Member {
+  readonly batch: JsonBatch;
   key: Key;
   /** Serialised array elements, or serialised object members (`"k":v`). */
   parts: string[];
-  partBytes: number[];
-  /** Data points of each part, as the server counts them. */
-  partPoints: number[];
+  /** Per part, only where a part can be replaced (fields): its bytes and data points. */
+  partBytes: number[] | undefined;
+  partPoints: number[] | undefined;
   /** Object members by key, so that a later update of a key replaces the earlier one. */
   byKey: Map<string, number> | undefined;
 }
@@ -35,7 +37,7 @@ export function memberOverhead(shape: MemberShape, key: Key, first: boolean): nu
 
 export class JsonBatch {
   readonly carries: number[] = [];
-  private readonly members = new Map<string, Member>();
+  private readonly members: Member[] = [];
   private bytes = 2; // {}
   private points = 0;
 
@@ -47,7 +49,7 @@ export class JsonBatch {
 
   /** Devices in the payload: each is one device message to the server. */
   get devices(): number {
-    return this.members.size;
+    return this.members.length;
   }
 
   /** Data points in the payload (a replaced field counts once). */
@@ -55,55 +57,59 @@ export class JsonBatch {
     return this.points;
   }
 
-  /** Whether the device already has a member here (adding to it costs no new device message). */
-  has(device: string): boolean {
-    return this.members.has(device);
-  }
-
-  /** The payload size after adding a part of `partBytes` for `device`. */
-  sizeWith(device: string, key: Key, partBytes: number): number {
-    const m = this.members.get(device);
+  /** The payload size after adding a part of `partBytes` to member `m` (none: the device's first part here). */
+  sizeWith(m: Member | undefined, key: Key, partBytes: number): number {
     if (m) return this.bytes + partBytes + (m.parts.length > 0 ? 1 : 0);
-    return this.bytes + memberOverhead(this.shape, key, this.members.size === 0) + partBytes;
+    return this.bytes + memberOverhead(this.shape, key, this.members.length === 0) + partBytes;
   }
 
-  /** Appends an element to the device's array, or sets a field `"name":value` of its object. */
-  add(device: string, key: Key, json: string, bytes: number, field?: string, points = 0): void {
-    let m = this.members.get(device);
-    if (!m) {
-      this.bytes += memberOverhead(this.shape, key, this.members.size === 0);
-      m = { key, parts: [], partBytes: [], partPoints: [], byKey: undefined };
-      this.members.set(device, m);
+  /**
+   * Appends an element to the device's array, or sets a field `"name":value` of its object; `m`
+   * is the device's member here (none: it is made). Returns the member.
+   */
+  add(m: Member | undefined, key: Key, json: string, bytes: number, field?: string, points = 0): Member {
+    if (!m || m.batch !== this) {
+      this.bytes += memberOverhead(this.shape, key, this.members.length === 0);
+      m = { batch: this, key, parts: [], partBytes: undefined, partPoints: undefined, byKey: undefined };
+      this.members.push(m);
     }
     if (this.shape === "value") field = ""; // one whole value: a later one replaces it
     if (field !== undefined) {
       const byKey = (m.byKey ??= new Map());
+      const partBytes = (m.partBytes ??= []);
+      const partPoints = (m.partPoints ??= []);
       const at = byKey.get(field);
       if (at !== undefined) {
-        this.bytes += bytes - m.partBytes[at];
-        this.points += points - m.partPoints[at];
+        this.bytes += bytes - partBytes[at];
+        this.points += points - partPoints[at];
         m.parts[at] = json;
-        m.partBytes[at] = bytes;
-        m.partPoints[at] = points;
-        return;
+        partBytes[at] = bytes;
+        partPoints[at] = points;
+        return m;
       }
       byKey.set(field, m.parts.length);
+      partBytes.push(bytes);
+      partPoints.push(points);
     }
     this.bytes += bytes + (m.parts.length > 0 ? 1 : 0);
     this.points += points;
     m.parts.push(json);
-    m.partBytes.push(bytes);
-    m.partPoints.push(points);
+    return m;
   }
 
   carry(index: number): void {
     if (this.carries[this.carries.length - 1] !== index) this.carries.push(index);
   }
 
+  /** The payload, built as one string and written into one Buffer once. */
   toBuffer(): Buffer {
-    const [open, close] = this.shape === "array" ? ["[", "]"] : this.shape === "object" ? ["{", "}"] : ["", ""];
-    const out: string[] = [];
-    for (const m of this.members.values()) out.push(m.key.json + ":" + open + m.parts.join(",") + close);
-    return Buffer.from("{" + out.join(",") + "}");
+    const open = this.shape === "array" ? "[" : this.shape === "object" ? "{" : "";
+    const close = this.shape === "array" ? "]" : this.shape === "object" ? "}" : "";
+    let s = "{";
+    for (let i = 0; i < this.members.length; i++) {
+      const m = this.members[i];
+      s += (i > 0 ? "," : "") + m.key.json + ":" + open + m.parts.join(",") + close;
+    }
+    return Buffer.from(s + "}");
   }
 }

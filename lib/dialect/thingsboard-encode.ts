@@ -6,9 +6,9 @@
 // from messages, and the gateway's own v1/devices/me traffic from its own buckets.
 import type { PublishCaps, PublishCost, TelemetryPoint, Uplink, Values } from "../records";
 import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
-import { JsonBatch, memberOverhead, utf8Length, type Key, type MemberShape } from "./json-batch";
+import { JsonBatch, memberOverhead, utf8Length, type Key, type Member, type MemberShape } from "./json-batch";
 import { T } from "./thingsboard-topics";
-import { serialise } from "./serialise";
+import { flatJson, flatKeys, numberJson, serialise } from "./serialise";
 
 type Mergeable = "telemetry" | "attributes" | "claim";
 const SHAPES: Record<Mergeable, MemberShape> = { telemetry: "array", attributes: "object", claim: "value" };
@@ -75,22 +75,27 @@ let lastKeys = 0;
 let lastBytes = 0;
 
 /**
- * One point as sent: one JSON.stringify per values object when no value has a toJSON (what was
- * validated is then exactly what it writes); ts is a finite number (validated): its String() is its JSON.
+ * One point as sent: flat values written directly, else one JSON.stringify per values object when
+ * no value has a toJSON (what was validated is then exactly what it writes), else key by key.
  */
 function pointJson(point: TelemetryPoint, index: number): string {
   const values = sentValues(point.values, index);
-  let keys = plainKeys(values);
-  let s: string;
-  if (keys >= 0) {
-    // One flat string per point (a concatenation would keep five string objects per point alive
-    // until its PUBACK); ts is a finite number (validated), so its JSON is what it was checked as.
-    s = point.ts === undefined ? serialise(values, "the values") : serialise({ ts: point.ts, values }, "the values");
-  } else {
-    const v = membersJson(values);
-    keys = Object.keys(values).length;
-    s = point.ts === undefined ? v : '{"ts":' + String(point.ts) + ',"values":' + v + "}";
+  // Flat values (numbers, booleans, null: most telemetry) are written directly, as JSON.stringify would.
+  let v = flatJson(values);
+  let keys = flatKeys;
+  if (v === undefined) {
+    keys = plainKeys(values);
+    if (keys >= 0) {
+      v = serialise(values, "the values");
+    } else {
+      v = membersJson(values);
+      keys = Object.keys(values).length;
+    }
   }
+  // ts is a finite number (validated): numberJson writes what JSON.stringify would, faster. The
+  // pieces are flattened into one string by utf8Length below, and the point's text is dropped
+  // once it is in a publish's buffer.
+  const s = point.ts === undefined ? v : '{"ts":' + numberJson(point.ts) + ',"values":' + v + "}";
   lastKeys = keys;
   lastBytes = utf8Length(s);
   return s;
@@ -206,8 +211,8 @@ function mergedCost(kind: Mergeable, b: JsonBatch): PublishCost {
 }
 
 /** Whether one more part (for `device`, with `points`) keeps the publish within the rate caps. */
-function withinCaps(kind: Mergeable, b: JsonBatch, device: string, points: number, caps: PublishCaps): boolean {
-  const devices = b.devices + (b.has(device) ? 0 : 1);
+function withinCaps(kind: Mergeable, b: JsonBatch, known: boolean, points: number, caps: PublishCaps): boolean {
+  const devices = b.devices + (known ? 0 : 1);
   if (kind === "claim") return devices <= caps.messages;
   return devices <= caps.telemetryMessages && b.dataPoints + points <= caps.telemetryDataPoints;
 }
@@ -223,12 +228,15 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
   };
   const caps = extras.caps ?? UNLIMITED;
   const slots: Array<Publish | { kind: Mergeable; batch: JsonBatch }> = [];
-  const open = new Map<Mergeable, { batch: JsonBatch; pos: number }>();
-  // Position of the latest publish that carries each device: a merged publish placed before
-  // it must not take that device's later uplinks, or they would overtake it.
-  const lastPos = new Map<string, number>();
-  const keys = new Map<string, Key>();
+  const open: Partial<Record<Mergeable, { batch: JsonBatch; pos: number }>> = {};
+  // Per device, one lookup per uplink: its key (serialised once per encode), its members in the
+  // open publishes, and the position of the latest publish that carries it: a merged publish
+  // placed before that must not take the device's later uplinks, or they would overtake it.
+  const devices = new Map<string, DeviceSlot>();
   const refused: Refusal[] = [];
+  // Announcements moved up, by the position of the publish they follow (-1: before all).
+  const follow = new Map<number, Publish[]>();
+  let lastSingle = -1;
 
   for (let index = 0; index < batch.length; index++) {
     const u = batch[index];
@@ -247,19 +255,27 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
         refused.push({ index, reason: `the message is ${p.bytes[0]} bytes, over the server's limit of ${maxPacket} bytes per packet with its topic` });
         continue;
       }
-      slots.push({ topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u, p) });
-      if ("device" in u) lastPos.set(u.device, slots.length - 1);
+      const publish: Publish = { topic, payload: Buffer.from(p.json[0]), carries: [index], cost: singleCost(u, p) };
+      if (u.kind === "connect" && !devices.has(u.device)) {
+        // A device's first uplink here, its announcement: it goes right after the latest publish
+        // that is not merged, before the merged ones opened since (nothing of the device is among
+        // them), not between them, where it would split them (100 new devices: 100 publishes more).
+        let list = follow.get(lastSingle);
+        if (!list) follow.set(lastSingle, (list = []));
+        list.push(publish);
+        slotOf(devices, u.device).lastPos = lastSingle;
+        continue;
+      }
+      slots.push(publish);
+      lastSingle = slots.length - 1;
+      if ("device" in u) slotOf(devices, u.device).lastPos = lastSingle;
       continue;
     }
     const kind = u.kind;
     const shape = SHAPES[kind];
     const device = (u as { device: string }).device;
-    let key = keys.get(device);
-    if (!key) {
-      const k = JSON.stringify(device);
-      key = { json: k, bytes: utf8Length(k) };
-      keys.set(device, key);
-    }
+    const d = slotOf(devices, device);
+    const key = (d.key ??= keyOf(device));
     // A piece that does not fit even alone refuses the whole uplink, before any of it is placed.
     const maxPayload = room(T[kind]);
     const alone = 2 + memberOverhead(shape, key, true);
@@ -268,26 +284,56 @@ export function encode(batch: readonly Uplink[], maxPacket: number, propertiesBy
       refused.push({ index, reason: problem });
       continue;
     }
-    const after = lastPos.get(device) ?? -1;
-    let o = open.get(kind);
+    const after = d.lastPos;
+    let o = open[kind];
     const one = p instanceof OnePoint ? p : undefined;
     const pieces = one ? 1 : p.json.length;
     for (let i = 0; i < pieces; i++) {
       const points = one ? one.total : (p.points?.[i] ?? 0);
       const bytes = one ? one.size : p.bytes[i];
-      if (!o || o.pos < after || o.batch.sizeWith(device, key, bytes) > maxPayload || !withinCaps(kind, o.batch, device, points, caps)) {
+      let m = d[kind];
+      if (m && (!o || m.batch !== o.batch)) m = undefined;
+      if (!o || o.pos < after || o.batch.sizeWith(m, key, bytes) > maxPayload || !withinCaps(kind, o.batch, m !== undefined, points, caps)) {
         o = { batch: new JsonBatch(T[kind], shape), pos: slots.length };
         slots.push({ kind, batch: o.batch });
-        open.set(kind, o);
+        open[kind] = o;
+        m = undefined;
       }
-      o.batch.add(device, key, one ? one.text : p.json[i], bytes, one ? undefined : p.fields?.[i], points);
+      d[kind] = o.batch.add(m, key, one ? one.text : p.json[i], bytes, one ? undefined : p.fields?.[i], points);
       o.batch.carry(index);
     }
-    if (o) lastPos.set(device, o.pos);
+    if (o) d.lastPos = o.pos;
   }
 
-  const publishes = slots.map((s) => ("batch" in s ? { topic: s.batch.topic, payload: s.batch.toBuffer(), carries: s.batch.carries, cost: mergedCost(s.kind, s.batch) } : s));
+  const publishes: Publish[] = follow.get(-1) ?? [];
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i];
+    publishes.push("batch" in s ? { topic: s.batch.topic, payload: s.batch.toBuffer(), carries: s.batch.carries, cost: mergedCost(s.kind, s.batch) } : s);
+    const after = follow.get(i);
+    if (after) for (const a of after) publishes.push(a);
+  }
   return { publishes, refused };
+}
+
+/** A device's state during one encode. */
+interface DeviceSlot {
+  key: Key | undefined;
+  /** Position of the latest publish that carries the device (-1: none yet). */
+  lastPos: number;
+  telemetry: Member | undefined;
+  attributes: Member | undefined;
+  claim: Member | undefined;
+}
+
+function slotOf(devices: Map<string, DeviceSlot>, device: string): DeviceSlot {
+  let d = devices.get(device);
+  if (!d) devices.set(device, (d = { key: undefined, lastPos: -1, telemetry: undefined, attributes: undefined, claim: undefined }));
+  return d;
+}
+
+function keyOf(device: string): Key {
+  const k = JSON.stringify(device);
+  return { json: k, bytes: utf8Length(k) };
 }
 
 /** Why one piece of the uplink cannot go even alone in a publish, or null. */

@@ -4,7 +4,7 @@
 import { EventEmitter } from "events";
 import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
-import { fail, MsgEntry, MsgGroup, PartEntry, type Done } from "../outbox/msg-entry";
+import { fail, MsgEntry, MsgGroup, PartEntry, PointEntry, PointPart, type Done } from "../outbox/msg-entry";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
@@ -217,7 +217,9 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       if (typeof p === "string") return this.refuse(given, new OutboxError(p, "invalid"), done, label);
       this.stats.accepted(u, p);
       this.announceFor(u, options);
-      return this.outbox.push(new MsgEntry(u, p, done, this.stats, label), true);
+      // One telemetry point (most msgs): the entry holds the point, not the uplink around it.
+      const entry = u.kind === "telemetry" && u.points.length === 1 ? new PointEntry(u.device, u.points[0], p, done, this.stats, label) : new MsgEntry(u, p, done, this.stats, label);
+      return this.outbox.push(entry, true);
     }
     const uplinks = given.map((u) => this.renamed(u));
     // Validated and serialised, all of them, before any is queued.
@@ -236,7 +238,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       const u = uplinks[i];
       this.stats.accepted(u, prepared[i], i > 0);
       this.announceFor(u, options);
-      this.outbox.push(new PartEntry(u, prepared[i], group), true);
+      this.outbox.push(u.kind === "telemetry" && u.points.length === 1 ? new PointPart(u.device, u.points[0], prepared[i], group) : new PartEntry(u, prepared[i], group), true);
     }
   }
 

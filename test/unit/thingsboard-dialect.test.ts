@@ -102,6 +102,47 @@ describe("ThingsBoard dialect", () => {
         ["v1/devices/me/rpc/request/5", { method: "getSessionLimits" }],
       ]);
     });
+
+    it("writes each point's ts exactly as JSON.stringify would, whatever the number", () => {
+      const tss = [0, 1, 999999, 1e6, 1000001, 1700000000000, 1764772000000, 1764772000001.5, 8999999999999999, 9e15, 1e21, 2 ** 53 - 1, 0.5, 5e-7];
+      for (let i = 0; i < 2000; i++) tss.push(Math.floor(Math.random() * 9e15), Math.random() * 1e13);
+      const batch: Uplink[] = tss.map((ts, i) => ({ kind: "telemetry", device: "A", points: [{ ts, values: { v: i } }] }));
+      const { publishes } = tb.encode(batch, 1 << 20, 0, { prepared: batch.map((u) => tb.prepare(u)) });
+      publishes.should.have.length(1);
+      publishes[0].payload.toString().should.equal(JSON.stringify({ A: tss.map((ts, i) => ({ ts, values: { v: i } })) }));
+    });
+    it("writes each point's values exactly as JSON.stringify would", () => {
+      const inherited = Object.create({ up: 1 }) as Record<string, unknown>;
+      inherited.own = 2;
+      const valuesList: Array<Record<string, unknown>> = [
+        { temperature: 20.1, humidity: 40 },
+        { a: -0, b: 1e21, c: 5e-7, d: 1764772000000, e: -3.25, f: 2 ** 53 },
+        { on: true, off: false, none: null },
+        { "2": 1, "1": 2, b: 3, a: 4 },
+        { 'qu"ote': 1, "back\\slash": 2, "ü-ñ 温度": 3, "\u0001": 4 },
+        { s: "text", n: 1 },
+        { nested: { x: [1, 2] }, n: 1 },
+        inherited,
+      ];
+      const batch: Uplink[] = valuesList.map((values, i) => ({ kind: "telemetry", device: "A", points: [{ ts: 1700000000000 + i, values: values as never }] }));
+      const { publishes } = tb.encode(batch, 1 << 20, 0, { prepared: batch.map((u) => tb.prepare(u)) });
+      publishes[0].payload.toString().should.equal(JSON.stringify({ A: valuesList.map((values, i) => ({ ts: 1700000000000 + i, values })) }));
+    });
+    it("sends the announcements of new devices first, not between their telemetry, which stays in one publish", () => {
+      // As the session queues them when 100 devices send their first point: connect, telemetry, connect, …
+      const batch: Uplink[] = [];
+      for (let i = 0; i < 100; i++) batch.push({ kind: "connect", device: `D${i}` }, { kind: "telemetry", device: `D${i}`, points: [{ ts: i, values: { v: i } }] });
+      batch.push({ kind: "telemetry", device: "D0", points: [{ ts: 100, values: { v: 100 } }] }, { kind: "connect", device: "D0", profile: "P" }, { kind: "telemetry", device: "D0", points: [{ ts: 101, values: { v: 101 } }] });
+      const { publishes, refused } = tb.encode(batch, 65536, 0);
+      refused.should.have.length(0);
+      publishes.map((p) => p.topic).should.eql([...Array<string>(100).fill("v1/gateway/connect"), "v1/gateway/telemetry", "v1/gateway/connect", "v1/gateway/telemetry"]);
+      (body(publishes[100]) as Record<string, unknown[]>).D0.should.have.length(2);
+      Object.keys(body(publishes[100]) as object).should.have.length(100);
+      should(body(publishes[101])).eql({ device: "D0", type: "P" }); // a second announcement stays in its place: after what came before it
+      should(body(publishes[102])).eql({ D0: [{ ts: 101, values: { v: 101 } }] });
+      // Every entry is carried, each device's uplinks in order.
+      publishes.flatMap((p) => p.carries).sort((a, b) => a - b).should.eql(batch.map((_, i) => i));
+    });
   });
 
   describe("validate", () => {
