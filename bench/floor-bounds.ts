@@ -30,5 +30,5 @@ export async function measureBounds(broker: Broker, counter: PointCounter, w: Wo
  */
 export function boundNote(bound: number | null, target: number): string {
   if (bound === null || !Number.isFinite(bound)) return "";
-  return `; the least node reaches ${bound.toFixed(2)} in this run, ${bound >= target ? "above" : "below"} the target too`;
+  return `; the least node reaches ${bound.toFixed(2)} in this run, ${bound >= target ? "above the target" : "below the target too"}`;
 }

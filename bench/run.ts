@@ -3,7 +3,8 @@
 // with 100,000 connected devices. Issue 14's four lines are printed last, as ratios of one run.
 //   npm run bench -- [--variants f,a,b,c,d,m] [--msgs 200000] [--devices 100] [--chunk 1000]
 //                    [--timeout 300] [--rss-devices 100000] [--no-rss] [--profile [f,a,b,m]] [--repeat 1]
-//                    [--no-backlog] [--no-store] [--no-modbus] [--no-drain]
+//                    [--no-backlog] [--no-store] [--no-modbus] [--no-drain] [--no-floors]
+import { boundNote, measureBounds, type Bounds } from "./floor-bounds";
 import { measureJsonFloor } from "./json-floor";
 import { execFileSync } from "child_process";
 import fs from "fs";
@@ -40,10 +41,12 @@ interface Args {
   store: boolean;
   /** A backlog of `msgs` points drained from the memory and the disk store (bench/store-engine.ts); off with --no-backlog. */
   backlog: boolean;
+  /** The least implementations beside the lines (bench/floor-bounds.ts, about a minute); off with --no-floors. */
+  floors: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { variants: ["f", "a", "b", "c", "d", "m"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 100000, rss: true, profile: [], repeat: 1, modbus: true, drain: true, store: true, backlog: true };
+  const a: Args = { variants: ["f", "a", "b", "c", "d", "m"], workload: { ...DEFAULT_WORKLOAD }, timeoutMs: 300000, rssDevices: 100000, rss: true, profile: [], repeat: 1, modbus: true, drain: true, store: true, backlog: true, floors: true };
   for (let i = 0; i < argv.length; i++) {
     const next = (): string => {
       const v = argv[++i];
@@ -91,6 +94,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--no-store":
         a.store = false;
+        break;
+      case "--no-floors":
+        a.floors = false;
         break;
       case "--no-rss":
         a.rss = false;
@@ -174,6 +180,7 @@ async function main(): Promise<void> {
   const rounds: VariantResult[] = [];
   const backlogs: Record<"memory" | "disk", EngineRun[]> = { memory: [], disk: [] };
   let rss: RssResult | undefined;
+  let bounds: Bounds | undefined;
   const profiles: Partial<Record<Variant, ProfileSummary>> = {};
   try {
     for (let round = 1; round <= args.repeat; round++) {
@@ -194,6 +201,11 @@ async function main(): Promise<void> {
           backlogs[kind].push(r);
         }
       }
+    }
+    if (args.floors && (args.variants.includes("a") || args.variants.includes("m"))) {
+      process.stdout.write("(floors) the least gateway node, 1 and 100 points per msg, and the least drain from disk … ");
+      bounds = await measureBounds(broker, counter, w, args.timeoutMs);
+      console.log(`${fmt(bounds.least)}, ${fmt(bounds.leastM)} and ${fmt(bounds.leastDrain)} points/s`);
     }
     if (args.store) await (await import("./store")).runStoreBench(broker, counter, w, args.timeoutMs); // issue 8: disk store, kill -9
     if (args.rss) {
@@ -235,14 +247,16 @@ async function main(): Promise<void> {
   }
   // Issue 14's four lines.
   console.log("");
-  const line = (name: string, x: number | null | undefined, target: number, what: string): void => {
+  const line = (name: string, x: number | null | undefined, target: number, what: string, bound: number | null = null): void => {
     if (x === undefined) return;
-    console.log(`${name} = ${x === null ? "-" : x.toFixed(2)}  (target ≥ ${target}: ${x !== null && x >= target ? "met" : "NOT met"}; ${what})`);
+    console.log(`${name} = ${x === null ? "-" : x.toFixed(2)}  (target ≥ ${target}: ${x !== null && x >= target ? "met" : "NOT met"}; ${what}${boundNote(bound, target)})`);
   };
-  line("a/f", af, TARGET.af, "telemetry-out, one point per msg, against Node-RED alone with a no-op node");
-  line("m/d", md, TARGET.md, `telemetry-out, ${MULTI_POINTS} points per msg, against raw mqtt.js pre-batched`);
+  const f = results.find((r) => r.variant === "f");
+  const of = (rate: number | undefined, ref: VariantResult | undefined): number | null => (rate && ref && !ref.timedOut && ref.pointsPerSecond > 0 ? rate / ref.pointsPerSecond : null);
+  line("a/f", af, TARGET.af, "telemetry-out, one point per msg, against Node-RED alone with a no-op node", of(bounds?.least, f));
+  line("m/d", md, TARGET.md, `telemetry-out, ${MULTI_POINTS} points per msg, against raw mqtt.js pre-batched`, of(bounds?.leastM, d));
   line("drain/d", drain.memory, TARGET.drainD, `memory store: ${fmt(w.msgs)} points waiting, no rate limit, against d`);
-  line("drain/d", drain.disk, TARGET.drainD, `disk store: ${fmt(w.msgs)} points waiting, no rate limit, against d`);
+  line("drain/d", drain.disk, TARGET.drainD, `disk store: ${fmt(w.msgs)} points waiting, no rate limit, against d`, of(bounds?.leastDrain, d));
   if (md !== undefined && d && d.pointsPerSecond > 0) {
     const floor = measureJsonFloor(w, MULTI_POINTS);
     const ceiling = 1e6 / floor.serialiseUs / d.pointsPerSecond;
@@ -264,7 +278,7 @@ async function main(): Promise<void> {
     printSummary(p);
   }
   const out = path.join(RESULTS, "latest.json");
-  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { af, md, drainMemory: drain.memory, drainDisk: drain.disk, ab, ad, fb, fd }, cpuAboveFloorUs: { a: costA, b: costB, m: costM }, backlogs, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
+  const json = { date: new Date().toISOString(), env, workload: w, results, ratios: { af, md, drainMemory: drain.memory, drainDisk: drain.disk, ab, ad, fb, fd }, bounds, cpuAboveFloorUs: { a: costA, b: costB, m: costM }, backlogs, targets: TARGET, rounds: args.repeat > 1 ? rounds : undefined, rss, profiles, load: { before: loadBefore, after: os.loadavg() } };
   fs.writeFileSync(out, JSON.stringify(json, null, 2) + "\n");
   console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
   if (args.drain) {
