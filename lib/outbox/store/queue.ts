@@ -10,7 +10,7 @@ import { LogReader, type Position } from "./reader";
 import { RecordType } from "./record";
 import type { Segment } from "./segment-file";
 import { StoredEntry, type EntryOwner } from "./stored-entry";
-import { readBack, readUplink } from "./uplink-frame";
+import { readBack, readUplink } from "./uplink-read";
 
 export interface QueueContext {
   owner: EntryOwner;
