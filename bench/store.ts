@@ -9,7 +9,9 @@ import { now } from "./clock";
 import type { PointCounter } from "./counter";
 import { GATEWAY_CREDENTIALS, telemetryOutCountedFlow, type FlowNode } from "./flows";
 import type { Broker } from "./mosquitto";
+import { runLeast } from "./floor";
 import { NodeRedHost } from "./nodered";
+import { runStandalone } from "./standalone";
 import { runEngine } from "./store-engine";
 import { describeSplit, storeSplit } from "./store-profile";
 import { runKillScenario, type KillResult } from "./store-kill";
@@ -77,6 +79,9 @@ export async function runStoreBench(broker: Broker, counter: PointCounter, w: Wo
   console.log(`    CPU of the Node-RED process per msg: disk store ${disk.cpuUsPerMsg.toFixed(1)} µs, memory store ${memory.cpuUsPerMsg.toFixed(1)} µs`);
   const met = disk.inRate >= STORE_TARGET.pointsPerSecond && disk.outRate >= STORE_TARGET.pointsPerSecond && Math.min(disk.inRate, disk.outRate) >= STORE_TARGET.ofMemory * memory.outRate;
   console.log(`    targets ≥ ${fmt(STORE_TARGET.pointsPerSecond)} points/s in and out, ≥ ${STORE_TARGET.ofMemory}× memory: ${met ? "met" : "NOT met"}${disk.errors || memory.errors ? `; errors disk ${disk.errors}, memory ${memory.errors} (${disk.firstError ?? memory.firstError})` : ""}${disk.timedOut || memory.timedOut ? "; TIMED OUT" : ""}`);
+  // The plainest node that keeps the disk store's promise (bench/floor-nodes.ts): what this machine gives at all.
+  const least = await runLeast(broker, counter, w, timeoutMs, true);
+  console.log(`    the least node writing each point to disk (CRC, group commit, done after fdatasync) reaches in ${fmt(least.inRate)}, out ${fmt(least.outRate)} points/s in this run, CPU ${least.cpuUsPerMsg.toFixed(1)} µs/msg`);
   const de = await runEngine("disk", broker, counter, w, timeoutMs);
   const me = await runEngine("memory", broker, counter, w, timeoutMs);
   console.log(`store engine alone (no Node-RED): in ${fmt(de.inRate ?? 0)} points/s, out (backlog drain) ${fmt(de.outRate)} points/s, memory store ${fmt(me.outRate)} points/s${de.errors || me.errors ? `; errors ${de.errors + me.errors}` : ""}`);
@@ -88,24 +93,8 @@ export async function runStoreBench(broker: Broker, counter: PointCounter, w: Wo
 
 /** `node dist/bench/store.js [--msgs N] [--profile]`: this benchmark alone, on a private mosquitto. */
 if (require.main === module) {
-  void (async () => {
-    const { startMosquitto } = await import("./mosquitto");
-    const { PointCounter } = await import("./counter");
-    const { DEFAULT_WORKLOAD } = await import("./workload");
-    const i = process.argv.indexOf("--msgs");
-    const w = { ...DEFAULT_WORKLOAD, msgs: i > 0 ? Number(process.argv[i + 1]) : DEFAULT_WORKLOAD.msgs };
-    const broker = await startMosquitto();
-    const counter = await PointCounter.connect(broker.url);
-    try {
-      const profileDir = process.argv.includes("--profile") ? fs.mkdtempSync(path.join(os.tmpdir(), "store-profile-")) : undefined;
-      await runStoreBench(broker, counter, w, 300000, profileDir);
-    } finally {
-      await counter.close();
-      await broker.stop();
-    }
-    process.exit(0);
-  })().catch((err: Error) => {
-    console.error(err.stack ?? err);
-    process.exit(1);
+  runStandalone(async (broker, counter, w) => {
+    const profileDir = process.argv.includes("--profile") ? fs.mkdtempSync(path.join(os.tmpdir(), "store-profile-")) : undefined;
+    await runStoreBench(broker, counter, w, 300000, profileDir);
   });
 }
