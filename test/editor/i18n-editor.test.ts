@@ -108,8 +108,17 @@ async function wrappedLabels(page: Page, spec: DialogSpec): Promise<string[]> {
       await collect();
     }
   }
-  await page.click(spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
-  await page.waitForSelector(ok, { state: "hidden" });
+  // A click that lands while the tray still moves (a busy CI machine) can be lost: cancel again, up to three times.
+  const cancel = spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel";
+  for (let attempt = 1; ; attempt++) {
+    await page.click(cancel);
+    try {
+      await page.waitForSelector(ok, { state: "hidden", timeout: 10000 });
+      break;
+    } catch (err) {
+      if (attempt === 3) throw new Error(`the ${spec.type} dialog did not close after ${attempt} clicks on Cancel: ${(err as Error).message}`);
+    }
+  }
   return [...wrapped];
 }
 
