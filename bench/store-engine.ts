@@ -11,6 +11,7 @@ import { MemoryStore } from "../lib/outbox/store/memory";
 import type { Uplink } from "../lib/records";
 import { GatewaySession } from "../lib/session/session";
 import { now } from "./clock";
+import { runStandalone } from "./standalone";
 import type { PointCounter } from "./counter";
 import type { Broker } from "./mosquitto";
 import { sourceMsg, type Workload } from "./workload";
@@ -117,31 +118,13 @@ export async function runEngine(kind: "disk" | "memory", broker: Broker, counter
  * alone on a private mosquitto, with the CPU time of this process per msg (in, out).
  */
 if (require.main === module) {
-  void (async () => {
-    const { startMosquitto } = await import("./mosquitto");
-    const { PointCounter } = await import("./counter");
-    const { DEFAULT_WORKLOAD } = await import("./workload");
-    const arg = (name: string): string | undefined => {
-      const i = process.argv.indexOf(name);
-      return i > 0 ? process.argv[i + 1] : undefined;
-    };
-    const w = { ...DEFAULT_WORKLOAD, msgs: Number(arg("--msgs") ?? DEFAULT_WORKLOAD.msgs) };
-    const kinds = (arg("--kind") ?? "both") === "both" ? (["disk", "memory"] as const) : [arg("--kind") as "disk" | "memory"];
-    const broker = await startMosquitto();
-    const counter = await PointCounter.connect(broker.url);
-    try {
-      for (const kind of kinds) {
-        const r = await runEngine(kind, broker, counter, w, 300000);
-        console.log(`engine ${kind}: in ${fmt(r.inRate ?? 0)} points/s, out ${fmt(r.outRate)} points/s, CPU µs/msg in ${r.cpuUsIn.toFixed(1)}, out ${r.cpuUsOut.toFixed(1)}${r.recordsPerCommit ? `, ${fmt(r.recordsPerCommit)} records per fsync` : ""}${r.errors ? `, errors ${r.errors}` : ""}${r.timedOut ? ", TIMED OUT" : ""}`);
-      }
-    } finally {
-      await counter.close();
-      await broker.stop();
+  runStandalone(async (broker, counter, w) => {
+    const arg = process.argv.indexOf("--kind");
+    const kind = arg > 0 ? process.argv[arg + 1] : "both";
+    for (const k of kind === "both" ? (["disk", "memory"] as const) : [kind as "disk" | "memory"]) {
+      const r = await runEngine(k, broker, counter, w, 300000);
+      console.log(`engine ${k}: in ${fmt(r.inRate ?? 0)} points/s, out ${fmt(r.outRate)} points/s, CPU µs/msg in ${r.cpuUsIn.toFixed(1)}, out ${r.cpuUsOut.toFixed(1)}${r.recordsPerCommit ? `, ${fmt(r.recordsPerCommit)} records per fsync` : ""}${r.errors ? `, errors ${r.errors}` : ""}${r.timedOut ? ", TIMED OUT" : ""}`);
     }
-    process.exit(0);
-  })().catch((err: Error) => {
-    console.error(err.stack ?? err);
-    process.exit(1);
   });
 }
 

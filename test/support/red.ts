@@ -1,4 +1,5 @@
 // A real Node-RED runtime (node-red-node-test-helper) loading this package's nodes.
+import { waitFor } from "../../emulator/poll";
 import helper from "node-red-node-test-helper";
 
 helper.init(require.resolve("node-red"));
@@ -54,12 +55,5 @@ export function collect(id: string): Array<Record<string, unknown>> {
   return out;
 }
 
-export async function until<T>(probe: () => T | undefined | false | null, timeoutMs = 5000, what = "condition"): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Polls `probe` every 10 ms until it returns something truthy (the emulators' own waitFor). */
+export const until = waitFor;
