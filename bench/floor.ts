@@ -6,59 +6,23 @@
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { now } from "./clock";
 import type { PointCounter } from "./counter";
-import { GATEWAY_CREDENTIALS, leastGatewayFlow, telemetryOutFlow, type FlowNode } from "./flows";
+import { leastGatewayFlow, telemetryOutFlowWith, type FlowNode } from "./flows";
 import type { Broker } from "./mosquitto";
-import { NodeRedHost } from "./nodered";
 import { runDrainFloor, type DrainFloor } from "./floor-drain";
 import { runStandalone } from "./standalone";
 import { runEngine, type EngineRun } from "./store-engine";
 import { MULTI_POINTS, runVariant } from "./telemetry";
+import { throughNodeRed, type ThroughRun } from "./through";
 import type { Workload } from "./workload";
 
-export interface FloorRun {
-  /** Points of done msgs per second (for f, a and the least node on PUBACK, the same as points delivered). */
-  inRate: number;
-  /** Points per second the broker delivered to the counter. */
-  outRate: number;
-  /** CPU time of the Node-RED process per point (a msg of a, or a point of a 100-point msg). */
-  cpuUsPerMsg: number;
-  timedOut: boolean;
-}
-
-async function through(flows: FlowNode[], ready: string, broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number, profile?: string): Promise<FloorRun> {
-  const host = await NodeRedHost.start({ flows, credentials: GATEWAY_CREDENTIALS });
-  try {
-    await host.ready([ready]);
-    // telemetry-out's session holds data up to 3 s after a connect for the server's limits: both wait alike
-    await new Promise((r) => setTimeout(r, 3500));
-    counter.reset();
-    const counted = counter.waitFor(w.msgs, timeoutMs);
-    if (profile) await host.profileStart();
-    const before = await host.stats();
-    const t0 = await host.generate(w);
-    const msgs = w.msgs / (w.pointsPerMsg ?? 1);
-    const done = await host.waitDone(msgs, 0, timeoutMs).catch(() => undefined);
-    const c = await counted;
-    const s = await host.stats();
-    if (profile) await host.profileStop(profile);
-    return {
-      inRate: done ? w.msgs / (((done.at ?? now()) - t0) / 1000) : 0,
-      outRate: c.timedOut ? 0 : c.points / ((c.lastAt - t0) / 1000),
-      cpuUsPerMsg: (s.cpuUs - before.cpuUs) / w.msgs,
-      timedOut: c.timedOut || !done,
-    };
-  } finally {
-    await host.stop();
-  }
-}
+export type FloorRun = Pick<ThroughRun, "inRate" | "outRate" | "cpuUsPerMsg" | "timedOut">;
 
 /** The least gateway node alone (bench/floor-nodes.ts): done on PUBACK, or when written to disk (`disk`). */
 export async function runLeast(broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number, disk = false): Promise<FloorRun> {
   const dir = disk ? fs.mkdtempSync(path.join(os.tmpdir(), "least-gateway-")) : "";
   try {
-    return await through(leastGatewayFlow(broker.url, dir), "tel", broker, counter, w, timeoutMs);
+    return await throughNodeRed(leastGatewayFlow(broker.url, dir), "tel", broker, counter, w, timeoutMs);
   } finally {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -89,15 +53,15 @@ export async function runFloors(broker: Broker, counter: PointCounter, w: Worklo
   try {
     const fr = await runVariant("f", { broker, counter, workload: w, timeoutMs });
     const f: FloorRun = { inRate: fr.pointsPerSecond, outRate: fr.pointsPerSecond, cpuUsPerMsg: fr.cpuUsPerMsg ?? NaN, timedOut: fr.timedOut };
-    const least = await through(leastGatewayFlow(broker.url), "tel", broker, counter, w, timeoutMs, prof("least"));
-    const leastAtAccept = await through(leastGatewayFlow(broker.url, "", "accept"), "tel", broker, counter, w, timeoutMs, prof("least-accept"));
-    const leastDisk = await through(leastGatewayFlow(broker.url, dir), "tel", broker, counter, w, timeoutMs, prof("least-disk"));
-    const tel = (gw: Record<string, unknown>): FlowNode[] => telemetryOutFlow(broker.url).map((n) => (n.id === "gw" ? { ...n, ...gw } : n));
-    const a = await through(tel({ storeType: "memory", maxQueued: 10 * w.msgs }), "gw", broker, counter, w, timeoutMs, prof("a"));
-    const aDisk = await through(tel({ storeType: "disk", storePath: "", doneWhen: "stored" }), "gw", broker, counter, w, timeoutMs, prof("a-disk"));
+    const least = await throughNodeRed(leastGatewayFlow(broker.url), "tel", broker, counter, w, timeoutMs, prof("least"));
+    const leastAtAccept = await throughNodeRed(leastGatewayFlow(broker.url, "", "accept"), "tel", broker, counter, w, timeoutMs, prof("least-accept"));
+    const leastDisk = await throughNodeRed(leastGatewayFlow(broker.url, dir), "tel", broker, counter, w, timeoutMs, prof("least-disk"));
+    const tel = (gw: Record<string, unknown>): FlowNode[] => telemetryOutFlowWith(broker.url, gw);
+    const a = await throughNodeRed(tel({ storeType: "memory", maxQueued: 10 * w.msgs }), "gw", broker, counter, w, timeoutMs, prof("a"));
+    const aDisk = await throughNodeRed(tel({ storeType: "disk", storePath: "", doneWhen: "stored" }), "gw", broker, counter, w, timeoutMs, prof("a-disk"));
     const wm = { ...w, pointsPerMsg: MULTI_POINTS };
-    const leastM = await through(leastGatewayFlow(broker.url), "tel", broker, counter, wm, timeoutMs, prof("least-m"));
-    const m = await through(tel({ storeType: "memory", maxQueued: 10 * w.msgs }), "gw", broker, counter, wm, timeoutMs, prof("m"));
+    const leastM = await throughNodeRed(leastGatewayFlow(broker.url), "tel", broker, counter, wm, timeoutMs, prof("least-m"));
+    const m = await throughNodeRed(tel({ storeType: "memory", maxQueued: 10 * w.msgs }), "gw", broker, counter, wm, timeoutMs, prof("m"));
     const dr = await runVariant("d", { broker, counter, workload: w, timeoutMs });
     const d: FloorRun = { inRate: dr.pointsPerSecond, outRate: dr.pointsPerSecond, cpuUsPerMsg: NaN, timedOut: dr.timedOut };
     const leastDrain = await runDrainFloor(broker, counter, w, timeoutMs);

@@ -56,6 +56,11 @@ export function telemetryOutCountedFlow(url: string): FlowNode[] {
   return telemetryOutFlow(url);
 }
 
+/** (a) with these gateway-config settings (the store, its bounds) over the editor's defaults. */
+export function telemetryOutFlowWith(url: string, gateway: Record<string, unknown>): FlowNode[] {
+  return telemetryOutCountedFlow(url).map((n) => (n.id === "gw" ? { ...n, ...gateway } : n));
+}
+
 /** The floor: bench-source → a node that only counts. What Node-RED itself costs per msg. */
 export function floorFlow(): FlowNode[] {
   return [TAB, { id: "src", type: "bench-source", wires: [["done"]], ...at(0) }, { id: "done", type: "bench-sink", wires: [], ...at(1) }];

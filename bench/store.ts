@@ -5,66 +5,25 @@
 import fs from "fs";
 import os from "os";
 import path from "path";
-import { now } from "./clock";
 import type { PointCounter } from "./counter";
-import { GATEWAY_CREDENTIALS, telemetryOutCountedFlow, type FlowNode } from "./flows";
+import { telemetryOutFlowWith } from "./flows";
 import type { Broker } from "./mosquitto";
 import { runLeast } from "./floor";
-import { NodeRedHost } from "./nodered";
 import { runStandalone } from "./standalone";
 import { runEngine } from "./store-engine";
 import { describeSplit, storeSplit } from "./store-profile";
 import { runKillScenario, type KillResult } from "./store-kill";
+import { throughNodeRed, type ThroughRun } from "./through";
 import type { Workload } from "./workload";
 
 export const STORE_TARGET = { pointsPerSecond: 100000, ofMemory: 0.5 };
 
-export interface StoreRun {
-  /** Points per second in (done), and out (delivered by the broker). */
-  inRate: number;
-  outRate: number;
-  errors: number;
-  firstError?: string;
-  timedOut: boolean;
-  /** CPU time of the Node-RED process per msg over the run, µs (steadier than rates on a busy machine). */
-  cpuUsPerMsg: number;
-}
-
-function flowWith(url: string, gateway: Record<string, unknown>): FlowNode[] {
-  return telemetryOutCountedFlow(url).map((n) => (n.id === "gw" ? { ...n, ...gateway } : n));
-}
+export type StoreRun = ThroughRun;
 
 async function run(gateway: Record<string, unknown>, broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number, profile?: string): Promise<StoreRun> {
-  const host = await NodeRedHost.start({ flows: flowWith(broker.url, gateway), credentials: GATEWAY_CREDENTIALS });
-  try {
-    await host.ready(["gw"]);
-    // The session holds data up to 3 s after a connect for the server's limits (mosquitto never answers).
-    await new Promise((r) => setTimeout(r, 3500));
-    counter.reset();
-    const counted = counter.waitFor(w.msgs, timeoutMs);
-    if (profile) await host.profileStart();
-    const before = await host.stats();
-    const t0 = await host.generate(w);
-    const done = await host.waitDone(w.msgs, 0, timeoutMs).catch(() => undefined);
-    const c = await counted;
-    const s = await host.stats();
-    if (profile) {
-      await host.profileStop(profile);
-      console.log(`    profile ${profile}: ${describeSplit(storeSplit(profile), w.msgs)}`);
-    }
-    const inSeconds = ((done?.at ?? now()) - t0) / 1000;
-    const outSeconds = ((c.timedOut ? now() : c.lastAt) - t0) / 1000;
-    return {
-      inRate: done ? w.msgs / inSeconds : 0,
-      outRate: c.timedOut ? 0 : c.points / outSeconds,
-      errors: s.errors?.errors ?? 0,
-      firstError: s.errors?.firstError,
-      timedOut: c.timedOut || !done,
-      cpuUsPerMsg: (s.cpuUs - before.cpuUs) / w.msgs,
-    };
-  } finally {
-    await host.stop();
-  }
+  const r = await throughNodeRed(telemetryOutFlowWith(broker.url, gateway), "gw", broker, counter, w, timeoutMs, profile);
+  if (profile) console.log(`    profile ${profile}: ${describeSplit(storeSplit(profile), w.msgs)}`);
+  return r;
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
