@@ -35,14 +35,17 @@ export function fail(done: Done, err: Error, label: string | undefined): void {
   (done as unknown as (sentence: string) => void)(labelled(err, label).message);
 }
 
-/** The one entry of a msg that carries one uplink. */
-export class MsgEntry implements Entry {
+/**
+ * An entry that ends a msg of its own (not a part of a multi-device msg): it calls the msg's done
+ * once, and lets go of it then. Its fields first, in one order, so that each subclass keeps one shape.
+ */
+abstract class OwnEntry {
   strikes: number | undefined = undefined;
   /** The memory store's accept time: declared here so that setting it does not change the entry's shape. */
   at: number | undefined = undefined;
   private done: Done | undefined;
 
-  constructor(readonly uplink: Uplink, public prepared: Prepared | undefined, done: Done, private readonly counter: EndCounter, private readonly label?: string) {
+  constructor(public prepared: Prepared | undefined, done: Done, private readonly counter: EndCounter, private readonly label?: string) {
     this.done = done;
   }
 
@@ -61,6 +64,13 @@ export class MsgEntry implements Entry {
   }
 }
 
+/** The one entry of a msg that carries one uplink. */
+export class MsgEntry extends OwnEntry implements Entry {
+  constructor(readonly uplink: Uplink, prepared: Prepared | undefined, done: Done, counter: EndCounter, label?: string) {
+    super(prepared, done, counter, label);
+  }
+}
+
 /**
  * The entry of a msg of one telemetry point (most msgs): until its PUBACK it holds the device and
  * the point's ts and values (the msg holds those anyway), not an uplink, a points array and a
@@ -68,35 +78,18 @@ export class MsgEntry implements Entry {
  * each copied by every scavenge it survives. `uplink` is made when asked for (by the encoder,
  * when the entry leaves), and dies young.
  */
-export class PointEntry implements Entry {
-  strikes: number | undefined = undefined;
-  at: number | undefined = undefined;
-  private done: Done | undefined;
+export class PointEntry extends OwnEntry implements Entry {
   private readonly ts: number | undefined;
   private readonly values: Values;
 
-  constructor(readonly device: string, point: TelemetryPoint, public prepared: Prepared | undefined, done: Done, private readonly counter: EndCounter, private readonly label?: string) {
-    this.done = done;
+  constructor(readonly device: string, point: TelemetryPoint, prepared: Prepared | undefined, done: Done, counter: EndCounter, label?: string) {
+    super(prepared, done, counter, label);
     this.ts = point.ts;
     this.values = point.values;
   }
 
   get uplink(): Uplink {
     return { kind: "telemetry", device: this.device, points: [this.ts === undefined ? { values: this.values } : { ts: this.ts, values: this.values }] };
-  }
-
-  resolve(): void {
-    const done = this.done;
-    this.done = undefined;
-    done?.();
-  }
-
-  reject(err: Error): void {
-    const done = this.done;
-    if (!done) return;
-    this.done = undefined;
-    this.counter.ended(err);
-    fail(done, err, this.label);
   }
 }
 
