@@ -43,6 +43,33 @@ function entry(u: Uplink): Entry & { result: Promise<string>; state: () => strin
   };
 }
 
+type Prepares = { prepare(u: Uplink): NonNullable<Entry["prepared"]> } | undefined;
+
+/**
+ * Pushes every uplink once per dialect, prepared by it (undefined: not prepared; an uplink the
+ * dialect refuses is stored without), waits until all are stored, and closes the store.
+ */
+async function storeEach(s: DiskStore, uplinks: Uplink[], dialects: Prepares[]): Promise<Array<ReturnType<typeof entry>>> {
+  const es: Array<ReturnType<typeof entry>> = [];
+  for (const d of dialects) {
+    for (const u of uplinks) {
+      const e = entry(u);
+      if (d) {
+        try {
+          e.prepared = d.prepare(u);
+        } catch {
+          /* not an uplink of that dialect: stored without */
+        }
+      }
+      es.push(e);
+      s.push(e).should.be.true();
+    }
+  }
+  await Promise.all(es.map((e) => e.result));
+  await s.close();
+  return es;
+}
+
 function nOf(e: Entry): number {
   return (e.uplink as unknown as { points: Array<{ values: { n: number } }> }).points[0].values.n;
 }
@@ -125,24 +152,7 @@ describe("DiskStore", function () {
       { kind: "gatewayTelemetry", points: [{ ts: 9, values: { cpu: 3 } }] },
     ];
     const dialects = [undefined, thingsboard, dialectFor("watson", { org: "o", typeId: "t", deviceId: "i" }), dialectFor("thingspanel", { deviceNumber: "n" })];
-    const s = await store();
-    const es: Array<ReturnType<typeof entry>> = [];
-    for (const d of dialects) {
-      for (const u of uplinks) {
-        const e = entry(u);
-        if (d) {
-          try {
-            e.prepared = d.prepare(u);
-          } catch {
-            /* not an uplink of that dialect: stored without */
-          }
-        }
-        es.push(e);
-        s.push(e).should.be.true();
-      }
-    }
-    await Promise.all(es.map((e) => e.result));
-    await s.close();
+    const es = await storeEach(await store(), uplinks, dialects);
     const again = await store();
     again.take(1000).map((e) => e.uplink).should.eql(es.map((e) => JSON.parse(JSON.stringify(e.uplink)) as Uplink));
   });
@@ -162,24 +172,7 @@ describe("DiskStore", function () {
       // Written with the form, the store takes the pieces of its own dialect as they are (a store's
       // entries are prepared by its gateway's dialect); written without, whatever prepared them.
       const dialects = written === "with" ? [undefined, thingsboard] : [undefined, thingsboard, dialectFor("watson", { org: "o", typeId: "t", deviceId: "i" })];
-      const s = await store(written === "with" ? { telemetryPieces: thingsboard.telemetryPieces } : {});
-      const es: Array<ReturnType<typeof entry>> = [];
-      for (const d of dialects) {
-        for (const u of uplinks) {
-          const e = entry(u);
-          if (d) {
-            try {
-              e.prepared = d.prepare(u);
-            } catch {
-              /* not an uplink of that dialect: stored without */
-            }
-          }
-          es.push(e);
-          s.push(e).should.be.true();
-        }
-      }
-      await Promise.all(es.map((e) => e.result));
-      await s.close();
+      const es = await storeEach(await store(written === "with" ? { telemetryPieces: thingsboard.telemetryPieces } : {}), uplinks, dialects);
       const again = await store({ telemetryPieces: thingsboard.telemetryPieces });
       const back = again.take(1000);
       back.length.should.equal(es.length);
