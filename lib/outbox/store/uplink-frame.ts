@@ -8,9 +8,12 @@
 //   attributes: u32 LE values bytes | values JSON
 // with the values' JSON one JSON.stringify of the values. With the dialect's telemetry form
 // ("ts-values", types.ts), telemetry is the pieces the dialect serialised at accept, as they are
-// (nothing of the uplink is walked again, nothing is cut out of them):
-//   pieces:     u8 FRAME | u8 3 | u16 LE device bytes | device | u32 LE points, then per point:
-//               u8 1 (the piece is `{"ts":…,"values":…}`) or 0 (the values alone) | u32 LE piece bytes | piece
+// (nothing of the uplink is walked again, nothing is cut out of them), with the data points the
+// dialect counted in each (so that what is read back can be sent without parsing it):
+//   counted:    u8 FRAME | u8 4 | u16 LE device bytes | device | u32 LE points, then per point:
+//               u8 1 (the piece is `{"ts":…,"values":…}`) or 0 (the values alone) | u32 LE data points |
+//               u32 LE piece bytes | piece
+// (kind 3, written by the previous version, is the same without the data points; still read.)
 // Every other uplink (and values with a toJSON of their own) is its JSON, which never starts
 // with FRAME. What comes back (uplink-read.ts) equals JSON.parse(JSON.stringify(uplink)) for the fields of its kind.
 import type { Prepared } from "../../dialect/types";
@@ -22,6 +25,7 @@ export const FRAME = 0x01;
 export const TELEMETRY = 1;
 export const ATTRIBUTES = 2;
 export const PIECES = 3;
+export const COUNTED = 4;
 const MAX_DEVICE = 0xffff;
 
 /**
@@ -31,6 +35,7 @@ const MAX_DEVICE = 0xffff;
 type OnePiece = Prepared & { readonly text?: unknown };
 
 const EMPTY: string[] = [];
+const EMPTY_COUNTS: number[] = [];
 const EMPTY_POINTS: TelemetryPoint[] = [];
 
 /**
@@ -46,6 +51,9 @@ export class PayloadWriter implements Payload {
   /** Pieces frame: the one piece, or the dialect's pieces (its own array, not copied). */
   private one: string | undefined = undefined;
   private list: string[] = EMPTY;
+  /** Pieces frame: the data points of `one`, or of each of `list`. */
+  private oneCount = 0;
+  private counts: number[] = EMPTY_COUNTS;
   private json = "";
   max = 0;
 
@@ -58,7 +66,7 @@ export class PayloadWriter implements Payload {
     if (pieces && p !== undefined && u.kind === "telemetry" && typeof u.device === "string" && u.device.length * 3 <= MAX_DEVICE) {
       const max = this.pieces(u.points, p);
       if (max >= 0) {
-        this.kind = PIECES;
+        this.kind = COUNTED;
         this.device = u.device;
         this.points = u.points;
         this.max = 8 + u.device.length * 3 + max;
@@ -96,22 +104,26 @@ export class PayloadWriter implements Payload {
     buf[off + 2] = n & 0xff;
     buf[off + 3] = n >>> 8;
     let at = off + 4 + n;
-    if (this.kind === PIECES) {
+    if (this.kind === COUNTED) {
       const one = this.one;
       if (one !== undefined) {
         writeU32(buf, at, 1);
         buf[at + 4] = this.points[0].ts === undefined ? 0 : 1;
-        at = writeValues(buf, at + 5, one);
+        writeU32(buf, at + 5, this.oneCount);
+        at = writeValues(buf, at + 9, one);
         this.one = undefined;
       } else {
         const list = this.list;
+        const counts = this.counts;
         writeU32(buf, at, list.length);
         at += 4;
         for (let i = 0; i < list.length; i++) {
           buf[at] = this.points[i].ts === undefined ? 0 : 1;
-          at = writeValues(buf, at + 1, list[i]);
+          writeU32(buf, at + 1, counts[i]);
+          at = writeValues(buf, at + 5, list[i]);
         }
         this.list = EMPTY;
+        this.counts = EMPTY_COUNTS;
       }
     } else if (this.kind === TELEMETRY) {
       buf.writeUInt32LE(this.points.length, at);
@@ -135,19 +147,23 @@ export class PayloadWriter implements Payload {
   private pieces(points: TelemetryPoint[], p: Prepared): number {
     const text = (p as OnePiece).text;
     if (typeof text === "string") {
-      if (points.length !== 1 || !isPiece(text, points[0].ts)) return -1;
+      const total = p.total;
+      if (points.length !== 1 || !isPiece(text, points[0].ts) || !isCount(total)) return -1;
       this.one = text;
-      return 9 + text.length * 3;
+      this.oneCount = total;
+      return 13 + text.length * 3;
     }
     const json = p.json;
-    if (json.length !== points.length) return -1;
+    const counts = p.points;
+    if (json.length !== points.length || counts === undefined || counts.length !== json.length) return -1;
     let max = 4;
     for (let i = 0; i < json.length; i++) {
       const piece = json[i];
-      if (typeof piece !== "string" || !isPiece(piece, points[i].ts)) return -1;
-      max += 5 + piece.length * 3;
+      if (typeof piece !== "string" || !isPiece(piece, points[i].ts) || !isCount(counts[i])) return -1;
+      max += 9 + piece.length * 3;
     }
     this.list = json;
+    this.counts = counts;
     return max;
   }
 
@@ -173,6 +189,11 @@ export class PayloadWriter implements Payload {
     }
     return true;
   }
+}
+
+/** A data point count that fits the frame's u32. */
+function isCount(n: unknown): n is number {
+  return typeof n === "number" && n >= 0 && n <= 0xffffffff && Math.floor(n) === n;
 }
 
 /** A piece as "ts-values" makes it for a point with (`{"ts":…`) or without a ts (an object's JSON). */

@@ -3,7 +3,7 @@
 // the Prepared that `prepare` would make of it, without serialising it again.
 import type { Prepared } from "../../dialect/types";
 import type { TelemetryPoint, Uplink, Values } from "../../records";
-import { ATTRIBUTES, FRAME, PIECES, TELEMETRY } from "./uplink-frame";
+import { ATTRIBUTES, COUNTED, FRAME, PIECES, TELEMETRY } from "./uplink-frame";
 
 /** What `readUplink` rebuilds of the dialect's prepared form, when asked (one object, reused). */
 export const readBack: { prepared: Prepared | undefined } = { prepared: undefined };
@@ -26,6 +26,7 @@ export function readUplink(buf: Buffer, start: number, end: number, pieces?: "ts
     const values = readValues(buf, at, end);
     return { kind: "attributes", device, values };
   }
+  if (kind === COUNTED) return readCounted(buf, at, end, device, pieces);
   if (kind === PIECES) return readPieces(buf, at, end, device, pieces);
   if (kind !== TELEMETRY) throw new Error(`a frame of unknown kind ${kind}`);
   const count = buf.readUInt32LE(at);
@@ -60,6 +61,80 @@ export function readUplink(buf: Buffer, start: number, end: number, pieces?: "ts
   }
   readBack.prepared = p;
   return { kind: "telemetry", device, points };
+}
+
+/**
+ * A counted pieces frame's telemetry from `at` (its point count). With `pieces`, nothing is
+ * parsed: the Prepared is the pieces and counts as they were written, and the uplink's points
+ * are parsed from them only when something reads them (the drain sends the pieces and never
+ * does: parsing them was a quarter of its time, and most of what it left to the GC).
+ */
+function readCounted(buf: Buffer, at: number, end: number, device: string, pieces: "ts-values" | undefined): Uplink {
+  const count = buf.readUInt32LE(at);
+  at += 4;
+  if (count === 1) {
+    if (at + 5 > end) throw new Error("a frame longer than its record");
+    const timed = buf[at] === 1;
+    const keys = buf.readUInt32LE(at + 1);
+    const json = readText(buf, at + 5, end);
+    if (!pieces) return { kind: "telemetry", device, points: [pointOf(json, timed)] };
+    readBack.prepared = { json: [json], bytes: [valuesBytes], points: [keys], total: keys };
+    return new ReadTelemetry(device, readBack.prepared.json, timed);
+  }
+  const json = new Array<string>(count);
+  const bytes = new Array<number>(count);
+  const points = new Array<number>(count);
+  const timed = new Array<boolean>(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 5 > end) throw new Error("a frame longer than its record");
+    timed[i] = buf[at] === 1;
+    const keys = buf.readUInt32LE(at + 1);
+    json[i] = readText(buf, at + 5, end);
+    at = valuesEnd;
+    bytes[i] = valuesBytes;
+    points[i] = keys;
+    total += keys;
+  }
+  if (!pieces) return { kind: "telemetry", device, points: parsePoints(json, timed) };
+  readBack.prepared = { json, bytes, points, total };
+  return new ReadTelemetry(device, json, timed);
+}
+
+/**
+ * A telemetry uplink read back whose points are parsed from its pieces (`timed`: each is
+ * `{"ts":…,"values":…}`, else the values alone) the first time they are read, once. One object
+ * where the parsed uplink is four or more, and no parsing: the drain reads only its kind and device.
+ * It serialises as the plain uplink does (toJSON); its own fields are not the uplink's.
+ */
+export class ReadTelemetry {
+  readonly kind = "telemetry";
+  private parsed: TelemetryPoint[] | undefined = undefined;
+
+  constructor(readonly device: string, private readonly json: string[], private readonly timed: boolean | boolean[]) {}
+
+  get points(): TelemetryPoint[] {
+    return (this.parsed ??= typeof this.timed === "boolean" ? [pointOf(this.json[0], this.timed)] : parsePoints(this.json, this.timed));
+  }
+
+  set points(v: TelemetryPoint[]) {
+    this.parsed = v;
+  }
+
+  toJSON(): Uplink {
+    return { kind: "telemetry", device: this.device, points: this.points };
+  }
+}
+
+function parsePoints(json: string[], timed: boolean[]): TelemetryPoint[] {
+  const out = new Array<TelemetryPoint>(json.length);
+  for (let i = 0; i < json.length; i++) out[i] = pointOf(json[i], timed[i]);
+  return out;
+}
+
+function pointOf(json: string, timed: boolean): TelemetryPoint {
+  const v = JSON.parse(json) as Values;
+  return timed ? (v as unknown as TelemetryPoint) : { values: v };
 }
 
 /** A pieces frame's telemetry from `at` (its point count); each piece parsed is its point (or its values). */
@@ -144,11 +219,16 @@ let valuesBytes = 0;
 let valuesEnd = 0;
 
 function readValues(buf: Buffer, at: number, end: number): Values {
+  return JSON.parse(readText(buf, at, end)) as Values;
+}
+
+/** The JSON text at `at` (u32 LE bytes, then UTF-8), not parsed; also in valuesJson, valuesBytes, valuesEnd. */
+function readText(buf: Buffer, at: number, end: number): string {
   const n = buf.readUInt32LE(at);
   const stop = at + 4 + n;
   if (stop > end) throw new Error("a frame longer than its record");
   valuesJson = buf.toString("utf8", at + 4, stop);
   valuesBytes = n;
   valuesEnd = stop;
-  return JSON.parse(valuesJson) as Values;
+  return valuesJson;
 }
