@@ -9,7 +9,8 @@ import type { PublishCaps, PublishCost, Uplink } from "../records";
 import type { EncodeExtras, Encoded, Prepared, Publish, Refusal } from "./types";
 import { JsonBatch, memberOverhead, utf8Length, type Key, type Member, type MemberShape } from "./json-batch";
 import { T } from "./thingsboard-topics";
-import { OnePoint, prepare } from "./thingsboard-prepare";
+import { OnePoint } from "./one-point";
+import { prepare } from "./thingsboard-prepare";
 
 export { prepare } from "./thingsboard-prepare";
 

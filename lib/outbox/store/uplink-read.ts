@@ -1,6 +1,7 @@
 // Reading back a data record's payload (uplink-frame.ts writes it): a frame of telemetry,
 // attributes or the dialect's pieces, or the uplink's JSON; and, with the dialect's telemetry form,
 // the Prepared that `prepare` would make of it, without serialising it again.
+import { OnePoint } from "../../dialect/one-point";
 import type { Prepared } from "../../dialect/types";
 import type { TelemetryPoint, Uplink, Values } from "../../records";
 import { ATTRIBUTES, COUNTED, FRAME, PIECES, TELEMETRY } from "./uplink-frame";
@@ -78,8 +79,8 @@ function readCounted(buf: Buffer, at: number, end: number, device: string, piece
     const keys = buf.readUInt32LE(at + 1);
     const json = readText(buf, at + 5, end);
     if (!pieces) return { kind: "telemetry", device, points: [pointOf(json, timed)] };
-    readBack.prepared = { json: [json], bytes: [valuesBytes], points: [keys], total: keys };
-    return new ReadTelemetry(device, readBack.prepared.json, timed);
+    readBack.prepared = new OnePoint(json, valuesBytes, keys);
+    return new ReadTelemetry(device, json, timed);
   }
   const json = new Array<string>(count);
   const bytes = new Array<number>(count);
@@ -111,10 +112,11 @@ export class ReadTelemetry {
   readonly kind = "telemetry";
   private parsed: TelemetryPoint[] | undefined = undefined;
 
-  constructor(readonly device: string, private readonly json: string[], private readonly timed: boolean | boolean[]) {}
+  /** `json`: the one point's piece, or each point's. */
+  constructor(readonly device: string, private readonly json: string | string[], private readonly timed: boolean | boolean[]) {}
 
   get points(): TelemetryPoint[] {
-    return (this.parsed ??= typeof this.timed === "boolean" ? [pointOf(this.json[0], this.timed)] : parsePoints(this.json, this.timed));
+    return (this.parsed ??= typeof this.json === "string" ? [pointOf(this.json, this.timed as boolean)] : parsePoints(this.json, this.timed as boolean[]));
   }
 
   set points(v: TelemetryPoint[]) {
