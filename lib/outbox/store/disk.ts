@@ -270,8 +270,10 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
       return undefined;
     }
     const payload = this.payload;
+    // Read once: a one-point msg's entry makes its uplink anew each time it is asked (msg-entry.ts).
+    const uplink = entry.uplink;
     try {
-      payload.set(entry.uplink, entry.prepared, this.opts.telemetryPieces === "ts-values");
+      payload.set(uplink, entry.prepared, this.opts.telemetryPieces === "ts-values");
     } catch (err) {
       entry.reject(new StoreError(`cannot be stored: ${(err as Error).message}`, "invalid"));
       return undefined;
@@ -280,9 +282,9 @@ export class DiskStore extends EventEmitter implements UplinkStore, LimitedStore
     const at = this.clock.now();
     if (!entry.free && !admit(this, Math.ceil(payload.max / 3) + 25, entry, at)) return undefined;
     const seq = this.nextSeq++;
-    const se = new StoredEntry(this, seq, at, entry.uplink, entry.free, entry);
+    const se = new StoredEntry(this, seq, at, uplink, entry.free, entry);
     se.prepared = entry.prepared;
-    const bytes = log.append(recordType(entry), seq, at, payload, se);
+    const bytes = log.append(recordType(se), seq, at, payload, se);
     se.seg = log.lastSeg;
     se.off = log.lastOff;
     se.bytes = bytes;

@@ -53,5 +53,7 @@ export class StoredEntry implements Entry {
  * skipped by recovery (and do not count as waiting there).
  */
 export function recordType(e: Entry): RecordType {
-  return e.free || e.uplink.kind === "attributeRequest" || e.uplink.kind === "gatewayRpcRequest" ? RecordType.Volatile : RecordType.Data;
+  if (e.free) return RecordType.Volatile;
+  const kind = e.uplink.kind;
+  return kind === "attributeRequest" || kind === "gatewayRpcRequest" ? RecordType.Volatile : RecordType.Data;
 }
