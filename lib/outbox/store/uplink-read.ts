@@ -4,6 +4,7 @@
 import { OnePoint } from "../../dialect/one-point";
 import type { Prepared } from "../../dialect/types";
 import type { TelemetryPoint, Uplink, Values } from "../../records";
+import { pointOf, PieceTelemetry } from "./piece-telemetry";
 import { ATTRIBUTES, COUNTED, FRAME, PIECES, TELEMETRY } from "./uplink-frame";
 
 /** What `readUplink` rebuilds of the dialect's prepared form, when asked (one object, reused). */
@@ -80,7 +81,7 @@ function readCounted(buf: Buffer, at: number, end: number, device: string, piece
     const json = readText(buf, at + 5, end);
     if (!pieces) return { kind: "telemetry", device, points: [pointOf(json, timed)] };
     readBack.prepared = new OnePoint(json, valuesBytes, keys);
-    return new ReadTelemetry(device, json, timed);
+    return new PieceTelemetry(device, json, timed);
   }
   const json = new Array<string>(count);
   const bytes = new Array<number>(count);
@@ -97,46 +98,9 @@ function readCounted(buf: Buffer, at: number, end: number, device: string, piece
     points[i] = keys;
     total += keys;
   }
-  if (!pieces) return { kind: "telemetry", device, points: parsePoints(json, timed) };
+  if (!pieces) return { kind: "telemetry", device, points: json.map((j, i) => pointOf(j, timed[i])) };
   readBack.prepared = { json, bytes, points, total };
-  return new ReadTelemetry(device, json, timed);
-}
-
-/**
- * A telemetry uplink read back whose points are parsed from its pieces (`timed`: each is
- * `{"ts":…,"values":…}`, else the values alone) the first time they are read, once. One object
- * where the parsed uplink is four or more, and no parsing: the drain reads only its kind and device.
- * It serialises as the plain uplink does (toJSON); its own fields are not the uplink's.
- */
-export class ReadTelemetry {
-  readonly kind = "telemetry";
-  private parsed: TelemetryPoint[] | undefined = undefined;
-
-  /** `json`: the one point's piece, or each point's. */
-  constructor(readonly device: string, private readonly json: string | string[], private readonly timed: boolean | boolean[]) {}
-
-  get points(): TelemetryPoint[] {
-    return (this.parsed ??= typeof this.json === "string" ? [pointOf(this.json, this.timed as boolean)] : parsePoints(this.json, this.timed as boolean[]));
-  }
-
-  set points(v: TelemetryPoint[]) {
-    this.parsed = v;
-  }
-
-  toJSON(): Uplink {
-    return { kind: "telemetry", device: this.device, points: this.points };
-  }
-}
-
-function parsePoints(json: string[], timed: boolean[]): TelemetryPoint[] {
-  const out = new Array<TelemetryPoint>(json.length);
-  for (let i = 0; i < json.length; i++) out[i] = pointOf(json[i], timed[i]);
-  return out;
-}
-
-function pointOf(json: string, timed: boolean): TelemetryPoint {
-  const v = JSON.parse(json) as Values;
-  return timed ? (v as unknown as TelemetryPoint) : { values: v };
+  return new PieceTelemetry(device, json, timed);
 }
 
 /** A pieces frame's telemetry from `at` (its point count); each piece parsed is its point (or its values). */
