@@ -5,7 +5,8 @@ import type { Prepared } from "./types";
 /**
  * A telemetry uplink of one point (most msgs), prepared: its text, bytes and key count as fields,
  * not as three one-element arrays (about 170 bytes less held per msg until its PUBACK). The
- * arrays of `Prepared` are made only if something other than this encoder asks for them.
+ * ThingsBoard encoder reads the fields (thingsboard-encode.ts); the arrays of `Prepared` are made
+ * only if something else asks for them.
  */
 export class OnePoint implements Prepared {
   constructor(readonly text: string, readonly size: number, readonly total: number) {}
