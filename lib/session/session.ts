@@ -4,7 +4,7 @@
 import { EventEmitter } from "events";
 import type { Credentials, Dialect, Prepared } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
-import { fail, MsgEntry, MsgGroup, PartEntry, PointEntry, PointPart, type Done } from "../outbox/msg-entry";
+import { fail, MsgEntry, MsgGroup, PartEntry, PointEntry, PointPart, type Done, type EndCounter } from "../outbox/msg-entry";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
@@ -67,6 +67,18 @@ export interface SessionEvents {
   announced: [string | undefined];
 }
 
+/**
+ * Told of each msg the flow submits while someone watches (the editor's sidebar: snapshot.ts):
+ * `submitting` before the session looks at its uplinks, `ended` for every msg that ends with an
+ * error meanwhile (at once: invalid, or the outbox or the store full; with drop-oldest, an older
+ * msg may be the one that ends), `submitted` after. Unset, the msg path does nothing for it.
+ */
+export interface SubmitWatcher {
+  submitting(given: readonly Uplink[]): void;
+  ended(err: Error): void;
+  submitted(): void;
+}
+
 const DEFAULT_RECONNECT: BackoffOptions = { minMs: 1000, maxMs: 60000 };
 /** How long data waits after a connect for the server's limits before it goes under the last known ones. */
 const LIMITS_HOLD_MS = 3000;
@@ -78,6 +90,15 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   readonly stats = new GatewayStats();
   /** RPCs to the gateway device that the package answers itself (gateway_ping…); unset = none. */
   serviceRpcs: ServiceRpcs | undefined;
+  /** Who watches the msgs the flow submits (the sidebar), if anyone. */
+  watcher: SubmitWatcher | undefined = undefined;
+  /** How each msg ended, for the statistics and the watcher (every entry of a msg is told: msg-entry.ts). */
+  private readonly ends: EndCounter = {
+    ended: (err) => {
+      this.stats.ended(err);
+      if (err && this.watcher) this.watcher.ended(err);
+    },
+  };
   limits: SessionLimits | undefined;
   private current: SessionState = { state: "disconnected", reason: "not started" };
   private readonly connection: Connection;
@@ -208,6 +229,18 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * sentence, a string, prefixed with the label (as the adapters' userError + asSentences do).
    */
   submit(given: readonly Uplink[], options: SendOptions, done: Done, label?: string): void {
+    const w = this.watcher;
+    if (w === undefined) return this.take(given, options, done, label);
+    w.submitting(given);
+    try {
+      this.take(given, options, done, label);
+    } finally {
+      w.submitted();
+    }
+  }
+
+  /** `submit` itself. */
+  private take(given: readonly Uplink[], options: SendOptions, done: Done, label: string | undefined): void {
     const bad = this.optionsProblem(options);
     if (bad) return this.refuse(given, new OutboxError(bad, "invalid"), done, label);
     if (given.length === 1) {
@@ -218,7 +251,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       this.stats.accepted(u, p);
       this.announceFor(u, options);
       // One telemetry point (most msgs): the entry holds the point, not the uplink around it.
-      const entry = u.kind === "telemetry" && u.points.length === 1 ? new PointEntry(u.device, u.points[0], p, done, this.stats, label) : new MsgEntry(u, p, done, this.stats, label);
+      const entry = u.kind === "telemetry" && u.points.length === 1 ? new PointEntry(u.device, u.points[0], p, done, this.ends, label) : new MsgEntry(u, p, done, this.ends, label);
       return this.outbox.push(entry, true);
     }
     const uplinks = given.map((u) => this.renamed(u));
@@ -233,7 +266,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       this.stats.received(given);
       return done(); // nothing to send
     }
-    const group = new MsgGroup(uplinks.length, done, this.stats, label);
+    const group = new MsgGroup(uplinks.length, done, this.ends, label);
     for (let i = 0; i < uplinks.length; i++) {
       const u = uplinks[i];
       this.stats.accepted(u, prepared[i], i > 0);
@@ -253,7 +286,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   /** A msg not accepted: counted, and its sender told at once. */
   private refuse(given: readonly Uplink[], err: OutboxError, done: Done, label: string | undefined): void {
     this.stats.received(given);
-    this.stats.ended(err);
+    this.ends.ended(err);
     fail(done, err, label);
   }
 

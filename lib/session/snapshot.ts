@@ -1,13 +1,12 @@
 // What the editor's "IoT gateway" sidebar shows of one session, read as one plain-JSON snapshot:
 // state and since when, reconnects, devices, what waits, rates, the rate budget, open RPCs.
 // Everything here is read from what the session keeps anyway, except each device's last uplink
-// and last refused msg: those are seen only while someone watches (`watch()`), through own
-// properties on this one session for that time, so a gateway nobody looks at pays nothing per msg.
+// and last refused msg: those are seen only while someone watches (`watch()`), as the session's
+// watcher for that time, so a gateway nobody looks at pays one check per msg.
 import type { Uplink, SessionState } from "../records";
 import type { BudgetFill } from "../outbox/rate-budget";
 import type { OutboxStats } from "../outbox/stats";
 import type { GatewaySession } from "./session";
-import type { GatewayStats } from "./stats";
 
 /** Devices listed at most in a snapshot (the most recently active first); `devices.total` counts all. */
 export const DEVICES_SHOWN = 50;
@@ -94,43 +93,37 @@ export class SessionView {
   }
 
   /**
-   * Starts seeing each msg's devices, and the msgs refused at once (invalid, or the outbox full):
-   * by own properties shadowing this one session's `submit` and its statistics' `ended` (which the
-   * session calls synchronously, inside `submit`, for a msg it refuses). No closure per msg: a
-   * msg that fails later (the server refused it) shows as its node's error, not its device's.
+   * Starts seeing each msg's devices, and the msgs refused at once (invalid, or the outbox full),
+   * as the session's watcher. No closure per msg: a msg that fails later (the server refused it)
+   * shows as its node's error, not its device's.
    */
   watch(): void {
     if (this.watching) return;
     this.watching = true;
     this.clock = Date.now();
     const session = this.session;
-    const stats = session.stats;
-    const submit = Object.getPrototypeOf(session).submit as GatewaySession["submit"];
-    const ended = Object.getPrototypeOf(stats).ended as GatewayStats["ended"];
     let current: readonly Uplink[] | undefined;
-    stats.ended = (err) => {
-      // with drop-oldest, a full outbox fails another (older) msg than the one being submitted
-      const mine = err && current && ((err as { code?: string }).code !== "full" || session.outbox.options.overflow === "reject");
-      if (mine) for (const u of current as readonly Uplink[]) this.failed(u, (err as Error).message);
-      ended.call(stats, err);
-    };
-    session.submit = (given, options, done, label) => {
-      for (const u of given) this.seen(u);
-      current = given;
-      try {
-        submit.call(session, given, options, done, label);
-      } finally {
+    session.watcher = {
+      submitting: (given) => {
+        for (const u of given) this.seen(u);
+        current = given;
+      },
+      ended: (err) => {
+        // with drop-oldest, a full outbox fails another (older) msg than the one being submitted
+        const mine = current && ((err as { code?: string }).code !== "full" || session.outbox.options.overflow === "reject");
+        if (mine) for (const u of current as readonly Uplink[]) this.failed(u, err.message);
+      },
+      submitted: () => {
         current = undefined;
-      }
+      },
     };
   }
 
-  /** Nobody watches: the session's own methods again, and what was seen is forgotten (it would grow stale). */
+  /** Nobody watches: the session's msg path does nothing for the view, and what was seen is forgotten (it would grow stale). */
   unwatch(): void {
     if (!this.watching) return;
     this.watching = false;
-    delete (this.session as Partial<Pick<GatewaySession, "submit">>).submit;
-    delete (this.session.stats as Partial<Pick<GatewayStats, "ended">>).ended;
+    this.session.watcher = undefined;
     this.activity.clear();
     this.samples = [];
   }
