@@ -6,7 +6,7 @@ import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 import { DIALOGS, FLOW, type DialogSpec, type FieldChange } from "./dialog-fields";
 
 // every node type the package registers
@@ -108,8 +108,7 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
       await showTab(page, spec, spec.tabs[0]);
       await shoot(page, `${spec.type}-${spec.tabs[0]}`);
     }
-    await page.click(spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok");
-    await page.waitForSelector(spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok", { state: "detached" });
+    await closeDialog(page, spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok", spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok", `the ${spec.type} dialog`);
 
     // reopened, the dialog shows what was entered
     await open(page, spec);
@@ -120,8 +119,7 @@ async function editAll(page: Page, red: NodeRed, errors: string[]): Promise<void
       should(s.value).eql(c.kind === "check" ? c.value : String(c.value), `${spec.type}.${c.field} shown again`);
       if (c.kind === "typed") should(s.type).eql(c.type, `${spec.type}.${c.field} type shown again`);
     }
-    await page.click(spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
-    await page.waitForSelector(spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok", { state: "detached" });
+    await closeDialog(page, spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel", spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok", `the ${spec.type} dialog`);
   }
 
   await page.click("#red-ui-header-button-deploy");
@@ -172,8 +170,7 @@ async function addGateway(page: Page): Promise<void> {
   await page.selectOption("#node-config-input-storeType", "memory");
   should(await page.isVisible("#node-config-input-maxQueued")).be.true();
   should(await page.isVisible("#node-config-input-storeMaxMB")).be.false();
-  await page.click("#node-config-dialog-cancel");
-  await page.waitForSelector("#node-config-dialog-ok", { state: "detached" });
+  await closeDialog(page, "#node-config-dialog-cancel", "#node-config-dialog-ok", "the new gateway-config dialog");
 }
 
 for (const runtime of runtimes()) {

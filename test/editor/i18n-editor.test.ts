@@ -8,7 +8,7 @@ import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 import { DIALOGS, FLOW as DIALOG_FLOW, type DialogSpec } from "./dialog-fields";
 
 const TYPES = ["gateway-config", "telemetry-out", "rpc-response"];
@@ -108,17 +108,7 @@ async function wrappedLabels(page: Page, spec: DialogSpec): Promise<string[]> {
       await collect();
     }
   }
-  // A click that lands while the tray still moves (a busy CI machine) can be lost: cancel again, up to three times.
-  const cancel = spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel";
-  for (let attempt = 1; ; attempt++) {
-    await page.click(cancel);
-    try {
-      await page.waitForSelector(ok, { state: "hidden", timeout: 10000 });
-      break;
-    } catch (err) {
-      if (attempt === 3) throw new Error(`the ${spec.type} dialog did not close after ${attempt} clicks on Cancel: ${(err as Error).message}`);
-    }
-  }
+  await closeDialog(page, spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel", ok, `the ${spec.type} dialog`);
   return [...wrapped];
 }
 

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 
 const SHOT = "/tmp/modbus-source-editor.png";
 const FAILED = "/tmp/modbus-source-editor-failed.png";
@@ -118,7 +118,7 @@ async function edit(page: Page, red: NodeRed): Promise<void> {
     await page.waitForFunction(() => document.querySelectorAll("#node-input-map-container > li.mbs-invalid").length === 0);
     should(await page.textContent("#mbs-map-summary")).equal("4 entries, valid");
 
-    await page.click("#node-dialog-ok");
+    await closeDialog(page, "#node-dialog-ok", "#node-dialog-ok", "the modbus-source dialog");
     await page.click("#red-ui-header-button-deploy");
     const saved = await waitFor(() => {
       const src = red.savedFlows().find((n) => n.id === "mbsrc");

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { freePort } from "../modbus/servers";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -160,4 +160,22 @@ export async function startBrowser(): Promise<Browser> {
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Clicks a dialog's button (Done, Cancel) until the dialog is gone (`ok`, its Done button, hidden):
+ * a click that lands while the tray still moves on a busy machine can be lost. Three lost clicks
+ * fail, naming the dialog.
+ */
+export async function closeDialog(page: Page, button: string, ok: string, what: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.click(button);
+    try {
+      await page.waitForSelector(ok, { state: "hidden", timeout: 10000 });
+      return;
+    } catch (err) {
+      if (!(await page.isVisible(ok))) return; // it closed just after the wait
+      if (attempt === 3) throw new Error(`${what} did not close after ${attempt} clicks on ${button}: ${(err as Error).message}`);
+    }
+  }
 }

@@ -6,7 +6,7 @@ import * as path from "path";
 import type { Page } from "playwright-core";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
 import { DIALOGS, FLOW } from "./dialog-fields";
-import { NodeRed, startBrowser } from "./node-red";
+import { closeDialog, NodeRed, startBrowser } from "./node-red";
 import { flow, SIDEBAR_TYPES } from "./sidebar-flow";
 
 const OUT = path.resolve(__dirname, "../../../docs/images");
@@ -74,8 +74,7 @@ async function dialogs(page: Page): Promise<void> {
       const box = await tray.boundingBox();
       if (!box) throw new Error(`no tray for ${spec.type}`);
       await page.screenshot({ path: path.join(OUT, `dialog-${spec.type}.png`), clip: { x: box.x, y: box.y, width: Math.min(WIDTH, box.width), height: box.height } });
-      await page.click(spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel");
-      await page.waitForSelector(ok, { state: "detached" });
+      await closeDialog(page, spec.config ? "#node-config-dialog-cancel" : "#node-dialog-cancel", ok, `the ${spec.type} dialog`);
     }
   } finally {
     await red.stop();

@@ -5,7 +5,7 @@
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
 
 const TYPES = ["gateway-config", "telemetry-out", "modbus-connection", "modbus-source"];
 const source = (id: string, y: number, map: unknown[]) => ({
@@ -71,8 +71,7 @@ async function check(page: Page, red: NodeRed): Promise<void> {
   await openGateway(page, "gwnotoken");
   await page.fill("#node-config-input-token", "");
   await page.dispatchEvent("#node-config-input-token", "change");
-  await page.click("#node-config-dialog-ok");
-  await page.waitForSelector("#node-config-dialog-ok", { state: "detached" });
+  await closeDialog(page, "#node-config-dialog-ok", "#node-config-dialog-ok", "the gateway-config dialog");
   should((await waitInvalid(page, "gwnotoken")).join(" ")).match(/access token is required/);
 
   // X.509 needs a TLS config and a TLS URL; the fields say so while the dialog is open
@@ -84,8 +83,7 @@ async function check(page: Page, red: NodeRed): Promise<void> {
   await page.fill("#node-config-input-url", "mqtts://127.0.0.1:8883");
   await page.dispatchEvent("#node-config-input-url", "change");
   should(await fieldInvalid(page, "url")).be.false();
-  await page.click("#node-config-dialog-ok");
-  await page.waitForSelector("#node-config-dialog-ok", { state: "detached" });
+  await closeDialog(page, "#node-config-dialog-ok", "#node-config-dialog-ok", "the gateway-config dialog");
   should((await waitInvalid(page, "gwok")).join(" ")).match(/TLS configuration/);
 
   // a URL of another scheme
@@ -97,8 +95,7 @@ async function check(page: Page, red: NodeRed): Promise<void> {
   await page.fill("#node-config-input-url", "mqtt://127.0.0.1:1883");
   await page.dispatchEvent("#node-config-input-url", "change");
   should(await fieldInvalid(page, "url")).be.false();
-  await page.click("#node-config-dialog-ok");
-  await page.waitForSelector("#node-config-dialog-ok", { state: "detached" });
+  await closeDialog(page, "#node-config-dialog-ok", "#node-config-dialog-ok", "the gateway-config dialog");
   await page.waitForFunction(() => (window as unknown as Win).RED.nodes.node("gwok")?.valid !== false);
 }
 
