@@ -1,6 +1,7 @@
 // Reading back a data record's payload (uplink-frame.ts writes it): a frame of telemetry,
 // attributes or the dialect's pieces, or the uplink's JSON; and, with the dialect's telemetry form,
-// the Prepared that `prepare` would make of it, without serialising it again.
+// the Prepared that `prepare` would make of it, without serialising it again (and, for a frame of
+// counted pieces, without parsing it: its uplink is a PieceTelemetry).
 import { OnePoint } from "../../dialect/one-point";
 import type { Prepared } from "../../dialect/types";
 import type { TelemetryPoint, Uplink, Values } from "../../records";
