@@ -17,6 +17,7 @@ import { DownlinkRouter } from "./router";
 import { parseSessionLimits, type SessionLimits } from "./session-limits";
 import { UplinkAcks } from "./uplink-acks";
 import { GatewayStats } from "./stats";
+import { Announcements } from "./announcements";
 import type { ServiceRpcs } from "./service-rpcs";
 import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "../records";
 
@@ -113,8 +114,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   private readonly acks: UplinkAcks;
   /** Listeners of the platform's events, and the RPCs waiting for the flow's answer. */
   readonly router: DownlinkRouter;
-  /** Re-announces the gateway and its devices every dialect.renewMs while connected. */
-  private renewTimer: NodeJS.Timeout | undefined;
+  /** The devices' and the gateway's own announcements, and their renewal. */
+  private readonly announcements: Announcements;
 
   constructor(readonly opts: SessionOptions) {
     super();
@@ -123,6 +124,16 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       { timeoutMs: opts.rpcTimeoutMs, max: opts.maxOpenRpcs },
     );
     this.outbox = new Outbox(opts.dialect, opts.outbox, opts.store);
+    this.announcements = new Announcements({
+      registry: this.registry,
+      outbox: this.outbox,
+      router: this.router,
+      dialect: opts.dialect,
+      connected: () => this.connected,
+      stopping: () => this.stopping,
+      warn: (m) => this.warn(m),
+      verdict: (refusal) => this.emit("announced", refusal),
+    });
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
     this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000, opts.dialect.failureKey?.bind(opts.dialect));
@@ -142,7 +153,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.connection.on("state", (s) => this.setState(s));
     this.connection.on("up", (transport) => this.onUp(transport));
     this.connection.on("down", () => {
-      this.stopRenewal();
+      this.announcements.stop();
       this.outbox.detach();
       this.acks.lost();
     });
@@ -177,7 +188,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   /** Closes the connection; uplinks still waiting are rejected, pending requests fail. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.stopRenewal();
+    this.announcements.stop();
     const closed = new Error("the gateway session is closed");
     this.outbox.close(closed.message);
     this.acks.lost();
@@ -309,7 +320,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
 
   private announceFor(uplink: Uplink, options: SendOptions): void {
     if ("device" in uplink && uplink.kind !== "connect" && uplink.kind !== "disconnect" && options.autoConnect !== false) {
-      this.announce(uplink.device, options.profile);
+      this.announcements.device(uplink.device, options.profile);
     }
   }
 
@@ -368,18 +379,6 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     return answer;
   }
 
-  private announce(device: string, profile?: string): void {
-    if (!this.registry.add(device, profile)) return;
-    // Not connected yet (or again): the next connect announces every registered device ahead of
-    // the queue, this one included; a queued connect of its own would go out a second time.
-    if (!this.connected) return;
-    const profileName = this.registry.get(device)?.profile;
-    this.outbox.send({ kind: "connect", device, profile: profileName }, false).then(
-      () => this.router.deviceConnected(device),
-      (err: Error) => this.warn(`announcing "${device}" failed: ${err.message}`),
-    );
-  }
-
   /**
    * Connected and subscribed: announce every known device, then deliver the outbox. Where the
    * platform tells its limits, data waits for them (at most LIMITS_HOLD_MS): the first batch
@@ -395,47 +394,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
     this.setState({ state: "connected" });
     for (const d of [...this.registry.all()]) this.router.deviceConnected(d.name); // its requests queue behind its announcement
     if (ask) void this.fetchLimits();
-    this.announceGateway();
-    if (answered) for (const u of announcements) this.outbox.sendAhead(u).catch((err: Error) => this.announcementFailed(u, err));
-    const every = this.opts.dialect.renewMs;
-    if (every !== undefined && every > 0) {
-      this.stopRenewal();
-      this.renewTimer = setInterval(() => this.renew(), every);
-    }
-  }
-
-  /** The gateway's own announcement (Watson: a managed gateway's manage), ahead of everything waiting. */
-  private announceGateway(): void {
-    const u = this.opts.dialect.gatewayAnnouncement?.();
-    if (!u) return;
-    this.outbox.sendAhead(u).then(
-      () => this.emit("announced", undefined),
-      (err: Error) => {
-        if (this.stopping || (err instanceof OutboxError && err.code === "closed")) return;
-        this.warn(`the gateway's own announcement failed: ${err.message}`);
-        this.emit("announced", err.message);
-      },
-    );
-  }
-
-  /** Before the platform forgets them (Watson: the manage lifetime): the gateway and every device again. */
-  private renew(): void {
-    if (!this.connected) return;
-    this.announceGateway();
-    for (const d of [...this.registry.all()]) {
-      const u: Uplink = { kind: "connect", device: d.name, profile: d.profile };
-      this.outbox.send(u, false).catch((err: Error) => this.announcementFailed(u, err));
-    }
-  }
-
-  private announcementFailed(u: Uplink, err: Error): void {
-    if (this.stopping || (err instanceof OutboxError && err.code === "closed")) return;
-    this.warn(`announcing ${"device" in u ? `"${u.device}"` : "the gateway"} again failed: ${err.message}`);
-  }
-
-  private stopRenewal(): void {
-    if (this.renewTimer) clearInterval(this.renewTimer);
-    this.renewTimer = undefined;
+    this.announcements.connected(answered ? announcements : []);
   }
 
   private async fetchLimits(): Promise<void> {
