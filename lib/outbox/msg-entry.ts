@@ -89,8 +89,13 @@ export class PointEntry extends OwnEntry implements Entry {
   }
 
   get uplink(): Uplink {
-    return { kind: "telemetry", device: this.device, points: [this.ts === undefined ? { values: this.values } : { ts: this.ts, values: this.values }] };
+    return pointUplink(this.device, this.ts, this.values);
   }
+}
+
+/** The uplink of one telemetry point, made anew for whoever asks (PointEntry, PointPart). */
+function pointUplink(device: string, ts: number | undefined, values: Values): Uplink {
+  return { kind: "telemetry", device, points: [ts === undefined ? { values } : { ts, values }] };
 }
 
 /** A msg of several uplinks (a multi-device payload): done when all are acknowledged, or at the first failure. */
@@ -146,7 +151,7 @@ export class PointPart implements Entry {
   }
 
   get uplink(): Uplink {
-    return { kind: "telemetry", device: this.device, points: [this.ts === undefined ? { values: this.values } : { ts: this.ts, values: this.values }] };
+    return pointUplink(this.device, this.ts, this.values);
   }
 
   resolve(): void {

@@ -59,6 +59,11 @@ export class Announcements {
     }
   }
 
+  /** Every registered device's announcement (what a connect sends ahead of the queue). */
+  registered(): Uplink[] {
+    return [...this.c.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
+  }
+
   /** The connection is gone, or the session stops: no renewal until the next connect. */
   stop(): void {
     if (this.renewTimer) clearInterval(this.renewTimer);
@@ -83,10 +88,7 @@ export class Announcements {
   private renew(): void {
     if (!this.c.connected()) return;
     this.gateway();
-    for (const d of [...this.c.registry.all()]) {
-      const u: Uplink = { kind: "connect", device: d.name, profile: d.profile };
-      this.c.outbox.send(u, false).catch((err: Error) => this.failed(u, err));
-    }
+    for (const u of this.registered()) this.c.outbox.send(u, false).catch((err: Error) => this.failed(u, err));
   }
 
   private failed(u: Uplink, err: Error): void {

@@ -385,7 +385,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * after a reconnect, a backlog, must already keep to them.
    */
   private onUp(transport: Transport): void {
-    const announcements: Uplink[] = [...this.registry.all()].map((d) => ({ kind: "connect", device: d.name, profile: d.profile }));
+    const announcements = this.announcements.registered();
     const ask = this.opts.askLimits ?? this.opts.dialect.hasGatewayRpc;
     this.stats.connected();
     // Where the platform answers announcements itself (Watson's manage), each is sent on its own so that its refusal or silence is a warning.

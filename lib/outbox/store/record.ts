@@ -62,7 +62,8 @@ function putF64(buf: Buffer, at: number, v: number): void {
   for (let i = 0; i < 8; i++) buf[at + i] = f64Bytes[i];
 }
 
-function putU32(buf: Buffer, at: number, v: number): void {
+/** buf.writeUInt32LE without its checks (the room is known); also the frames' (uplink-frame.ts). */
+export function putU32(buf: Buffer, at: number, v: number): void {
   buf[at] = v & 0xff;
   buf[at + 1] = (v >>> 8) & 0xff;
   buf[at + 2] = (v >>> 16) & 0xff;

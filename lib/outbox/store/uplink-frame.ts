@@ -18,7 +18,7 @@
 // with FRAME. What comes back (uplink-read.ts) equals JSON.parse(JSON.stringify(uplink)) for the fields of its kind.
 import type { Prepared } from "../../dialect/types";
 import type { TelemetryPoint, Uplink } from "../../records";
-import type { Payload } from "./record";
+import { putU32, type Payload } from "./record";
 
 /** The first byte of a frame (a JSON payload starts with `{`), and the frames' kinds; read back by uplink-read.ts. */
 export const FRAME = 0x01;
@@ -107,19 +107,19 @@ export class PayloadWriter implements Payload {
     if (this.kind === COUNTED) {
       const one = this.one;
       if (one !== undefined) {
-        writeU32(buf, at, 1);
+        putU32(buf, at, 1);
         buf[at + 4] = this.points[0].ts === undefined ? 0 : 1;
-        writeU32(buf, at + 5, this.oneCount);
+        putU32(buf, at + 5, this.oneCount);
         at = writeValues(buf, at + 9, one);
         this.one = undefined;
       } else {
         const list = this.list;
         const counts = this.counts;
-        writeU32(buf, at, list.length);
+        putU32(buf, at, list.length);
         at += 4;
         for (let i = 0; i < list.length; i++) {
           buf[at] = this.points[i].ts === undefined ? 0 : 1;
-          writeU32(buf, at + 1, counts[i]);
+          putU32(buf, at + 1, counts[i]);
           at = writeValues(buf, at + 5, list[i]);
         }
         this.list = EMPTY;
@@ -229,16 +229,8 @@ function valuesIn(piece: string, ts: number): number {
 
 function writeValues(buf: Buffer, at: number, json: string): number {
   const n = writeString(buf, at + 4, json);
-  writeU32(buf, at, n);
+  putU32(buf, at, n);
   return at + 4 + n;
-}
-
-/** buf.writeUInt32LE without its checks (the room is known). */
-function writeU32(buf: Buffer, at: number, v: number): void {
-  buf[at] = v & 0xff;
-  buf[at + 1] = (v >>> 8) & 0xff;
-  buf[at + 2] = (v >>> 16) & 0xff;
-  buf[at + 3] = v >>> 24;
 }
 
 /**
