@@ -49,6 +49,7 @@ export interface Floors {
 /** Runs the five side by side and prints what they say about a/f ≥ 0.5 and the disk store's 100,000 points/s. */
 export async function runFloors(broker: Broker, counter: PointCounter, w: Workload, timeoutMs: number, profileDir?: string): Promise<Floors> {
   const prof = (name: string): string | undefined => (profileDir ? path.join(profileDir, `floor-${name}.cpuprofile`) : undefined);
+  if (profileDir) fs.mkdirSync(profileDir, { recursive: true }); // bench/results is not in a fresh clone
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "least-gateway-"));
   try {
     const fr = await runVariant("f", { broker, counter, workload: w, timeoutMs });
