@@ -2,14 +2,13 @@
 // connect → subscribe → announce every registered device → deliver the outbox; on loss, back
 // off with jitter and do it all again on a fresh client, so nothing of the old one lingers.
 import { EventEmitter } from "events";
-import type { Credentials, Dialect, Prepared } from "../dialect/types";
+import type { Credentials, Dialect } from "../dialect/types";
 import { Outbox, OutboxError, type Transport } from "../outbox/outbox";
-import { fail, MsgEntry, MsgGroup, PartEntry, PointEntry, PointPart, type Done, type EndCounter } from "../outbox/msg-entry";
+import type { Done, EndCounter } from "../outbox/msg-entry";
 import type { Entry, OutboxOptions, UplinkStore } from "../outbox/types";
 import type { BackoffOptions } from "./backoff";
 import { Connection } from "./connection";
 import { DeviceRegistry, type DeviceRecord } from "./registry";
-import { profileProblem } from "../dialect/validate";
 import { PendingRequests } from "./requests";
 import { AttributeRequests } from "./attribute-answer";
 import type { DownlinkListener } from "./listeners";
@@ -18,8 +17,11 @@ import { parseSessionLimits, type SessionLimits } from "./session-limits";
 import { UplinkAcks } from "./uplink-acks";
 import { GatewayStats } from "./stats";
 import { Announcements } from "./announcements";
+import { MsgIntake, type SendOptions } from "./intake";
 import type { ServiceRpcs } from "./service-rpcs";
 import type { AttributeScope, Downlink, SessionState, Uplink, Values } from "../records";
+
+export type { SendOptions } from "./intake";
 
 /** TLS settings as Node's `tls.connect` takes them (the tls-config node fills these). */
 export type TlsOptions = Record<string, unknown>;
@@ -51,12 +53,6 @@ export interface Handover {
   devices: DeviceRecord[];
   /** The platform's renames: [the flow's name, the current name] (none: a registry saved before renames were kept). */
   renames?: Array<[string, string]>;
-}
-
-export interface SendOptions {
-  /** Announce the device (with this profile) before its first uplink. Default true. */
-  autoConnect?: boolean;
-  profile?: string;
 }
 
 export interface SessionEvents {
@@ -116,6 +112,8 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
   readonly router: DownlinkRouter;
   /** The devices' and the gateway's own announcements, and their renewal. */
   private readonly announcements: Announcements;
+  /** The msgs of the flow, checked and queued. */
+  private readonly intake: MsgIntake;
 
   constructor(readonly opts: SessionOptions) {
     super();
@@ -134,6 +132,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
       warn: (m) => this.warn(m),
       verdict: (refusal) => this.emit("announced", refusal),
     });
+    this.intake = new MsgIntake({ dialect: opts.dialect, outbox: this.outbox, registry: this.registry, announcements: this.announcements, stats: this.stats, ends: this.ends });
     this.outbox.propertiesBytes = opts.protocolVersion === 5 ? 1 : 0;
     this.configuredPayload = opts.dialect.defaultMaxPayload;
     this.acks = new UplinkAcks(opts.dialect.awaitsAck?.bind(opts.dialect), opts.ackTimeoutMs ?? 10000, opts.dialect.failureKey?.bind(opts.dialect));
@@ -221,10 +220,7 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    * announced first (unless `autoConnect` is false).
    */
   send(uplink: Uplink, options: SendOptions = {}): Promise<void> {
-    const u = this.renamed(uplink);
-    const problem = this.optionsProblem(options) ?? this.opts.dialect.validate(u);
-    if (problem) return Promise.reject(new OutboxError(problem, "invalid"));
-    return this.accept(u, options);
+    return this.intake.send(uplink, options);
   }
 
   /** Several uplinks of one msg: all are queued, or (when one is invalid) none. */
@@ -241,86 +237,12 @@ export class GatewaySession extends EventEmitter<SessionEvents> {
    */
   submit(given: readonly Uplink[], options: SendOptions, done: Done, label?: string): void {
     const w = this.watcher;
-    if (w === undefined) return this.take(given, options, done, label);
+    if (w === undefined) return this.intake.take(given, options, done, label);
     w.submitting(given);
     try {
-      this.take(given, options, done, label);
+      this.intake.take(given, options, done, label);
     } finally {
       w.submitted();
-    }
-  }
-
-  /** `submit` itself. */
-  private take(given: readonly Uplink[], options: SendOptions, done: Done, label: string | undefined): void {
-    const bad = this.optionsProblem(options);
-    if (bad) return this.refuse(given, new OutboxError(bad, "invalid"), done, label);
-    if (given.length === 1) {
-      // The common case: one uplink, no counting of parts.
-      const u = this.renamed(given[0]);
-      const p = this.check(u, false);
-      if (typeof p === "string") return this.refuse(given, new OutboxError(p, "invalid"), done, label);
-      this.stats.accepted(u, p);
-      this.announceFor(u, options);
-      // One telemetry point (most msgs): the entry holds the point, not the uplink around it.
-      const entry = u.kind === "telemetry" && u.points.length === 1 ? new PointEntry(u.device, u.points[0], p, done, this.ends, label) : new MsgEntry(u, p, done, this.ends, label);
-      return this.outbox.push(entry, true);
-    }
-    const uplinks = given.map((u) => this.renamed(u));
-    // Validated and serialised, all of them, before any is queued.
-    const prepared: Prepared[] = [];
-    for (const u of uplinks) {
-      const p = this.check(u, uplinks.length > 1);
-      if (typeof p === "string") return this.refuse(given, new OutboxError(p, "invalid"), done, label);
-      prepared.push(p);
-    }
-    if (uplinks.length === 0) {
-      this.stats.received(given);
-      return done(); // nothing to send
-    }
-    const group = new MsgGroup(uplinks.length, done, this.ends, label);
-    for (let i = 0; i < uplinks.length; i++) {
-      const u = uplinks[i];
-      this.stats.accepted(u, prepared[i], i > 0);
-      this.announceFor(u, options);
-      this.outbox.push(u.kind === "telemetry" && u.points.length === 1 ? new PointPart(u.device, u.points[0], prepared[i], group) : new PartEntry(u, prepared[i], group), true);
-    }
-  }
-
-  /** The uplink validated and serialised, or what is wrong with it (naming its device when the msg has several). */
-  private check(u: Uplink, named: boolean): Prepared | string {
-    const problem = this.opts.dialect.validate(u) ?? this.outbox.prepare(u);
-    if (typeof problem !== "string" && !(problem instanceof OutboxError)) return problem;
-    const message = typeof problem === "string" ? problem : problem.message;
-    return named && "device" in u ? `"${u.device}": ${message}` : message;
-  }
-
-  /** A msg not accepted: counted, and its sender told at once. */
-  private refuse(given: readonly Uplink[], err: OutboxError, done: Done, label: string | undefined): void {
-    this.stats.received(given);
-    this.ends.ended(err);
-    fail(done, err, label);
-  }
-
-  /** The uplink under the platform's current name of its device (the flow may use an old one). */
-  private renamed(u: Uplink): Uplink {
-    if (!("device" in u)) return u;
-    const now = this.registry.current(u.device);
-    return now === u.device ? u : { ...u, device: now };
-  }
-
-  /** A profile announced with a device is held and re-published after every reconnect: it must validate. */
-  private optionsProblem(options: SendOptions): string | null {
-    return options.autoConnect === false ? null : profileProblem(options.profile);
-  }
-
-  private accept(uplink: Uplink, options: SendOptions): Promise<void> {
-    this.announceFor(uplink, options);
-    return this.outbox.accept(uplink);
-  }
-
-  private announceFor(uplink: Uplink, options: SendOptions): void {
-    if ("device" in uplink && uplink.kind !== "connect" && uplink.kind !== "disconnect" && options.autoConnect !== false) {
-      this.announcements.device(uplink.device, options.profile);
     }
   }
 
