@@ -6,7 +6,7 @@ import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, closeDialog, NodeRed, openNodeDialog, runtimes, startBrowser, type Browser } from "./node-red";
 import { DIALOGS, FLOW, type DialogSpec, type FieldChange } from "./dialog-fields";
 
 // every node type the package registers
@@ -21,7 +21,7 @@ async function open(page: Page, spec: DialogSpec): Promise<void> {
   if (spec.config) {
     await page.evaluate(({ type, id }) => (window as unknown as { RED: { editor: { editConfig(n: string, t: string, i: string): void } } }).RED.editor.editConfig("", type, id), { type: spec.type, id: spec.id });
   } else {
-    await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${spec.id}"] rect.red-ui-flow-node`);
+    await openNodeDialog(page, spec.id);
   }
   await page.waitForSelector(`${spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok"}`, { state: "visible" });
   await page.waitForSelector(inputId(spec, spec.changes[spec.changes.length - 1].field), { state: "attached" });

@@ -8,7 +8,7 @@ import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, closeDialog, NodeRed, openNodeDialog, runtimes, startBrowser, type Browser } from "./node-red";
 import { DIALOGS, FLOW as DIALOG_FLOW, type DialogSpec } from "./dialog-fields";
 
 const TYPES = ["gateway-config", "telemetry-out", "rpc-response"];
@@ -73,7 +73,7 @@ const SWITCHES = ["platform", "auth", "transport"];
 async function wrappedLabels(page: Page, spec: DialogSpec): Promise<string[]> {
   const prefix = `#node-${spec.config ? "config-" : ""}input-`;
   if (spec.config) await page.evaluate(({ type, id }) => (window as unknown as { RED: { editor: { editConfig(n: string, t: string, i: string): void } } }).RED.editor.editConfig("", type, id), { type: spec.type, id: spec.id });
-  else await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${spec.id}"] rect.red-ui-flow-node`);
+  else await openNodeDialog(page, spec.id);
   const ok = spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok";
   await page.waitForSelector(ok, { state: "visible" });
   await page.waitForSelector(`${prefix}${spec.changes[spec.changes.length - 1].field}`, { state: "attached" });

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import should from "should";
 import type { Page } from "playwright-core";
 import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { CHROMIUM, closeDialog, NodeRed, openNodeDialog, runtimes, startBrowser, type Browser } from "./node-red";
 
 const SHOT = "/tmp/modbus-source-editor.png";
 const FAILED = "/tmp/modbus-source-editor-failed.png";
@@ -75,7 +75,7 @@ async function edit(page: Page, red: NodeRed): Promise<void> {
     await page.waitForSelector("#red-ui-workspace-chart .red-ui-flow-node-group", { timeout: 30000 });
 
     // open the node's edit dialog the way a user does
-    await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="mbsrc"] rect.red-ui-flow-node`);
+    await openNodeDialog(page, "mbsrc");
     await page.waitForSelector("#node-input-map-container > li .mbs-key", { timeout: 10000 });
     should((await rows(page)).map((r) => r.key)).eql(["temperature"]);
     await page.waitForFunction(() => /1 entries, valid/.test(document.querySelector("#mbs-map-summary")?.textContent ?? ""));

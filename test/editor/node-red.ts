@@ -163,6 +163,26 @@ export async function startBrowser(): Promise<Browser> {
 }
 
 /**
+ * Double-clicks a node on the workspace until its edit dialog is open (its Done button visible),
+ * as a user opens it: on a busy machine the second click of a pair can come too late and only
+ * select the node (seen on CI: the node selected, no dialog). Three lost double-clicks fail,
+ * naming the node.
+ */
+export async function openNodeDialog(page: Page, nodeId: string): Promise<void> {
+  const ok = "#node-dialog-ok";
+  for (let attempt = 1; ; attempt++) {
+    await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${nodeId}"] rect.red-ui-flow-node`);
+    try {
+      await page.waitForSelector(ok, { state: "visible", timeout: 10000 });
+      return;
+    } catch (err) {
+      if (await page.isVisible(ok)) return; // it opened just after the wait
+      if (attempt === 3) throw new Error(`the dialog of node ${nodeId} did not open after ${attempt} double-clicks: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
  * Clicks a dialog's button (Done, Cancel) until the dialog is gone (`ok`, its Done button, hidden):
  * a click that lands while the tray still moves on a busy machine can be lost. Three lost clicks
  * fail, naming the dialog.

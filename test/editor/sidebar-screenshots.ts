@@ -6,7 +6,7 @@ import * as path from "path";
 import type { Page } from "playwright-core";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
 import { DIALOGS, FLOW } from "./dialog-fields";
-import { closeDialog, NodeRed, startBrowser } from "./node-red";
+import { closeDialog, NodeRed, openNodeDialog, startBrowser } from "./node-red";
 import { flow, SIDEBAR_TYPES } from "./sidebar-flow";
 
 const OUT = path.resolve(__dirname, "../../../docs/images");
@@ -65,7 +65,7 @@ async function dialogs(page: Page): Promise<void> {
       if (spec.config) {
         await page.evaluate(({ type, id }) => (window as unknown as { RED: { editor: { editConfig(n: string, t: string, i: string): void } } }).RED.editor.editConfig("", type, id), { type: spec.type, id: spec.id });
       } else {
-        await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${spec.id}"] rect.red-ui-flow-node`);
+        await openNodeDialog(page, spec.id);
       }
       const ok = spec.config ? "#node-config-dialog-ok" : "#node-dialog-ok";
       await page.waitForSelector(ok, { state: "visible" });
