@@ -5,8 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
-import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, closeDialog, NodeRed, openNodeDialog, runtimes, startBrowser, type Browser } from "./node-red";
+import { closeDialog, editorRig, NodeRed, openNodeDialog, runtimes } from "./node-red";
 import { DIALOGS, FLOW, type DialogSpec, type FieldChange } from "./dialog-fields";
 
 // every node type the package registers
@@ -176,17 +175,7 @@ async function addGateway(page: Page): Promise<void> {
 for (const runtime of runtimes()) {
   describe(`every dialog in Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(180000);
-    let red: NodeRed | undefined;
-    let browser: Browser | undefined;
-
-    before(function () {
-      requirePeer("chromium", hasFile(CHROMIUM), this);
-    });
-
-    after(async () => {
-      await browser?.stop();
-      await red?.stop();
-    });
+    const rig = editorRig();
 
     let page: Page;
     const pageErrors: string[] = [];
@@ -203,8 +192,7 @@ for (const runtime of runtimes()) {
     }
 
     it("opens every dialog without an error, reaches every tab, and keeps every field through Done, reopen and Deploy", async () => {
-      red = await NodeRed.start(FLOW, TYPES, { runtime, credentials: CREDENTIALS });
-      browser = await startBrowser();
+      const { red, browser } = await rig.start(FLOW, TYPES, { runtime, credentials: CREDENTIALS });
       page = await browser.context.newPage();
       page.on("pageerror", (e) => pageErrors.push(e.message));
       // Node-RED catches a throwing oneditprepare or label function and only console.logs it
@@ -212,11 +200,11 @@ for (const runtime of runtimes()) {
         const caught = /^(oneditprepare|oneditsave|Definition error)/.test(m.text());
         if ((m.type() === "error" || caught) && !/ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
       });
-      await step("edit", () => editAll(page, red as NodeRed, pageErrors));
+      await step("edit", () => editAll(page, red, pageErrors));
     });
 
     it("offers a new gateway the disk store with its defaults, and QoS 1 only", async () => {
-      should.exist(red, "the first test started Node-RED");
+      should.exist(rig.red, "the first test started Node-RED");
       await step("add", () => addGateway(page));
     });
   });

@@ -5,8 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
-import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { editorRig, NodeRed, runtimes } from "./node-red";
 
 type N = Record<string, unknown> & { id: string; type: string; x?: number; y?: number };
 const DIR = path.resolve(__dirname, "../../../examples");
@@ -102,21 +101,10 @@ async function importAll(page: Page, red: NodeRed): Promise<void> {
 for (const runtime of runtimes()) {
   describe(`examples imported in Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(120000);
-    let red: NodeRed | undefined;
-    let browser: Browser | undefined;
-
-    before(function () {
-      requirePeer("chromium", hasFile(CHROMIUM), this);
-    });
-
-    after(async () => {
-      await browser?.stop();
-      await red?.stop();
-    });
+    const rig = editorRig();
 
     it("leave one gateway-config per platform after importing every example", async () => {
-      red = await NodeRed.start([{ id: "t0", type: "tab", label: "empty" }], OURS);
-      browser = await startBrowser();
+      const { red, browser } = await rig.start([{ id: "t0", type: "tab", label: "empty" }], OURS);
       const page = await browser.context.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(e.message));

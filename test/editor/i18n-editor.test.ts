@@ -7,8 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import should from "should";
 import type { Page } from "playwright-core";
-import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, closeDialog, NodeRed, openNodeDialog, runtimes, startBrowser, type Browser } from "./node-red";
+import { closeDialog, editorRig, NodeRed, openNodeDialog, runtimes } from "./node-red";
 import { DIALOGS, FLOW as DIALOG_FLOW, type DialogSpec } from "./dialog-fields";
 
 const TYPES = ["gateway-config", "telemetry-out", "rpc-response"];
@@ -121,21 +120,10 @@ for (const runtime of runtimes()) {
   const langs = runtime.redJs === FIRST.redJs ? ["en-US", "de", "zh-CN"] : ["de"];
   describe(`dialog labels fit in every language, Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(240000);
-    let red: NodeRed | undefined;
-    let browser: Browser | undefined;
-
-    before(function () {
-      requirePeer("chromium", hasFile(CHROMIUM), this);
-    });
-
-    after(async () => {
-      await browser?.stop();
-      await red?.stop();
-    });
+    const rig = editorRig();
 
     it(`no field label of a dialog wraps, on any tab, for any platform, auth mode or transport, in ${langs.join(", ")}`, async () => {
-      red = await NodeRed.start(DIALOG_FLOW, ALL_TYPES, { runtime, credentials: { gw1: { token: "T" } } });
-      browser = await startBrowser();
+      const { red, browser } = await rig.start(DIALOG_FLOW, ALL_TYPES, { runtime, credentials: { gw1: { token: "T" } } });
       const wrapped: Record<string, string[]> = {};
       for (const lang of langs) {
         const page = await browser.context.newPage();
@@ -155,21 +143,10 @@ for (const runtime of runtimes()) {
 
   describe(`the editor in German, Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(120000);
-    let red: NodeRed | undefined;
-    let browser: Browser | undefined;
-
-    before(function () {
-      requirePeer("chromium", hasFile(CHROMIUM), this);
-    });
-
-    after(async () => {
-      await browser?.stop();
-      await red?.stop();
-    });
+    const rig = editorRig();
 
     it("shows a node's help from its de page in the help sidebar, and errors in the debug sidebar as a whole sentence", async () => {
-      red = await NodeRed.start(FLOW, TYPES, { runtime, credentials: { gw1: { token: "T" } } });
-      browser = await startBrowser();
+      const { red, browser } = await rig.start(FLOW, TYPES, { runtime, credentials: { gw1: { token: "T" } } });
       const page = await browser.context.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(`${e.message}\n${e.stack ?? ""}`));

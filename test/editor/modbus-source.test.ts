@@ -4,8 +4,7 @@
 import * as fs from "fs";
 import should from "should";
 import type { Page } from "playwright-core";
-import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, closeDialog, NodeRed, openNodeDialog, runtimes, startBrowser, type Browser } from "./node-red";
+import { closeDialog, editorRig, NodeRed, openNodeDialog, runtimes } from "./node-red";
 
 const SHOT = "/tmp/modbus-source-editor.png";
 const FAILED = "/tmp/modbus-source-editor-failed.png";
@@ -39,21 +38,10 @@ async function rows(page: Page): Promise<Array<{ key: string; invalid: boolean; 
 
 for (const runtime of runtimes()) describe(`modbus-source editor in Chromium, Node-RED ${runtime.label}`, function () {
   this.timeout(90000);
-  let red: NodeRed | undefined;
-  let browser: Browser | undefined;
-
-  before(function () {
-    requirePeer("chromium", hasFile(CHROMIUM), this);
-  });
-
-  after(async () => {
-    await browser?.stop();
-    await red?.stop();
-  });
+  const rig = editorRig();
 
   it("shows the map as a table, asks replace or add on import, flags bad rows with their reason, exports JSON, and saves the map", async () => {
-    red = await NodeRed.start(FLOW, ["modbus-connection", "modbus-source"], { runtime });
-    browser = await startBrowser();
+    const { red, browser } = await rig.start(FLOW, ["modbus-connection", "modbus-source"], { runtime });
     const page = await browser.context.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));

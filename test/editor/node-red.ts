@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import type { BrowserContext, Page } from "playwright-core";
 import { freePort } from "../modbus/servers";
+import { hasFile, requirePeer } from "../support/peers";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -160,6 +161,37 @@ export async function startBrowser(): Promise<Browser> {
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The Node-RED runtime and the Chromium of one describe block. `editorRig()` registers the
+ * block's hooks: it needs Chromium (skipped, loudly, without it; failed under CI), and whatever
+ * its tests started is stopped after them. A test starts both with `start`; a later test of the
+ * block reads them from `red` and `browser`.
+ */
+export class EditorRig {
+  red: NodeRed | undefined = undefined;
+  browser: Browser | undefined = undefined;
+
+  async start(flows: object[], types: string[], opts: StartOptions = {}): Promise<{ red: NodeRed; browser: Browser }> {
+    const red = (this.red = await NodeRed.start(flows, types, opts));
+    const browser = (this.browser = await startBrowser());
+    return { red, browser };
+  }
+
+  async stop(): Promise<void> {
+    await this.browser?.stop();
+    await this.red?.stop();
+  }
+}
+
+export function editorRig(): EditorRig {
+  const rig = new EditorRig();
+  before(function () {
+    requirePeer("chromium", hasFile(CHROMIUM), this);
+  });
+  after(() => rig.stop());
+  return rig;
 }
 
 /**

@@ -6,8 +6,7 @@
 import should from "should";
 import type { Page } from "playwright-core";
 import { ThingsBoardEmulator } from "../../emulator/thingsboard";
-import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { editorRig, NodeRed, runtimes } from "./node-red";
 import { flow, SIDEBAR_TYPES as TYPES } from "./sidebar-flow";
 
 function press(red: NodeRed, id: string): Promise<number> {
@@ -119,24 +118,16 @@ async function check(page: Page, red: NodeRed, emu: ThingsBoardEmulator): Promis
 for (const runtime of runtimes()) {
   describe(`the IoT gateway sidebar in Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(180000);
-    let red: NodeRed | undefined;
-    let browser: Browser | undefined;
+    const rig = editorRig();
     let emu: ThingsBoardEmulator | undefined;
 
-    before(function () {
-      requirePeer("chromium", hasFile(CHROMIUM), this);
-    });
-
     after(async () => {
-      await browser?.stop();
-      await red?.stop();
       await emu?.stop().catch(() => undefined);
     });
 
     it("shows each gateway live: devices, errors with their node, open RPCs, budget, what waits and its drain", async () => {
       emu = await ThingsBoardEmulator.start();
-      red = await NodeRed.start(flow(emu.url), TYPES, { runtime, credentials: { gwA: { token: "GATEWAY_TOKEN" }, gwB: { token: "NONE" } } });
-      browser = await startBrowser();
+      const { red, browser } = await rig.start(flow(emu.url), TYPES, { runtime, credentials: { gwA: { token: "GATEWAY_TOKEN" }, gwB: { token: "NONE" } } });
       const page = await browser.context.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(e.message));

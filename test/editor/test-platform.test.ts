@@ -5,8 +5,7 @@
 // the tab. No page or console errors.
 import should from "should";
 import type { Page } from "playwright-core";
-import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { editorRig, runtimes } from "./node-red";
 
 const TYPES = ["gateway-config", "device-connect", "rpc-in", "rpc-response", "telemetry-out", "event-out"];
 
@@ -95,21 +94,10 @@ async function check(page: Page): Promise<void> {
 for (const runtime of runtimes()) {
   describe(`the test platform in the IoT gateway tab in Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(120000);
-    let red: NodeRed | undefined;
-    let browser: Browser | undefined;
-
-    before(function () {
-      requirePeer("chromium", hasFile(CHROMIUM), this);
-    });
-
-    after(async () => {
-      await browser?.stop();
-      await red?.stop();
-    });
+    const rig = editorRig();
 
     it("starts ThingsBoard from the tab, points the gateway at it, and an RPC sent from the tab is answered by the flow", async () => {
-      red = await NodeRed.start(flow(), TYPES, { runtime, credentials: { gw: { token: "WRONG" } } });
-      browser = await startBrowser();
+      const { red, browser } = await rig.start(flow(), TYPES, { runtime, credentials: { gw: { token: "WRONG" } } });
       const page = await browser.context.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
@@ -117,7 +105,7 @@ for (const runtime of runtimes()) {
         // the one refusal the test asks for is a 400 that Chromium logs, and the editor asks the
         // internet for the palette catalogue (this machine is offline); anything else counts
         const where = m.location().url;
-        if (m.type() !== "error" || /status of 400/.test(m.text()) || (/^https?:/.test(where) && !where.startsWith(red!.url))) return;
+        if (m.type() !== "error" || /status of 400/.test(m.text()) || (/^https?:/.test(where) && !where.startsWith(red.url))) return;
         errors.push(`console: ${m.text()} (${where})`);
       });
       const failed = `/tmp/iotgw-test-platform-${runtime.label}-failed.png`;

@@ -4,8 +4,7 @@
 // and a URL of another scheme mark gateway-config invalid, with the reason on the field.
 import should from "should";
 import type { Page } from "playwright-core";
-import { hasFile, requirePeer } from "../support/peers";
-import { CHROMIUM, closeDialog, NodeRed, runtimes, startBrowser, type Browser } from "./node-red";
+import { closeDialog, editorRig, NodeRed, runtimes } from "./node-red";
 
 const TYPES = ["gateway-config", "telemetry-out", "modbus-connection", "modbus-source"];
 const source = (id: string, y: number, map: unknown[]) => ({
@@ -102,21 +101,10 @@ async function check(page: Page, red: NodeRed): Promise<void> {
 for (const runtime of runtimes()) {
   describe(`editor validation in Chromium, Node-RED ${runtime.label}`, function () {
     this.timeout(120000);
-    let red: NodeRed | undefined;
-    let browser: Browser | undefined;
-
-    before(function () {
-      requirePeer("chromium", hasFile(CHROMIUM), this);
-    });
-
-    after(async () => {
-      await browser?.stop();
-      await red?.stop();
-    });
+    const rig = editorRig();
 
     it("flags bad map rows, duplicate keys, an empty map, a missing token, X.509 without TLS and a wrong URL scheme", async () => {
-      red = await NodeRed.start(FLOW, TYPES, { runtime, credentials: { gwok: { token: "T" } } });
-      browser = await startBrowser();
+      const { red, browser } = await rig.start(FLOW, TYPES, { runtime, credentials: { gwok: { token: "T" } } });
       const page = await browser.context.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(e.message));
