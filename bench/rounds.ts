@@ -5,15 +5,14 @@
 //   node dist/bench/rounds.js [--rounds N] [--msgs N]
 // prints, per round, f, the least gateway node and (a) through one Node-RED process each, then
 // (d), the least drain from disk and the two stores' drains in this process.
-import { now } from "./clock";
 import type { PointCounter } from "./counter";
 import { runDrainFloor } from "./floor-drain";
-import { floorFlow, GATEWAY_CREDENTIALS, leastGatewayFlow, telemetryOutFlowWith, type FlowNode } from "./flows";
+import { floorFlow, leastGatewayFlow, telemetryOutFlowWith, type FlowNode } from "./flows";
 import type { Broker } from "./mosquitto";
-import { NodeRedHost } from "./nodered";
 import { runStandalone } from "./standalone";
 import { runEngine } from "./store-engine";
 import { runVariant } from "./telemetry";
+import { measureRun, startNodeRed } from "./through";
 import type { Workload } from "./workload";
 
 interface Round {
@@ -21,23 +20,15 @@ interface Round {
   cpuUsPerMsg?: number;
 }
 
-/** `rounds` runs of the workload through one Node-RED process with `flows`; `ready`: the node to wait for (none for f). */
-async function inOneNodeRed(flows: FlowNode[], ready: string | undefined, broker: Broker, counter: PointCounter, w: Workload, rounds: number): Promise<Round[]> {
-  const host = await NodeRedHost.start({ flows, credentials: GATEWAY_CREDENTIALS });
+/** `rounds` runs of the workload through one Node-RED process with `flows`; `ready`: the node to wait for (none for f, which publishes nothing). */
+async function inOneNodeRed(flows: FlowNode[], ready: string | undefined, counter: PointCounter, w: Workload, rounds: number): Promise<Round[]> {
+  const host = await startNodeRed(flows, ready);
   const out: Round[] = [];
   try {
-    if (ready) await host.ready([ready]);
-    await new Promise((r) => setTimeout(r, 3500)); // as bench/through.ts: the session's hold for the server's limits
-    for (let r = 1; r <= rounds; r++) {
-      counter.reset();
-      const counted = ready ? counter.waitFor(w.msgs, 300000) : undefined;
-      const before = await host.stats();
-      const t0 = await host.generate(w);
-      const done = await host.waitDone(w.msgs * r, 0, 300000);
-      const c = await counted;
-      if (c?.timedOut) throw new Error(`round ${r}: the broker delivered ${c.points} of ${w.msgs} points`);
-      const s = await host.stats();
-      out.push({ rate: w.msgs / (((done.at ?? now()) - t0) / 1000), cpuUsPerMsg: (s.cpuUs - before.cpuUs) / w.msgs });
+    for (let r = 0; r < rounds; r++) {
+      const run = await measureRun(host, counter, w, r * w.msgs, 300000, undefined, ready !== undefined);
+      if (run.timedOut) throw new Error(`round ${r + 1} timed out (${run.errors} errors${run.firstError ? `: ${run.firstError}` : ""})`);
+      out.push({ rate: run.inRate, cpuUsPerMsg: run.cpuUsPerMsg });
     }
   } finally {
     await host.stop();
@@ -51,11 +42,11 @@ const show = (name: string, rs: Round[]): void =>
 
 export async function runRounds(broker: Broker, counter: PointCounter, w: Workload, rounds: number): Promise<void> {
   console.log(`points/s per round (CPU µs per msg of the measured process), ${fmt(w.msgs)} points a round:`);
-  const f = await inOneNodeRed(floorFlow(), undefined, broker, counter, w, rounds);
+  const f = await inOneNodeRed(floorFlow(), undefined, counter, w, rounds);
   show("(f) Node-RED alone", f);
-  const least = await inOneNodeRed(leastGatewayFlow(broker.url), "tel", broker, counter, w, rounds);
+  const least = await inOneNodeRed(leastGatewayFlow(broker.url), "tel", counter, w, rounds);
   show("least gateway node", least);
-  const a = await inOneNodeRed(telemetryOutFlowWith(broker.url, { storeType: "memory", maxQueued: 10 * w.msgs }), "gw", broker, counter, w, rounds);
+  const a = await inOneNodeRed(telemetryOutFlowWith(broker.url, { storeType: "memory", maxQueued: 10 * w.msgs }), "gw", counter, w, rounds);
   show("(a) telemetry-out", a);
   console.log(`a/f per round: ${a.map((x, i) => (x.rate / f[i].rate).toFixed(2)).join(", ")}; least/f: ${least.map((x, i) => (x.rate / f[i].rate).toFixed(2)).join(", ")}`);
   const d: Round[] = [];

@@ -61,7 +61,7 @@ export class MsgIntake {
     // Validated and serialised, all of them, before any is queued.
     const prepared: Prepared[] = [];
     for (const u of uplinks) {
-      const p = this.check(u, uplinks.length > 1);
+      const p = this.check(u, true); // a msg of several: the error names the device
       if (typeof p === "string") return this.refuse(given, new OutboxError(p, "invalid"), done, label);
       prepared.push(p);
     }

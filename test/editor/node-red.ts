@@ -195,39 +195,31 @@ export function editorRig(): EditorRig {
 }
 
 /**
- * Double-clicks a node on the workspace until its edit dialog is open (its Done button visible),
- * as a user opens it: on a busy machine the second click of a pair can come too late and only
- * select the node (seen on CI: the node selected, no dialog). Three lost double-clicks fail,
- * naming the node.
+ * Clicks until `selector` reaches `state` (a dialog opened or closed), up to three times: on a
+ * busy machine a click that lands while the tray still moves can be lost, and the second click
+ * of a double-click can come too late and only select the node (both seen on CI). Three lost
+ * clicks fail, saying what did not happen.
  */
-export async function openNodeDialog(page: Page, nodeId: string): Promise<void> {
-  const ok = "#node-dialog-ok";
+async function clickUntil(page: Page, click: () => Promise<void>, selector: string, state: "visible" | "hidden", failure: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    await page.dblclick(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${nodeId}"] rect.red-ui-flow-node`);
+    await click();
     try {
-      await page.waitForSelector(ok, { state: "visible", timeout: 10000 });
+      await page.waitForSelector(selector, { state, timeout: 10000 });
       return;
     } catch (err) {
-      if (await page.isVisible(ok)) return; // it opened just after the wait
-      if (attempt === 3) throw new Error(`the dialog of node ${nodeId} did not open after ${attempt} double-clicks: ${(err as Error).message}`);
+      if ((await page.isVisible(selector)) === (state === "visible")) return; // it happened just after the wait
+      if (attempt === 3) throw new Error(`${failure} after ${attempt} clicks: ${(err as Error).message}`);
     }
   }
 }
 
-/**
- * Clicks a dialog's button (Done, Cancel) until the dialog is gone (`ok`, its Done button, hidden):
- * a click that lands while the tray still moves on a busy machine can be lost. Three lost clicks
- * fail, naming the dialog.
- */
-export async function closeDialog(page: Page, button: string, ok: string, what: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await page.click(button);
-    try {
-      await page.waitForSelector(ok, { state: "hidden", timeout: 10000 });
-      return;
-    } catch (err) {
-      if (!(await page.isVisible(ok))) return; // it closed just after the wait
-      if (attempt === 3) throw new Error(`${what} did not close after ${attempt} clicks on ${button}: ${(err as Error).message}`);
-    }
-  }
+/** Double-clicks a node on the workspace until its edit dialog is open (its Done button visible), as a user opens it. */
+export function openNodeDialog(page: Page, nodeId: string): Promise<void> {
+  const node = `#red-ui-workspace-chart g.red-ui-flow-node-group[id="${nodeId}"] rect.red-ui-flow-node`;
+  return clickUntil(page, () => page.dblclick(node), "#node-dialog-ok", "visible", `the dialog of node ${nodeId} did not open`);
+}
+
+/** Clicks a dialog's button (Done, Cancel) until the dialog is gone (`ok`, its Done button, hidden). */
+export function closeDialog(page: Page, button: string, ok: string, what: string): Promise<void> {
+  return clickUntil(page, () => page.click(button), ok, "hidden", `${what} did not close on ${button}`);
 }
